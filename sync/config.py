@@ -1,0 +1,333 @@
+"""Settings: the environment and `.env`, validated together.
+
+The variable names are the public contract (documented in `.env.example`, kept in step by a test).
+Every problem is reported at once, each naming its variable; secret values are never echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync.errors import ConfigError
+from sync.logs import register_secret
+
+DEFAULT_BASE_URL = "https://api.notion.com"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_UUID_HEX = re.compile(r"([0-9a-fA-F]{32})")
+_DASHED = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_INTERVAL_PART = re.compile(r"(\d+)\s*([smhd])")
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def parse_notion_id(value: str) -> str:
+    """Return the dashed id from a Notion URL or a bare id (with or without dashes).
+
+    In a database URL the id is in the path; a `?v=` part is a *view* id and is ignored.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("is empty")
+    path = urlsplit(text).path if "://" in text else text.split("?", 1)[0]
+    path = path.split("#", 1)[0]
+    segment = next((part for part in reversed(path.split("/")) if part), "")
+    dashed = _DASHED.findall(segment)
+    if dashed:
+        candidate = dashed[-1].replace("-", "")
+    else:
+        found = _UUID_HEX.findall(segment.replace("-", "")[-32:])
+        if not found:
+            raise ValueError(
+                "is not a Notion id or URL (expected 32 hex characters, e.g. the end of the "
+                "page's URL; a database URL's `?v=...` part is a view id, not the database id)"
+            )
+        candidate = found[-1]
+    candidate = candidate.lower()
+    return (
+        f"{candidate[:8]}-{candidate[8:12]}-{candidate[12:16]}-{candidate[16:20]}-{candidate[20:]}"
+    )
+
+
+def parse_interval(value: str) -> int:
+    """Parse `30s`, `15m`, `1h30m`, `2h` or a bare number of seconds into seconds."""
+    text = value.strip().lower().replace(" ", "")
+    if text.isdigit():
+        seconds = int(text)
+    else:
+        pos = 0
+        seconds = 0
+        for match in _INTERVAL_PART.finditer(text):
+            if match.start() != pos:
+                break
+            unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+            seconds += int(match.group(1)) * unit
+            pos = match.end()
+        if pos != len(text) or not text:
+            raise ValueError(f"{value!r} is not an interval; use e.g. 30s, 15m, 1h or 1h30m")
+    if seconds < 1:
+        raise ValueError("must be at least 1 second")
+    return seconds
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When the weekly digest is due: day names (never numbers) and a local time."""
+
+    days: tuple[str, ...]
+    hour: int
+    minute: int
+
+    @property
+    def cron_day_of_week(self) -> str:
+        return ",".join(self.days)
+
+    def __str__(self) -> str:
+        return f"{','.join(self.days)} {self.hour:02d}:{self.minute:02d}"
+
+
+def parse_schedule(value: str) -> DigestSchedule:
+    """Parse `mon 08:00`, `monday 8:30`, `fri,sun 18:00` or `daily 07:00`."""
+    parts = value.strip().lower().split()
+    if len(parts) != 2:
+        raise ValueError(f"{value!r} is not a schedule; use a day and a time, e.g. 'mon 08:00'")
+    day_text, time_text = parts
+    days: list[str] = []
+    for day in day_text.split(","):
+        if day in ("daily", "*"):
+            days.extend(DAY_NAMES)
+            continue
+        short = day[:3]
+        if day not in DAY_NAMES and day not in _FULL_DAY_NAMES:
+            raise ValueError(f"unknown day {day!r}; use mon, tue, wed, thu, fri, sat or sun")
+        days.append(short)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", time_text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"{time_text!r} is not a time; use HH:MM in 24-hour form, e.g. 08:00")
+    ordered = tuple(d for d in DAY_NAMES if d in days)
+    return DigestSchedule(ordered, int(match.group(1)), int(match.group(2)))
+
+
+def system_timezone_name() -> str:
+    """The machine's IANA zone name: $TZ, then /etc/localtime, then UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                ZoneInfo(name)
+                return name
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return "UTC"
+
+
+def default_state_dir() -> Path:
+    return Path(platformdirs.user_data_dir("dsprogress", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting dsprogress reads. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    notion_token: SecretStr | None = Field(None, alias="NOTION_TOKEN")
+    notion_parent_page_id: str | None = Field(None, alias="NOTION_PARENT_PAGE_ID")
+    notion_database_id: str | None = Field(None, alias="NOTION_DATABASE_ID")
+    notion_base_url: str = Field(DEFAULT_BASE_URL, alias="NOTION_BASE_URL")
+    state_dir: Path = Field(default_factory=default_state_dir, alias="DSPROGRESS_STATE_DIR")
+    checklist: Path | None = Field(None, alias="DSPROGRESS_CHECKLIST")
+    timezone: str = Field(default_factory=system_timezone_name, alias="DSPROGRESS_TIMEZONE")
+    rate_limit: float = Field(3.0, alias="DSPROGRESS_RATE_LIMIT", ge=0, le=100)
+    sync_interval: int = Field(900, alias="DSPROGRESS_SYNC_INTERVAL")
+    digest_schedule: DigestSchedule = Field(
+        DigestSchedule(("mon",), 8, 0), alias="DSPROGRESS_DIGEST_SCHEDULE"
+    )
+    week_start: Literal["mon", "sun"] = Field("mon", alias="DSPROGRESS_WEEK_START")
+    retire_threshold: float = Field(0.25, alias="DSPROGRESS_RETIRE_THRESHOLD", gt=0, le=1)
+    lock_timeout: float = Field(60.0, alias="DSPROGRESS_LOCK_TIMEOUT", ge=0)
+    templates_dir: Path | None = Field(None, alias="DSPROGRESS_TEMPLATES_DIR")
+    digest_notion: bool = Field(False, alias="DSPROGRESS_DIGEST_NOTION")
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
+    smtp_port: int | None = Field(None, alias="SMTP_PORT", ge=1, le=65535)
+    smtp_username: str | None = Field(None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(None, alias="SMTP_FROM")
+    smtp_to: str | None = Field(None, alias="SMTP_TO")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field("starttls", alias="SMTP_SECURITY")
+    slack_webhook_url: SecretStr | None = Field(None, alias="DSPROGRESS_SLACK_WEBHOOK_URL")
+    discord_webhook_url: SecretStr | None = Field(None, alias="DSPROGRESS_DISCORD_WEBHOOK_URL")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        return value
+
+    @field_validator("notion_parent_page_id", "notion_database_id")
+    @classmethod
+    def _notion_id(cls, value: str | None) -> str | None:
+        return None if value is None else parse_notion_id(value)
+
+    @field_validator("notion_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> Any:
+        if value is None:
+            return DEFAULT_BASE_URL
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://api.notion.com")
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+            raise ValueError("must use https (plain http is only allowed for a local sandbox)")
+        return str(value).strip().rstrip("/")
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: Any) -> Any:
+        if value is None:
+            return system_timezone_name()
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone; use e.g. Europe/Berlin or UTC"
+            ) from None
+        return value
+
+    @field_validator("sync_interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> Any:
+        if value is None:
+            return 900
+        return parse_interval(str(value)) if isinstance(value, str) else value
+
+    @field_validator("digest_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        if value is None:
+            return DigestSchedule(("mon",), 8, 0)
+        return parse_schedule(value) if isinstance(value, str) else value
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _week_start(cls, value: Any) -> Any:
+        return "mon" if value is None else str(value).strip().lower()[:3]
+
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _security(cls, value: Any) -> Any:
+        return "starttls" if value is None else str(value).strip().lower()
+
+    @field_validator("state_dir", mode="before")
+    @classmethod
+    def _state_dir(cls, value: Any) -> Any:
+        return default_state_dir() if value is None else Path(str(value)).expanduser()
+
+    @field_validator("rate_limit", "retire_threshold", "lock_timeout", mode="before")
+    @classmethod
+    def _number_default(cls, value: Any, info: Any) -> Any:
+        defaults = {"rate_limit": 3.0, "retire_threshold": 0.25, "lock_timeout": 60.0}
+        return defaults[info.field_name] if value is None else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str | None:
+        return self.notion_token.get_secret_value() if self.notion_token else None
+
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+
+ENV_NAMES: tuple[str, ...] = tuple(
+    str(field.alias) for field in Settings.model_fields.values() if field.alias
+)
+_FIELD_BY_ALIAS = {str(f.alias): name for name, f in Settings.model_fields.items()}
+
+
+def _unknown_variable_problems(env_file: Path | None) -> list[str]:
+    names = {name for name in os.environ if name.upper().startswith("DSPROGRESS_")}
+    if env_file is not None and env_file.is_file():
+        names |= {n for n in dotenv_values(env_file) if n.upper().startswith("DSPROGRESS_")}
+    problems = []
+    for name in sorted(names):
+        if name.upper() in ENV_NAMES:
+            continue
+        close = difflib.get_close_matches(name.upper(), ENV_NAMES, n=1)
+        suggestion = f"; did you mean {close[0]}?" if close else ""
+        problems.append(f"{name}: not a dsprogress setting{suggestion}")
+    return problems
+
+
+def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
+    """Read the environment and `env_file`; raise ConfigError listing every problem."""
+    problems = _unknown_variable_problems(env_file)
+    settings: Settings | None = None
+    try:
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            loc = error["loc"][0] if error["loc"] else "?"
+            name = loc if str(loc) in ENV_NAMES else _alias_for(str(loc))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+    if problems or settings is None:
+        count = len(problems)
+        raise ConfigError(
+            f"{count} configuration problem{'s' if count != 1 else ''}",
+            hint="Fix these in your environment or .env (see .env.example for every variable).",
+            details=problems,
+        )
+    for secret in (settings.notion_token, settings.smtp_password):
+        register_secret(secret.get_secret_value() if secret else None)
+    for url in (settings.slack_webhook_url, settings.discord_webhook_url):
+        register_secret(url.get_secret_value() if url else None)
+    return settings
+
+
+def _alias_for(field_name: str) -> str:
+    for alias, name in _FIELD_BY_ALIAS.items():
+        if name == field_name:
+            return alias
+    return field_name
+
+
+def require_notion(settings: Settings) -> str:
+    """Return the token; raise ConfigError when Notion settings are missing for a sync."""
+    problems = []
+    if settings.token is None:
+        problems.append("NOTION_TOKEN: not set (your integration's secret, ntn_...)")
+    if settings.notion_parent_page_id is None and settings.notion_database_id is None:
+        problems.append(
+            "NOTION_PARENT_PAGE_ID: not set (the page to create the database under; "
+            "or set NOTION_DATABASE_ID to use an existing database)"
+        )
+    if problems:
+        raise ConfigError(
+            "Notion is not configured",
+            hint="Run `dsprogress init`, or set the variables in .env (see .env.example).",
+            details=problems,
+        )
+    assert settings.token is not None
+    return settings.token

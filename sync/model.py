@@ -1,0 +1,118 @@
+"""The nouns of a sync: what Notion holds, what we remember, and what changed.
+
+Everything here is frozen and free of I/O. Identity is always an item's `key`, never its title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Status = Literal["not_started", "in_progress", "done", "skipped"]
+STATUSES: tuple[Status, ...] = ("not_started", "in_progress", "done", "skipped")
+
+# The select options of the Status column and the status each one means.
+STATUS_OPTIONS: dict[str, Status] = {
+    "Not started": "not_started",
+    "In progress": "in_progress",
+    "Done": "done",
+    "Skipped": "skipped",
+}
+CUSTOM_PREFIX = "custom."
+
+
+def derive_status(done: bool, status_option: str | None) -> Status:
+    """An item is done when Done is ticked or its Status is Done; otherwise Status decides."""
+    if done:
+        return "done"
+    return STATUS_OPTIONS.get(status_option or "", "not_started")
+
+
+@dataclass(frozen=True)
+class RemoteRow:
+    """One row of the Notion database, as read (pure data, mapped from the page JSON)."""
+
+    page_id: str
+    url: str
+    key: str | None
+    title: str
+    level: str | None = None
+    category: str | None = None
+    order: float | None = None
+    description: str = ""
+    done: bool = False
+    status_option: str | None = None
+    done_on: date | None = None
+    notes: str = ""
+    evidence: str | None = None
+    retired: bool = False
+    last_edited_time: datetime | None = None
+    created_time: datetime | None = None
+
+    @property
+    def status(self) -> Status:
+        return derive_status(self.done, self.status_option)
+
+    @property
+    def has_learner_data(self) -> bool:
+        return bool(
+            self.done
+            or (self.status_option and self.status_option != "Not started")
+            or self.done_on
+            or self.notes
+            or self.evidence
+        )
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """What the state store remembers of an item after the last sync."""
+
+    key: str
+    page_id: str
+    title: str
+    level: str | None
+    category: str | None
+    order: float | None
+    status: Status
+    done_on: date | None = None
+    notes: str = ""
+    evidence: str | None = None
+    url: str = ""
+    custom: bool = False
+    retired: bool = False
+    in_progress_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TickEvent:
+    """A change of an item's status observed by a pull (append-only history).
+
+    `from_status` is None for the first observation of an item (the baseline, not a completion).
+    The change happened between `window_start` (the previous successful pull, None at first) and
+    `observed_at`; Notion's minute-rounded `last_edited_time` is kept only as `edited_hint`.
+    """
+
+    key: str
+    title: str
+    level: str | None
+    category: str | None
+    from_status: Status | None
+    to_status: Status
+    observed_at: datetime
+    window_start: datetime | None = None
+    edited_hint: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One push/pull/sync run as stored."""
+
+    run_id: int
+    kind: str
+    started_at: datetime
+    finished_at: datetime | None
+    ok: bool
+    error: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,393 @@
+"""The SQLite state store: key <-> page ids, last seen states, tick history, runs, deliveries.
+
+Versioned migrations (PRAGMA user_version) from the start; every write of a sync happens inside one
+transaction, so a crash never leaves half a state. The tick history is append-only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, cast
+
+from sync.errors import StateError
+from sync.model import ItemState, RunRecord, Status, TickEvent
+
+STATE_FILE = "state.sqlite3"
+
+_MIGRATIONS: tuple[str, ...] = (
+    # version 1
+    """
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        page_id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        level TEXT,
+        category TEXT,
+        sort_order REAL,
+        status TEXT NOT NULL,
+        done_on TEXT,
+        notes TEXT NOT NULL DEFAULT '',
+        evidence TEXT,
+        url TEXT NOT NULL DEFAULT '',
+        custom INTEGER NOT NULL DEFAULT 0,
+        retired INTEGER NOT NULL DEFAULT 0,
+        in_progress_since TEXT
+    );
+    CREATE TABLE tick_history (
+        event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        level TEXT,
+        category TEXT,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        window_start TEXT,
+        edited_hint TEXT,
+        run_id INTEGER
+    );
+    CREATE INDEX tick_history_observed ON tick_history (observed_at);
+    CREATE TRIGGER tick_history_no_update BEFORE UPDATE ON tick_history
+        BEGIN SELECT RAISE(ABORT, 'tick history is append-only'); END;
+    CREATE TRIGGER tick_history_no_delete BEFORE DELETE ON tick_history
+        BEGIN SELECT RAISE(ABORT, 'tick history is append-only'); END;
+    CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        ok INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        counts TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE deliveries (
+        week TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (week, channel)
+    );
+    """,
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(timezone.utc).isoformat()
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _parse_day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    week: str
+    channel: str
+    status: str  # "sent" or "failed"
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+class Store:
+    """A connection to the state database. Use `open_store()`; close it when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta ----------------------------------------------------------------------------------
+    def get_meta(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, name: str, value: str | None) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE name = ?", (name,))
+        else:
+            self._db.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def get_json_meta(self, name: str) -> Any:
+        raw = self.get_meta(name)
+        return None if raw is None else json.loads(raw)
+
+    def set_json_meta(self, name: str, value: Any) -> None:
+        self.set_meta(name, json.dumps(value, sort_keys=True))
+
+    # -- items ---------------------------------------------------------------------------------
+    def load_items(self) -> dict[str, ItemState]:
+        rows = self._db.execute("SELECT * FROM items ORDER BY key").fetchall()
+        return {row["key"]: _item_from_row(row) for row in rows}
+
+    def replace_items(self, items: Sequence[ItemState]) -> None:
+        """Make the items table hold exactly `items` (call inside a transaction)."""
+        self._db.execute("DELETE FROM items")
+        self._db.executemany(
+            "INSERT INTO items (key, page_id, title, level, category, sort_order, status, done_on,"
+            " notes, evidence, url, custom, retired, in_progress_since)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i.key,
+                    i.page_id,
+                    i.title,
+                    i.level,
+                    i.category,
+                    i.order,
+                    i.status,
+                    i.done_on.isoformat() if i.done_on else None,
+                    i.notes,
+                    i.evidence,
+                    i.url,
+                    int(i.custom),
+                    int(i.retired),
+                    _ts(i.in_progress_since),
+                )
+                for i in items
+            ],
+        )
+
+    # -- tick history (append-only) ------------------------------------------------------------
+    def append_ticks(self, events: Sequence[TickEvent], run_id: int | None) -> None:
+        self._db.executemany(
+            "INSERT INTO tick_history (key, title, level, category, from_status, to_status,"
+            " observed_at, window_start, edited_hint, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.key,
+                    e.title,
+                    e.level,
+                    e.category,
+                    e.from_status,
+                    e.to_status,
+                    _ts(e.observed_at),
+                    _ts(e.window_start),
+                    _ts(e.edited_hint),
+                    run_id,
+                )
+                for e in events
+            ],
+        )
+
+    def load_history(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[TickEvent]:
+        """Tick events in the order they were observed, optionally within [since, until)."""
+        query = "SELECT * FROM tick_history WHERE 1 = 1"
+        params: list[str] = []
+        if since is not None:
+            query += " AND observed_at >= ?"
+            params.append(cast(str, _ts(since)))
+        if until is not None:
+            query += " AND observed_at < ?"
+            params.append(cast(str, _ts(until)))
+        rows = self._db.execute(query + " ORDER BY event_id", params).fetchall()
+        return [
+            TickEvent(
+                key=row["key"],
+                title=row["title"],
+                level=row["level"],
+                category=row["category"],
+                from_status=cast("Status | None", row["from_status"]),
+                to_status=cast(Status, row["to_status"]),
+                observed_at=cast(datetime, _parse_ts(row["observed_at"])),
+                window_start=_parse_ts(row["window_start"]),
+                edited_hint=_parse_ts(row["edited_hint"]),
+            )
+            for row in rows
+        ]
+
+    # -- runs ----------------------------------------------------------------------------------
+    def start_run(self, kind: str, started_at: datetime) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO runs (kind, started_at) VALUES (?, ?)", (kind, _ts(started_at))
+        )
+        self._db.commit()
+        return int(cast(int, cursor.lastrowid))
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        ok: bool,
+        finished_at: datetime,
+        counts: dict[str, int] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "UPDATE runs SET finished_at = ?, ok = ?, error = ?, counts = ? WHERE run_id = ?",
+            (_ts(finished_at), int(ok), error, json.dumps(counts or {}), run_id),
+        )
+        if not self._db.in_transaction:
+            self._db.commit()
+
+    def load_runs(self, since: datetime | None = None) -> list[RunRecord]:
+        query = "SELECT * FROM runs"
+        params: list[str] = []
+        if since is not None:
+            query += " WHERE started_at >= ?"
+            params.append(cast(str, _ts(since)))
+        rows = self._db.execute(query + " ORDER BY run_id", params).fetchall()
+        return [
+            RunRecord(
+                run_id=row["run_id"],
+                kind=row["kind"],
+                started_at=cast(datetime, _parse_ts(row["started_at"])),
+                finished_at=_parse_ts(row["finished_at"]),
+                ok=bool(row["ok"]),
+                error=row["error"],
+                counts=json.loads(row["counts"]),
+            )
+            for row in rows
+        ]
+
+    def last_successful_pull(self) -> datetime | None:
+        """When the last run that read Notion's rows finished successfully."""
+        row = self._db.execute(
+            "SELECT finished_at FROM runs WHERE ok = 1 AND kind IN ('pull', 'sync')"
+            " ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else _parse_ts(row[0])
+
+    # -- digest deliveries ---------------------------------------------------------------------
+    def get_delivery(self, week: str, channel: str) -> Delivery | None:
+        row = self._db.execute(
+            "SELECT * FROM deliveries WHERE week = ? AND channel = ?", (week, channel)
+        ).fetchone()
+        if row is None:
+            return None
+        return Delivery(
+            week=row["week"],
+            channel=row["channel"],
+            status=row["status"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            sent_at=_parse_ts(row["sent_at"]),
+        )
+
+    def record_delivery(
+        self, week: str, channel: str, *, ok: bool, at: datetime, error: str | None = None
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO deliveries (week, channel, status, attempts, last_error, sent_at,"
+            " updated_at) VALUES (?, ?, ?, 1, ?, ?, ?)"
+            " ON CONFLICT(week, channel) DO UPDATE SET status = excluded.status,"
+            " attempts = deliveries.attempts + 1, last_error = excluded.last_error,"
+            " sent_at = COALESCE(excluded.sent_at, deliveries.sent_at),"
+            " updated_at = excluded.updated_at",
+            (
+                week,
+                channel,
+                "sent" if ok else "failed",
+                error,
+                _ts(at) if ok else None,
+                _ts(at),
+            ),
+        )
+        if not self._db.in_transaction:
+            self._db.commit()
+
+
+def _item_from_row(row: sqlite3.Row) -> ItemState:
+    return ItemState(
+        key=row["key"],
+        page_id=row["page_id"],
+        title=row["title"],
+        level=row["level"],
+        category=row["category"],
+        order=row["sort_order"],
+        status=cast(Status, row["status"]),
+        done_on=_parse_day(row["done_on"]),
+        notes=row["notes"],
+        evidence=row["evidence"],
+        url=row["url"],
+        custom=bool(row["custom"]),
+        retired=bool(row["retired"]),
+        in_progress_since=_parse_ts(row["in_progress_since"]),
+    )
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"{path} was written by a newer dsprogress (state version {version}, "
+            f"this one knows {SCHEMA_VERSION})",
+            hint="Upgrade dsprogress (pip install -U dsprogress) or point DSPROGRESS_STATE_DIR "
+            "elsewhere.",
+        )
+    for number in range(version, SCHEMA_VERSION):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _MIGRATIONS[number].split(";\n"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def open_store(state_dir: Path) -> Store:
+    """Open (creating and migrating as needed) the state database in `state_dir`."""
+    path = state_dir / STATE_FILE
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        _migrate(db, path)
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"cannot open the state database {path}: {exc}") from exc
+    except OSError as exc:
+        raise StateError(
+            f"cannot use the state folder {state_dir}: {exc.strerror or exc}",
+            hint="Set DSPROGRESS_STATE_DIR to a folder you can write to.",
+        ) from exc
+    return Store(db, path)
