@@ -285,7 +285,7 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
     problems = _unknown_variable_problems(env_file)
     settings: Settings | None = None
     try:
-        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
             loc = error["loc"][0] if error["loc"] else "?"

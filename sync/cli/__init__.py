@@ -41,8 +41,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 def _register_commands() -> None:
     # Each command group lives in its own module; register it here.
     from sync.cli.checklist_cmd import checklist
+    from sync.cli.status_cmd import status
+    from sync.cli.sync_cmd import pull, push, sync_command
 
     cli.add_command(checklist)
+    cli.add_command(push)
+    cli.add_command(pull)
+    cli.add_command(sync_command)
+    cli.add_command(status)
 
 
 _register_commands()

@@ -1,0 +1,116 @@
+"""`dsprogress status`: progress from the snapshot and the history, without any network."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from sync.cli.context import load_cli_settings
+from sync.cli.output import console, echo_json
+from sync.errors import StateError
+from sync.snapshot import Progress, load_snapshot
+from sync.store import open_store
+
+BAR_WIDTH = 20
+
+
+def render_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def _week_start(now: datetime, zone: Any, week_start: str) -> datetime:
+    local = now.astimezone(zone)
+    offset = local.weekday() if week_start == "mon" else (local.weekday() + 1) % 7
+    start = (local - timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.replace(tzinfo=None).replace(tzinfo=zone)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+def status(as_json: bool) -> None:
+    """Show progress from the last snapshot: overall, per level, per category."""
+    settings = load_cli_settings()
+    snapshot = load_snapshot(settings.state_dir)
+    if snapshot is None:
+        raise StateError(
+            f"no snapshot yet in {settings.state_dir}",
+            hint="Run `dsprogress sync` first (or `dsprogress init` to set everything up).",
+        )
+    now = datetime.now(timezone.utc)
+    since = _week_start(now, settings.zone, settings.week_start)
+    with open_store(settings.state_dir) as store:
+        events = store.load_history(since=since)
+        last_pull = store.last_successful_pull()
+    completions = [
+        e for e in events if e.to_status == "done" and e.from_status not in (None, "done")
+    ]
+    if as_json:
+        echo_json(
+            {
+                "synced_at": snapshot.synced_at.isoformat(),
+                "last_successful_sync": last_pull.isoformat() if last_pull else None,
+                "database_url": snapshot.database_url,
+                "progress": snapshot.progress.model_dump(),
+                "levels": [g.model_dump() for g in snapshot.levels],
+                "categories": [g.model_dump() for g in snapshot.categories],
+                "this_week": [
+                    {
+                        "key": e.key,
+                        "title": e.title,
+                        "level": e.level,
+                        "observed_at": e.observed_at.isoformat(),
+                    }
+                    for e in completions
+                ],
+            }
+        )
+        return
+    overall = snapshot.progress
+    console.print(f"[bold]{escape(snapshot.checklist_title)}[/]")
+    console.print(_line("Overall", overall))
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Level / category")
+    table.add_column("Progress")
+    table.add_column("Done", justify="right")
+    table.add_column("%", justify="right")
+    for level in snapshot.levels:
+        table.add_row(
+            f"[bold]{escape(level.name)}[/]",
+            render_bar(level.done, level.total),
+            f"{level.done}/{level.total}",
+            f"{level.percent:.0f}%",
+        )
+        for category in snapshot.categories:
+            if category.name.startswith(f"{level.name} / "):
+                name = category.name.split(" / ", 1)[1]
+                table.add_row(
+                    f"  {escape(name)}",
+                    render_bar(category.done, category.total),
+                    f"{category.done}/{category.total}",
+                    f"{category.percent:.0f}%",
+                )
+    console.print(table)
+    local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+    console.print(f"Last sync: {local_sync}")
+    if completions:
+        console.print(f"This week: {len(completions)} done")
+        for event in completions:
+            console.print(
+                f"  ✓ {escape(event.title)} [dim]({escape(event.level or 'own item')})[/]"
+            )
+    else:
+        console.print("This week: nothing ticked yet")
+    if snapshot.database_url:
+        console.print(f"Notion: {snapshot.database_url}")
+
+
+def _line(label: str, progress: Progress) -> str:
+    return (
+        f"{label}: {render_bar(progress.done, progress.total)} {progress.done}/{progress.total} "
+        f"({progress.percent:.0f}%), {progress.in_progress} in progress"
+    )

@@ -1,0 +1,499 @@
+"""run_sync: gather -> plan -> check -> apply -> commit -> report. Nothing else lives here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sync.checklist import Checklist
+from sync.config import Settings, require_notion
+from sync.errors import NotionNotFoundError, NotionUnavailableError, SafetyHaltError
+from sync.lock import hold_sync_lock
+from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow, TickEvent
+from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
+from sync.notion.mapping import (
+    FIELD_BY_NAME,
+    FIELDS,
+    Columns,
+    build_database_schema,
+    build_page_properties,
+    build_schema_property,
+    parse_row,
+    resolve_columns,
+)
+from sync.plan import (
+    AddColumns,
+    AdoptRow,
+    CreatePage,
+    FillDoneOn,
+    MigrateKey,
+    Mode,
+    NotionAction,
+    Plan,
+    RetireItem,
+    TrashPage,
+    UpdatePage,
+    check_plan,
+    plan_sync,
+)
+from sync.snapshot import build_snapshot, write_snapshot
+from sync.store import Store, open_store
+
+log = logging.getLogger("dsprogress.engine")
+DATABASE_ICON = "🎓"
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    database_id: str | None
+    data_source_id: str | None
+    database_url: str | None
+    created: bool = False
+
+
+@dataclass
+class SyncReport:
+    """What a run did (or, with --dry-run, would do)."""
+
+    mode: Mode
+    dry_run: bool
+    plan: Plan
+    database_id: str | None
+    database_url: str | None
+    created_database: bool = False
+    applied: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    duration: float = 0.0
+    snapshot_path: Path | None = None
+
+    def counts(self) -> dict[str, int]:
+        verbs = (
+            "create",
+            "update",
+            "adopt",
+            "migrate",
+            "retire",
+            "trash",
+            "fill-done-on",
+            "tick",
+            "duplicate",
+        )
+        return {verb: self.plan.count(verb) for verb in verbs}
+
+
+def describe_action(action: Any) -> dict[str, Any]:
+    """A JSON-ready description of a plan action (stable keys, no secrets)."""
+    data: dict[str, Any] = {"action": action.verb}
+    for name, value in vars(action).items():
+        if name == "event":
+            value = {
+                "key": value.key,
+                "from": value.from_status,
+                "to": value.to_status,
+                "title": value.title,
+            }
+        elif isinstance(value, Mapping):
+            value = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in value.items()}
+        elif isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[name] = value
+    return data
+
+
+def run_sync(
+    settings: Settings,
+    checklist: Checklist,
+    *,
+    mode: Mode,
+    dry_run: bool = False,
+    force: bool = False,
+    prune: bool = False,
+    confirm_prune: Callable[[list[TrashPage]], bool] | None = None,
+    adapter: NotionAdapter | None = None,
+    now: datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> SyncReport:
+    """One push, pull or sync. Raises a DsprogressError on anything the user must fix."""
+    token = require_notion(settings)
+    own_adapter = adapter is None
+    notion = adapter or NotionAdapter(
+        token, settings.notion_base_url, rate_limit=settings.rate_limit
+    )
+    store = open_store(settings.state_dir)
+    started = time.monotonic()
+    try:
+        if dry_run:
+            report = _run(
+                settings,
+                checklist,
+                store,
+                notion,
+                mode,
+                True,
+                force,
+                prune,
+                confirm_prune,
+                now,
+                progress,
+            )
+        else:
+            with hold_sync_lock(settings.state_dir, settings.lock_timeout):
+                report = _run_recorded(
+                    settings,
+                    checklist,
+                    store,
+                    notion,
+                    mode,
+                    force,
+                    prune,
+                    confirm_prune,
+                    now,
+                    progress,
+                )
+        report.requests = notion.requests
+        report.retries = notion.retries
+        report.duration = round(time.monotonic() - started, 3)
+        return report
+    finally:
+        store.close()
+        if own_adapter:
+            notion.close()
+
+
+def _run_recorded(
+    settings: Settings,
+    checklist: Checklist,
+    store: Store,
+    notion: NotionAdapter,
+    mode: Mode,
+    force: bool,
+    prune: bool,
+    confirm_prune: Callable[[list[TrashPage]], bool] | None,
+    now: datetime | None,
+    progress: ProgressCallback | None,
+) -> SyncReport:
+    run_id = store.start_run(mode, now or datetime.now(timezone.utc))
+    try:
+        report = _run(
+            settings,
+            checklist,
+            store,
+            notion,
+            mode,
+            False,
+            force,
+            prune,
+            confirm_prune,
+            now,
+            progress,
+            run_id=run_id,
+        )
+    except BaseException as exc:
+        store.finish_run(
+            run_id,
+            ok=False,
+            finished_at=datetime.now(timezone.utc),
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            counts={"requests": notion.requests},
+        )
+        raise
+    return report
+
+
+def _run(
+    settings: Settings,
+    checklist: Checklist,
+    store: Store,
+    notion: NotionAdapter,
+    mode: Mode,
+    dry_run: bool,
+    force: bool,
+    prune: bool,
+    confirm_prune: Callable[[list[TrashPage]], bool] | None,
+    now: datetime | None,
+    progress: ProgressCallback | None,
+    run_id: int | None = None,
+) -> SyncReport:
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(settings.zone).date()
+    # -- gather --------------------------------------------------------------------------------
+    target = _resolve_target(settings, store, notion, checklist, dry_run)
+    recorded_ids: dict[str, str] = store.get_json_meta("column_ids") or {}
+    if target.data_source_id is None:
+        columns = Columns(names={s.field: s.default_name for s in FIELDS})
+        pages: list[dict[str, Any]] = []
+    else:
+        source = notion.fetch_data_source(target.data_source_id)
+        columns = resolve_columns(source.get("properties", {}), recorded_ids)
+        pages = notion.query_rows(target.data_source_id) if columns.names.get("key") else []
+    rows = [parse_row(page, columns) for page in pages]
+    state = store.load_items()
+    # -- plan and check ------------------------------------------------------------------------
+    plan = plan_sync(
+        checklist,
+        rows,
+        state,
+        mode=mode,
+        now=now,
+        today=today,
+        last_pull=store.last_successful_pull(),
+        missing_columns=columns.missing,
+        prune=prune,
+    )
+    halts = check_plan(
+        plan,
+        remote_row_count=len(rows),
+        remembered=len(state),
+        retire_threshold=settings.retire_threshold,
+        retyped=columns.retyped,
+        force=force,
+    )
+    if halts:
+        first, *others = halts
+        raise SafetyHaltError(
+            f"{first.reason}; nothing was written",
+            first.hint,
+            details=[h.reason for h in others],
+        )
+    report = SyncReport(
+        mode=mode,
+        dry_run=dry_run,
+        plan=plan,
+        database_id=target.database_id,
+        database_url=target.database_url,
+        created_database=target.created,
+    )
+    if dry_run:
+        return report
+    trash = [a for a in plan.notion_actions if isinstance(a, TrashPage)]
+    if trash and (confirm_prune is None or not confirm_prune(trash)):
+        raise SafetyHaltError(
+            f"{len(trash)} retired pages would be moved to Notion's Trash; nothing was written",
+            "Rerun `dsprogress push --prune --yes` to confirm.",
+        )
+    # -- apply ---------------------------------------------------------------------------------
+    assert target.data_source_id is not None
+    applier = _Applier(notion, target.data_source_id, columns, dict(plan.rows), now)
+    total = len(plan.notion_actions)
+    for index, action in enumerate(plan.notion_actions, start=1):
+        applier.apply(action)
+        report.applied.append(describe_action(action))
+        if progress is not None:
+            progress(index, total, action.verb)
+    # -- commit --------------------------------------------------------------------------------
+    items = _build_states(plan, applier.rows, state, checklist, mode, now)
+    events = [t.event for t in plan.ticks] + applier.baselines
+    with store.transaction():
+        store.replace_items(list(items.values()))
+        store.append_ticks(events, run_id)
+        store.set_json_meta("column_ids", applier.columns.ids)
+        store.set_meta("checklist_version", str(checklist.version))
+        if run_id is not None:
+            store.finish_run(
+                run_id,
+                ok=True,
+                finished_at=datetime.now(timezone.utc),
+                counts={**report.counts(), "requests": notion.requests},
+            )
+    if mode in ("pull", "sync"):
+        snapshot = build_snapshot(
+            checklist,
+            items,
+            synced_at=now,
+            database_id=target.database_id,
+            data_source_id=target.data_source_id,
+            database_url=target.database_url,
+        )
+        report.snapshot_path = write_snapshot(snapshot, settings.state_dir)
+    return report
+
+
+def _resolve_target(
+    settings: Settings, store: Store, notion: NotionAdapter, checklist: Checklist, dry_run: bool
+) -> Target:
+    recorded_db = store.get_meta("database_id")
+    recorded_ds = store.get_meta("data_source_id")
+    configured = settings.notion_database_id
+    if configured and configured != recorded_db:
+        try:
+            database = notion.fetch_database(configured)
+        except NotionNotFoundError as exc:
+            raise NotionNotFoundError(
+                f"NOTION_DATABASE_ID {configured} does not exist or is not shared with your "
+                "integration",
+                hint="Open the database in Notion, ... menu -> Connections -> add your "
+                "integration; and use the database's own URL (the part before ?v=).",
+            ) from exc
+        sources = database.get("data_sources") or []
+        if not sources:
+            raise NotionNotFoundError(f"database {configured} has no data source")
+        target = Target(configured, str(sources[0]["id"]), str(database.get("url", "")))
+        if not dry_run:
+            _record_target(store, target)
+        return target
+    if recorded_db and recorded_ds:
+        return Target(recorded_db, recorded_ds, store.get_meta("database_url"))
+    if dry_run:
+        return Target(None, None, None, created=True)
+    parent = settings.notion_parent_page_id
+    assert parent is not None  # require_notion checked it
+    schema = build_database_schema(checklist.level_names(), checklist.category_names())
+    try:
+        database = notion.create_database(parent, checklist.title, DATABASE_ICON, schema)
+    except NotionNotFoundError as exc:
+        raise NotionNotFoundError(
+            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
+            "with your integration"
+        ) from exc
+    except AmbiguousWriteError as exc:
+        raise NotionUnavailableError(
+            "creating the checklist database failed midway",
+            hint="Look under your parent page in Notion: delete a half-created "
+            "database there if you see one, then run the command again.",
+        ) from exc
+    target = Target(
+        str(database["id"]),
+        str(database["data_sources"][0]["id"]),
+        str(database.get("url", "")),
+        created=True,
+    )
+    _record_target(store, target)
+    log.info("created database %s", target.database_id)
+    return target
+
+
+def _record_target(store: Store, target: Target) -> None:
+    with store.transaction():
+        store.set_meta("database_id", target.database_id)
+        store.set_meta("data_source_id", target.data_source_id)
+        store.set_meta("database_url", target.database_url)
+
+
+class _Applier:
+    """Applies Notion actions one by one, keeping the rows map current."""
+
+    def __init__(
+        self,
+        notion: NotionAdapter,
+        data_source_id: str,
+        columns: Columns,
+        rows: dict[str, RemoteRow],
+        now: datetime,
+    ) -> None:
+        self.notion = notion
+        self.data_source_id = data_source_id
+        self.columns = columns
+        self.rows = rows
+        self.now = now
+        self.baselines: list[TickEvent] = []
+
+    def apply(self, action: NotionAction) -> None:
+        log.info("%s %s", action.verb, getattr(action, "key", ""))
+        if isinstance(action, AddColumns):
+            self._add_columns(action)
+        elif isinstance(action, CreatePage):
+            self._create(action)
+        elif isinstance(action, TrashPage):
+            self.notion.update_row(action.page_id, in_trash=True)
+            self.rows.pop(action.key, None)
+        else:
+            key, values = _update_values(action)
+            page = self.notion.update_row(
+                action.page_id, build_page_properties(values, self.columns)
+            )
+            self.rows[key] = parse_row(page, self.columns)
+
+    def _add_columns(self, action: AddColumns) -> None:
+        properties = {
+            FIELD_BY_NAME[f].default_name: build_schema_property(FIELD_BY_NAME[f])
+            for f in action.fields
+        }
+        source = self.notion.update_data_source(self.data_source_id, properties)
+        self.columns = resolve_columns(source.get("properties", {}), self.columns.ids)
+
+    def _create(self, action: CreatePage) -> None:
+        values = {**action.values, "status": "Not started", "done": False, "retired": False}
+        properties = build_page_properties(values, self.columns)
+        try:
+            page = self.notion.create_row(self.data_source_id, properties)
+        except AmbiguousWriteError:
+            # The create may have landed: look before creating again, never create blindly.
+            found = self.notion.find_rows_by_key(
+                self.data_source_id, self.columns.names["key"], action.key
+            )
+            page = found[0] if found else self.notion.create_row(self.data_source_id, properties)
+        row = parse_row(page, self.columns)
+        self.rows[action.key] = row
+        self.baselines.append(
+            TickEvent(
+                key=action.key,
+                title=row.title,
+                level=row.level,
+                category=row.category,
+                from_status=None,
+                to_status=row.status,
+                observed_at=self.now,
+            )
+        )
+
+
+def _update_values(action: NotionAction) -> tuple[str, dict[str, Any]]:
+    if isinstance(action, UpdatePage):
+        return action.key, dict(action.changes)
+    if isinstance(action, AdoptRow):
+        return action.key, {"key": action.key}
+    if isinstance(action, MigrateKey):
+        return action.new_key, {"key": action.new_key}
+    if isinstance(action, RetireItem):
+        return action.key, {"retired": True}
+    if isinstance(action, FillDoneOn):
+        return action.key, {"done_on": action.day}
+    raise TypeError(f"not an update: {action!r}")
+
+
+def _build_states(
+    plan: Plan,
+    rows: Mapping[str, RemoteRow],
+    previous: Mapping[str, ItemState],
+    checklist: Checklist,
+    mode: Mode,
+    now: datetime,
+) -> dict[str, ItemState]:
+    pulled = mode in ("pull", "sync")
+    states: dict[str, ItemState] = {}
+    for key, row in rows.items():
+        before = previous.get(key)
+        custom = key.startswith(CUSTOM_PREFIX)
+        retired = row.retired or (not custom and checklist.item(key) is None)
+        learner = row if pulled or before is None else None
+        status = learner.status if learner is not None else before.status  # type: ignore[union-attr]
+        if status == "in_progress":
+            since = before.in_progress_since if before and before.status == "in_progress" else now
+        else:
+            since = None
+        states[key] = ItemState(
+            key=key,
+            page_id=row.page_id,
+            title=row.title,
+            level=row.level,
+            category=row.category,
+            order=row.order,
+            status=status,
+            done_on=learner.done_on if learner else before.done_on,  # type: ignore[union-attr]
+            notes=learner.notes if learner else before.notes,  # type: ignore[union-attr]
+            evidence=learner.evidence if learner else before.evidence,  # type: ignore[union-attr]
+            url=row.url,
+            custom=custom,
+            retired=retired,
+            in_progress_since=since,
+        )
+    return states

@@ -1,0 +1,39 @@
+"""Locks in the state folder: one sync at a time, one daemon at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from sync.errors import BusyError, StateError
+
+SYNC_LOCK = "sync.lock"
+DAEMON_LOCK = "daemon.lock"
+
+
+@contextmanager
+def hold_lock(state_dir: Path, name: str, timeout: float, *, what: str) -> Iterator[None]:
+    """Hold the named lock; wait at most `timeout` seconds, then raise BusyError."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot use the state folder {state_dir}: {exc.strerror or exc}",
+            hint="Set DSPROGRESS_STATE_DIR to a folder you can write to.",
+        ) from exc
+    lock = FileLock(str(state_dir / name))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise BusyError(f"{what} is already running for {state_dir}") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def hold_sync_lock(state_dir: Path, timeout: float) -> AbstractContextManager[None]:
+    return hold_lock(state_dir, SYNC_LOCK, timeout, what="another sync")

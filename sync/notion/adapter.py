@@ -1,0 +1,335 @@
+"""The only code that talks to notion-client.
+
+Every call goes through `_call`: paced, retried under our own policy (the SDK's retries are off),
+counted, and its failures translated into dsprogress errors (`raise ... from e`). A call that is not
+safe to repeat (creating a page or a database) raises `AmbiguousWriteError` after a failure that
+may have been applied, so the caller can look before creating again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from notion_client import Client
+from notion_client.errors import (
+    APIResponseError,
+    HTTPResponseError,
+    InvalidPathParameterError,
+    RequestTimeoutError,
+)
+
+from sync.errors import (
+    NotionAuthError,
+    NotionNotFoundError,
+    NotionRequestError,
+    NotionUnavailableError,
+)
+from sync.notion.pacing import RETRYABLE_STATUSES, Pacer, RetryPolicy, parse_retry_after
+
+log = logging.getLogger("dsprogress.notion")
+_sdk_log = logging.getLogger("dsprogress.notion.sdk")
+_sdk_log.addHandler(logging.NullHandler())
+_sdk_log.propagate = False
+
+
+class AmbiguousWriteError(Exception):
+    """A non-repeatable write failed in a way that may have been applied on Notion's side."""
+
+    def __init__(self, what: str, cause: Exception) -> None:
+        super().__init__(f"{what} may or may not have been applied: {type(cause).__name__}")
+        self.what = what
+        self.cause = cause
+
+
+class _Retryable(Exception):
+    def __init__(self, cause: Exception, retry_after: float | None, description: str) -> None:
+        super().__init__(description)
+        self.cause = cause
+        self.retry_after = retry_after
+        self.description = description
+
+
+class NotionAdapter:
+    """A paced, retrying, counting gateway to one Notion integration."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = "https://api.notion.com",
+        *,
+        rate_limit: float = 3.0,
+        timeout: float = 30.0,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client = Client(
+            auth=token,
+            base_url=self.base_url,
+            timeout_ms=int(timeout * 1000),
+            retry=False,
+            logger=_sdk_log,
+            log_level=logging.CRITICAL,
+        )
+        self._sleep = sleep
+        self.pacer = Pacer(rate_limit, sleep=sleep)
+        self.policy = policy or RetryPolicy()
+        self.requests = 0
+        self.retries = 0
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> NotionAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one gateway -------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+        repeatable: bool,
+        what: str,
+    ) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            attempt += 1
+            self.pacer.wait()
+            self.requests += 1
+            try:
+                result = self._client.request(path=path, method=method, body=body, query=query)
+                return dict(result)
+            except APIResponseError as exc:
+                failure = self._classify_api_error(exc, what)
+            except HTTPResponseError as exc:  # 502/504/529 and other non-JSON answers
+                if exc.status not in RETRYABLE_STATUSES:
+                    raise NotionUnavailableError(
+                        f"Notion answered HTTP {exc.status} while {what}"
+                    ) from exc
+                failure = _Retryable(
+                    exc,
+                    parse_retry_after(exc.headers.get("retry-after")),
+                    f"HTTP {exc.status}",
+                )
+            except RequestTimeoutError as exc:
+                failure = _Retryable(exc, None, "timeout")
+            except httpx.TransportError as exc:
+                failure = _Retryable(exc, None, f"connection error ({type(exc).__name__})")
+            except InvalidPathParameterError as exc:
+                raise NotionRequestError(f"invalid Notion id while {what}: {exc}") from exc
+            rate_limited = isinstance(failure.cause, APIResponseError) and (
+                failure.cause.status == 429
+            )
+            if not repeatable and not rate_limited:
+                raise AmbiguousWriteError(what, failure.cause) from failure.cause
+            if attempt >= self.policy.max_attempts:
+                raise self._unavailable(failure, what, attempt) from failure.cause
+            delay = self.policy.delay(attempt, failure.retry_after)
+            self.retries += 1
+            log.info(
+                "retrying %s after %s (attempt %d, wait %.1fs)",
+                what,
+                failure.description,
+                attempt,
+                delay,
+            )
+            if rate_limited:
+                self.pacer.pause(delay)
+            else:
+                self._sleep(delay)
+
+    def _classify_api_error(self, exc: APIResponseError, what: str) -> _Retryable:
+        if exc.status in RETRYABLE_STATUSES:
+            return _Retryable(
+                exc, parse_retry_after(exc.headers.get("retry-after")), f"{exc.status} {exc.code}"
+            )
+        message = str(exc)
+        if exc.status == 401:
+            raise NotionAuthError(f"Notion rejected the token ({message})") from exc
+        if exc.status == 403:
+            raise NotionAuthError(
+                f"the integration lacks a capability while {what} ({message})",
+                hint="In Notion's integration settings, enable Read, Update and Insert content.",
+            ) from exc
+        if exc.status == 404:
+            raise NotionNotFoundError(
+                f"Notion cannot find the object while {what}: it does not exist or is not "
+                "shared with your integration",
+            ) from exc
+        raise NotionRequestError(f"Notion refused the request while {what}: {message}") from exc
+
+    def _unavailable(self, failure: _Retryable, what: str, attempts: int) -> NotionUnavailableError:
+        cause = failure.cause
+        if isinstance(cause, httpx.ConnectError):
+            return NotionUnavailableError(
+                f"cannot reach Notion at {self.base_url} while {what} ({attempts} attempts)",
+                hint="Check your network connection (and NOTION_BASE_URL), then try again.",
+            )
+        return NotionUnavailableError(
+            f"Notion kept failing while {what}: {failure.description} after {attempts} attempts"
+        )
+
+    # -- users and search ------------------------------------------------------------------------
+    def fetch_me(self) -> dict[str, Any]:
+        return self._call("GET", "users/me", repeatable=True, what="checking the token")
+
+    def search_pages(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {
+            "query": query,
+            "filter": {"property": "object", "value": "page"},
+            "page_size": min(limit, 100),
+        }
+        result = self._call("POST", "search", body=body, repeatable=True, what="searching pages")
+        return list(result.get("results", []))
+
+    # -- pages outside our database --------------------------------------------------------------
+    def fetch_page(self, page_id: str) -> dict[str, Any]:
+        return self._call(
+            "GET", f"pages/{page_id}", repeatable=True, what=f"reading page {page_id}"
+        )
+
+    def create_child_page(
+        self, parent_page_id: str, title: str, icon: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "parent": {"type": "page_id", "page_id": parent_page_id},
+            "properties": {"title": {"title": [{"type": "text", "text": {"content": title}}]}},
+        }
+        if icon:
+            body["icon"] = {"type": "emoji", "emoji": icon}
+        return self._call(
+            "POST", "pages", body=body, repeatable=False, what=f"creating page {title!r}"
+        )
+
+    def replace_page_markdown(self, page_id: str, markdown: str) -> dict[str, Any]:
+        body = {"type": "replace_content", "replace_content": {"new_str": markdown}}
+        return self._call(
+            "PATCH",
+            f"pages/{page_id}/markdown",
+            body=body,
+            repeatable=True,
+            what="writing page content",
+        )
+
+    # -- databases and data sources --------------------------------------------------------------
+    def create_database(
+        self, parent_page_id: str, title: str, icon: str | None, properties: dict[str, Any]
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "parent": {"type": "page_id", "page_id": parent_page_id},
+            "title": [{"type": "text", "text": {"content": title}}],
+            "initial_data_source": {"properties": properties},
+        }
+        if icon:
+            body["icon"] = {"type": "emoji", "emoji": icon}
+        return self._call(
+            "POST", "databases", body=body, repeatable=False, what="creating the checklist database"
+        )
+
+    def fetch_database(self, database_id: str) -> dict[str, Any]:
+        return self._call(
+            "GET",
+            f"databases/{database_id}",
+            repeatable=True,
+            what=f"reading database {database_id}",
+        )
+
+    def update_database(
+        self, database_id: str, *, description: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if description is not None:
+            body["description"] = [{"type": "text", "text": {"content": description[:2000]}}]
+        return self._call(
+            "PATCH",
+            f"databases/{database_id}",
+            body=body,
+            repeatable=True,
+            what="updating the database",
+        )
+
+    def fetch_data_source(self, data_source_id: str) -> dict[str, Any]:
+        return self._call(
+            "GET",
+            f"data_sources/{data_source_id}",
+            repeatable=True,
+            what="reading the database schema",
+        )
+
+    def update_data_source(self, data_source_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "PATCH",
+            f"data_sources/{data_source_id}",
+            body={"properties": properties},
+            repeatable=True,
+            what="updating the database schema",
+        )
+
+    def query_rows(
+        self, data_source_id: str, filter_: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every (non-trashed) row of the data source, following the cursor."""
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {"page_size": 100}
+            if filter_ is not None:
+                body["filter"] = filter_
+            if cursor:
+                body["start_cursor"] = cursor
+            page = self._call(
+                "POST",
+                f"data_sources/{data_source_id}/query",
+                body=body,
+                repeatable=True,
+                what="reading the checklist rows",
+            )
+            rows.extend(page.get("results", []))
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return rows
+
+    def find_rows_by_key(
+        self, data_source_id: str, key_column: str, key: str
+    ) -> list[dict[str, Any]]:
+        return self.query_rows(
+            data_source_id, {"property": key_column, "rich_text": {"equals": key}}
+        )
+
+    # -- rows ------------------------------------------------------------------------------------
+    def create_row(self, data_source_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "parent": {"type": "data_source_id", "data_source_id": data_source_id},
+            "properties": properties,
+        }
+        return self._call("POST", "pages", body=body, repeatable=False, what="creating a row")
+
+    def update_row(
+        self,
+        page_id: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        in_trash: bool | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if properties:
+            body["properties"] = properties
+        if in_trash is not None:
+            body["in_trash"] = in_trash
+        return self._call(
+            "PATCH", f"pages/{page_id}", body=body, repeatable=True, what=f"updating row {page_id}"
+        )
+
+    # -- views (best effort, used by init) -------------------------------------------------------
+    def create_view(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "views", body=body, repeatable=False, what="creating a view")

@@ -1,0 +1,212 @@
+"""The snapshot: the learner's progress as plain JSON, rebuilt after every successful pull.
+
+`build_snapshot` is pure; `write_snapshot` writes atomically (temp file, fsync, rename), so a reader
+never sees half a file. `docs/snapshot.schema.json` is generated from `Snapshot` and checked in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sync.checklist import Checklist
+from sync.errors import StateError
+from sync.model import ItemState, Status
+
+SNAPSHOT_FILE = "snapshot.json"
+SCHEMA_VERSION = 1
+OWN_ITEMS = "Your own items"
+
+
+class SnapshotItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    title: str
+    level: str | None
+    category: str | None
+    order: float | None
+    status: Status
+    done: bool
+    done_at: date | None
+    notes: str
+    evidence: str | None
+    page_id: str
+    url: str
+    custom: bool
+    retired: bool
+
+
+class Progress(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    done: int
+    total: int
+    percent: float
+    in_progress: int = 0
+    skipped: int = 0
+
+
+class GroupProgress(Progress):
+    name: str
+
+
+class Snapshot(BaseModel):
+    """`snapshot.json`: one file a learner (or another tool) can read without dsprogress."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    synced_at: datetime
+    checklist_title: str
+    checklist_version: int
+    database_id: str | None
+    data_source_id: str | None
+    database_url: str | None
+    items: list[SnapshotItem]
+    progress: Progress
+    levels: list[GroupProgress]
+    categories: list[GroupProgress]
+
+
+def compute_progress(items: Iterable[SnapshotItem]) -> Progress:
+    """Done over total of the items that count (retired items do not)."""
+    counting = [i for i in items if not i.retired]
+    done = sum(1 for i in counting if i.status == "done")
+    total = len(counting)
+    return Progress(
+        done=done,
+        total=total,
+        percent=round(100.0 * done / total, 1) if total else 0.0,
+        in_progress=sum(1 for i in counting if i.status == "in_progress"),
+        skipped=sum(1 for i in counting if i.status == "skipped"),
+    )
+
+
+def _group(name: str, items: list[SnapshotItem]) -> GroupProgress:
+    return GroupProgress(name=name, **compute_progress(items).model_dump())
+
+
+def build_snapshot(
+    checklist: Checklist,
+    items: Mapping[str, ItemState],
+    *,
+    synced_at: datetime,
+    database_id: str | None,
+    data_source_id: str | None,
+    database_url: str | None,
+) -> Snapshot:
+    """Items in checklist order (the learner's own items last), with progress per group."""
+    position = {item.key: checklist.position(item) for item in checklist.items}
+    far = (len(checklist.levels), 0, 0)
+
+    def sort_key(state: ItemState) -> tuple[tuple[int, int, int], float, str]:
+        return (position.get(state.key, far), state.order or 0.0, state.title.lower())
+
+    snapshot_items = [
+        SnapshotItem(
+            key=s.key,
+            title=s.title,
+            level=s.level,
+            category=s.category,
+            order=s.order,
+            status=s.status,
+            done=s.status == "done",
+            done_at=s.done_on,
+            notes=s.notes,
+            evidence=s.evidence,
+            page_id=s.page_id,
+            url=s.url,
+            custom=s.custom,
+            retired=s.retired,
+        )
+        for s in sorted(items.values(), key=sort_key)
+    ]
+    levels = [
+        _group(level, [i for i in snapshot_items if i.level == level and not i.custom])
+        for level in checklist.level_names()
+    ]
+    categories = [
+        _group(
+            f"{level.name} / {category}",
+            [
+                i
+                for i in snapshot_items
+                if i.level == level.name and i.category == category and not i.custom
+            ],
+        )
+        for level in checklist.levels
+        for category in level.categories
+    ]
+    own = [i for i in snapshot_items if i.custom]
+    if own:
+        levels.append(_group(OWN_ITEMS, own))
+    return Snapshot(
+        synced_at=synced_at,
+        checklist_title=checklist.title,
+        checklist_version=checklist.version,
+        database_id=database_id,
+        data_source_id=data_source_id,
+        database_url=database_url,
+        items=snapshot_items,
+        progress=compute_progress(snapshot_items),
+        levels=levels,
+        categories=categories,
+    )
+
+
+def write_snapshot(snapshot: Snapshot, state_dir: Path) -> Path:
+    """Write `snapshot.json` atomically: a reader sees the old file or the new one, never half."""
+    path = state_dir / SNAPSHOT_FILE
+    data = snapshot.model_dump_json(indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=state_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(state_dir, os.O_RDONLY)
+    except OSError:
+        return path
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return path
+
+
+def load_snapshot(state_dir: Path) -> Snapshot | None:
+    """The last snapshot, or None before the first pull."""
+    path = state_dir / SNAPSHOT_FILE
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return Snapshot.model_validate_json(raw)
+    except ValidationError as exc:
+        raise StateError(
+            f"{path} is not a valid snapshot ({exc.error_count()} problems)",
+            hint="Run `dsprogress pull` to write a fresh one.",
+        ) from exc
+
+
+def build_json_schema() -> str:
+    """The JSON Schema of snapshot.json, as checked in at docs/snapshot.schema.json."""
+    schema = Snapshot.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "dsprogress snapshot"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
