@@ -1,0 +1,355 @@
+"""The planner: one test per case (create, update, adopt, retire, migrate, duplicates, no-op,
+ticks, Done on) and one per safety halt. Pure: no Notion, no files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from sync.checklist import Checklist, parse_checklist
+from sync.model import ItemState, RemoteRow
+from sync.plan import (
+    AddColumns,
+    AdoptRow,
+    CreatePage,
+    FillDoneOn,
+    MigrateKey,
+    RetireItem,
+    TrashPage,
+    UpdatePage,
+    check_plan,
+    plan_sync,
+)
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+TODAY = date(2026, 11, 27)
+
+YAML = """
+title: Test checklist
+version: {version}
+levels:
+  - name: Entry
+    categories: [Networks]
+items:
+{items}
+migrations: {migrations}
+"""
+
+
+def make_checklist(
+    items: list[tuple[str, str, int]], version: int = 1, migrations: str = "[]"
+) -> Checklist:
+    body = "".join(
+        f"  - {{key: {key}, title: {title}, level: Entry, category: Networks, order: {order},"
+        f" description: About {title}}}\n"
+        for key, title, order in items
+    )
+    return parse_checklist(YAML.format(version=version, items=body, migrations=migrations), "t")
+
+
+BASE = make_checklist([("entry.networks.dense", "Dense", 1), ("entry.networks.cnn", "CNN", 2)])
+
+
+def row(
+    key: str | None, title: str, order: float = 1, page_id: str | None = None, **kw: object
+) -> RemoteRow:
+    values: dict[str, object] = {
+        "level": "Entry",
+        "category": "Networks",
+        "order": order,
+        "description": f"About {title}",
+    }
+    values.update(kw)
+    return RemoteRow(
+        page_id=page_id or f"page-{key or title}", url="", key=key, title=title, **values
+    )  # type: ignore[arg-type]
+
+
+def state_of(r: RemoteRow) -> ItemState:
+    return ItemState(
+        key=r.key or "",
+        page_id=r.page_id,
+        title=r.title,
+        level=r.level,
+        category=r.category,
+        order=r.order,
+        status=r.status,
+        done_on=r.done_on,
+    )
+
+
+def synced_rows() -> list[RemoteRow]:
+    return [row("entry.networks.dense", "Dense", 1), row("entry.networks.cnn", "CNN", 2)]
+
+
+def plan(
+    rows: list[RemoteRow],
+    state: dict[str, ItemState] | None = None,
+    mode: str = "sync",
+    **kw: object,
+):  # type: ignore[no-untyped-def]
+    return plan_sync(
+        BASE if "checklist" not in kw else kw.pop("checklist"),
+        rows,
+        state or {},  # type: ignore[arg-type]
+        mode=mode,
+        now=NOW,
+        today=TODAY,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def test_first_push_creates_every_item_in_checklist_order() -> None:
+    result = plan([], mode="push")
+    creates = [a for a in result.notion_actions if isinstance(a, CreatePage)]
+    assert [c.key for c in creates] == ["entry.networks.dense", "entry.networks.cnn"]
+    assert (
+        creates[0].values["title"] == "Dense" and creates[0].values["key"] == "entry.networks.dense"
+    )
+
+
+def test_noop_when_notion_and_state_agree() -> None:
+    rows = synced_rows()
+    result = plan(rows, {r.key or "": state_of(r) for r in rows})
+    assert result.is_noop
+    assert result.notion_actions == ()
+
+
+def test_renamed_item_updates_its_page_in_place_by_key() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense layers (old title)", 1, description="About Dense"),
+        row("entry.networks.cnn", "CNN", 2),
+    ]
+    result = plan(rows, {r.key or "": state_of(r) for r in rows}, mode="push")
+    assert result.notion_actions == (
+        UpdatePage("page-entry.networks.dense", "entry.networks.dense", {"title": "Dense"}),
+    )
+
+
+def test_push_never_writes_learner_owned_fields() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense", 1, done=True, notes="mine", status_option="Done"),
+        row("entry.networks.cnn", "CNN", 2, status_option="In progress"),
+    ]
+    state = {r.key or "": state_of(r) for r in rows}
+    result = plan(rows, state, mode="push")
+    assert result.notion_actions == ()
+
+
+def test_row_without_key_is_adopted_as_custom_item() -> None:
+    rows = [*synced_rows(), row(None, "Kaggle competition!", page_id="p-own")]
+    result = plan(rows, mode="push")
+    assert (
+        AdoptRow("p-own", "custom.kaggle-competition", "Kaggle competition!")
+        in result.notion_actions
+    )
+    assert "custom.kaggle-competition" in result.rows
+
+
+def test_adopted_keys_never_collide() -> None:
+    rows = [
+        *synced_rows(),
+        row("custom.paper", "Paper", page_id="p1"),
+        row(None, "Paper", page_id="p2"),
+    ]
+    result = plan(rows, mode="push")
+    assert AdoptRow("p2", "custom.paper-2", "Paper") in result.notion_actions
+
+
+def test_our_row_whose_key_was_cleared_gets_its_key_back() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    cleared = [row(None, "Dense", 1, page_id="page-entry.networks.dense"), rows[1]]
+    result = plan(cleared, state, mode="push")
+    assert (
+        UpdatePage(
+            "page-entry.networks.dense", "entry.networks.dense", {"key": "entry.networks.dense"}
+        )
+        in result.notion_actions
+    )
+    assert not any(isinstance(a, (AdoptRow, CreatePage)) for a in result.notion_actions)
+
+
+def test_item_removed_from_checklist_is_retired_not_trashed() -> None:
+    rows = [*synced_rows(), row("entry.networks.rnn", "RNN", 3)]
+    result = plan(rows, mode="push")
+    assert (
+        RetireItem("page-entry.networks.rnn", "entry.networks.rnn", "RNN") in result.notion_actions
+    )
+    assert not any(isinstance(a, TrashPage) for a in result.notion_actions)
+    assert result.retiring == 1
+
+
+def test_prune_trashes_retired_items() -> None:
+    rows = [*synced_rows(), row("entry.networks.rnn", "RNN", 3, retired=True)]
+    result = plan(rows, mode="push", prune=True)
+    assert (
+        TrashPage("page-entry.networks.rnn", "entry.networks.rnn", "RNN") in result.notion_actions
+    )
+
+
+def test_custom_items_are_never_retired_or_trashed() -> None:
+    rows = [*synced_rows(), row("custom.own", "Own", page_id="p-own")]
+    result = plan(rows, mode="push", prune=True)
+    assert result.notion_actions == ()
+
+
+def test_item_back_in_the_checklist_is_unretired() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense", 1, retired=True),
+        row("entry.networks.cnn", "CNN", 2),
+    ]
+    result = plan(rows, mode="push")
+    assert (
+        UpdatePage("page-entry.networks.dense", "entry.networks.dense", {"retired": False})
+        in result.notion_actions
+    )
+
+
+def test_migration_moves_the_key_and_keeps_the_page() -> None:
+    checklist = make_checklist(
+        [("entry.networks.dense", "Dense", 1), ("entry.networks.conv", "CNN", 2)],
+        version=2,
+        migrations="[{version: 2, keys: {entry.networks.cnn: entry.networks.conv}}]",
+    )
+    rows = [row("entry.networks.dense", "Dense", 1), row("entry.networks.cnn", "CNN", 2, done=True)]
+    result = plan(rows, mode="push", checklist=checklist)
+    assert (
+        MigrateKey("page-entry.networks.cnn", "entry.networks.cnn", "entry.networks.conv")
+        in result.notion_actions
+    )
+    assert not any(isinstance(a, (CreatePage, RetireItem)) for a in result.notion_actions)
+    assert result.rows["entry.networks.conv"].done
+
+
+def test_duplicates_keep_the_row_with_learner_data_and_create_nothing() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense", 1, page_id="empty-copy"),
+        row("entry.networks.dense", "Dense", 1, page_id="ticked", done=True),
+        row("entry.networks.cnn", "CNN", 2),
+    ]
+    result = plan(rows, mode="sync")
+    assert result.rows["entry.networks.dense"].page_id == "ticked"
+    (duplicate,) = result.duplicates
+    assert duplicate.other_page_ids == ("empty-copy",)
+    assert not any(isinstance(a, CreatePage) for a in result.notion_actions)
+
+
+def test_missing_columns_are_added_first() -> None:
+    result = plan(synced_rows(), mode="push", missing_columns=("notes", "evidence"))
+    assert result.notion_actions[0] == AddColumns(("notes", "evidence"))
+
+
+def test_first_sight_of_each_item_is_a_baseline_not_a_completion() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense", 1, done=True, done_on=date(2026, 1, 5)),
+        row("entry.networks.cnn", "CNN", 2),
+    ]
+    result = plan(rows, mode="pull")
+    events = {t.event.key: t.event for t in result.ticks}
+    assert events["entry.networks.dense"].from_status is None
+    assert events["entry.networks.dense"].to_status == "done"
+    assert events["entry.networks.dense"].window_start is None
+
+
+def test_pull_records_a_tick_between_the_last_pull_and_now() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    last = datetime(2026, 11, 27, 11, 45, tzinfo=timezone.utc)
+    ticked = [row("entry.networks.dense", "Dense", 1, done=True), rows[1]]
+    result = plan(ticked, state, mode="pull", last_pull=last)
+    (tick,) = result.ticks
+    assert (tick.event.from_status, tick.event.to_status) == ("not_started", "done")
+    assert (tick.event.window_start, tick.event.observed_at) == (last, NOW)
+
+
+def test_status_done_counts_as_done_and_in_progress_is_tracked() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    changed = [
+        row("entry.networks.dense", "Dense", 1, status_option="Done"),
+        row("entry.networks.cnn", "CNN", 2, status_option="In progress"),
+    ]
+    result = plan(changed, state, mode="pull")
+    assert {(t.event.key, t.event.to_status) for t in result.ticks} == {
+        ("entry.networks.dense", "done"),
+        ("entry.networks.cnn", "in_progress"),
+    }
+
+
+def test_done_on_is_filled_once_when_first_seen_done_and_empty() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    ticked = [row("entry.networks.dense", "Dense", 1, done=True), rows[1]]
+    result = plan(ticked, state, mode="pull")
+    assert (
+        FillDoneOn("page-entry.networks.dense", "entry.networks.dense", TODAY)
+        in result.notion_actions
+    )
+    # Already done last time (the learner cleared the date on purpose): leave it alone.
+    state_done = {**state, "entry.networks.dense": state_of(ticked[0])}
+    again = plan(ticked, state_done, mode="pull")
+    assert not any(isinstance(a, FillDoneOn) for a in again.notion_actions)
+
+
+def test_done_on_set_by_the_learner_is_never_overwritten() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    ticked = [
+        row("entry.networks.dense", "Dense", 1, done=True, done_on=date(2026, 11, 20)),
+        rows[1],
+    ]
+    result = plan(ticked, state, mode="pull")
+    assert not any(isinstance(a, FillDoneOn) for a in result.notion_actions)
+
+
+def test_push_alone_records_no_tick_changes() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    ticked = [row("entry.networks.dense", "Dense", 1, done=True), rows[1]]
+    assert plan(ticked, state, mode="push").ticks == ()
+
+
+# -- halts ---------------------------------------------------------------------------------------
+def test_halt_when_notion_returns_no_rows_but_state_remembers_items() -> None:
+    result = plan([], mode="sync")
+    halts = check_plan(result, remote_row_count=0, remembered=2, retire_threshold=0.25)
+    assert len(halts) == 1 and "no rows" in halts[0].reason
+    assert (
+        check_plan(result, remote_row_count=0, remembered=2, retire_threshold=0.25, force=True)
+        == []
+    )
+
+
+def test_halt_when_more_than_the_threshold_would_be_retired() -> None:
+    rows = [
+        *synced_rows(),
+        row("entry.networks.rnn", "RNN", 3),
+        row("entry.networks.gan", "GAN", 4),
+    ]
+    result = plan(rows, mode="push")
+    halts = check_plan(result, remote_row_count=4, remembered=4, retire_threshold=0.25)
+    assert len(halts) == 1 and "2 of 4 rows would be retired" in halts[0].reason
+    assert check_plan(result, remote_row_count=4, remembered=4, retire_threshold=0.5) == []
+
+
+def test_retyped_column_halts_even_with_force() -> None:
+    result = plan(synced_rows(), mode="push")
+    halts = check_plan(
+        result,
+        remote_row_count=2,
+        remembered=2,
+        retire_threshold=0.25,
+        retyped=[("order", "Order", "rich_text")],
+        force=True,
+    )
+    assert len(halts) == 1
+    assert '"Order" is a rich_text property' in halts[0].reason
+    assert "number" in halts[0].hint
+
+
+@pytest.mark.parametrize("mode", ["push", "pull", "sync"])
+def test_the_same_inputs_give_the_same_plan(mode: str) -> None:
+    rows = [*synced_rows(), row(None, "Own", page_id="p-own")]
+    assert plan(rows, mode=mode) == plan(rows, mode=mode)
