@@ -1,0 +1,507 @@
+"""The checklist template: models, parsing with validation, and loading.
+
+`parse_checklist` is pure: it turns YAML text into a frozen `Checklist`, or raises one
+`ChecklistError` that lists every problem in the file, one line each. `load_checklist` reads the
+file (the bundled `templates/checklist.yaml` by default) and parses it.
+
+Keys are identities: `level.category.slug`, lowercase. The `custom.` prefix is reserved for the
+learner's own items, which never come from the template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from sync.checklist_migrations import build_migration_map, check_migrations
+from sync.errors import ChecklistError
+
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
+RESERVED_KEY_PREFIX = "custom."
+MAX_TITLE_LENGTH = 2000  # Notion's limit for one rich-text run
+
+_KEY_HINT = "use lowercase dot-separated parts of a-z, 0-9, _ and -, like entry.networks.cnn"
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_text(value: str, *, limit: int | None = None) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if limit is not None and len(value) > limit:
+        raise ValueError(f"is {len(value):,} characters long; the limit is {limit:,}")
+    return value
+
+
+def _check_key(value: str) -> str:
+    if not KEY_PATTERN.match(value):
+        raise ValueError(f'"{value}" is not a valid key; {_KEY_HINT}')
+    return value
+
+
+def _check_positive(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _check_title(value: str) -> str:
+    return _check_text(value, limit=MAX_TITLE_LENGTH)
+
+
+# Field types with their checks. Numbers and flags are strict: YAML gives real ints and booleans,
+# so "3", 3.5 or `true` in an int field is a mistake worth reporting.
+_Key = Annotated[str, AfterValidator(_check_key)]
+_Name = Annotated[str, AfterValidator(_check_text)]
+_Title = Annotated[str, AfterValidator(_check_title)]
+_Positive = Annotated[int, Strict(), AfterValidator(_check_positive)]
+_Bool = Annotated[bool, Strict()]
+_NonEmpty = Field(min_length=1)
+
+
+class ChecklistItem(BaseModel):
+    """One thing to learn; the checklist owns all of these fields."""
+
+    model_config = _FROZEN
+
+    key: _Key
+    title: _Title
+    level: _Name
+    category: _Name
+    order: _Positive
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    project_idea: str | None = None
+    ongoing: _Bool = False
+
+
+class Level(BaseModel):
+    """A level (Entry, Intermediate, Advanced) and its categories, in display order."""
+
+    model_config = _FROZEN
+
+    name: _Name
+    icon: str | None = None
+    categories: tuple[str, ...]
+
+    @field_validator("categories")
+    @classmethod
+    def _check_categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one category")
+        if any(not name.strip() for name in value):
+            raise ValueError("must not contain an empty name")
+        duplicates = sorted({name for name in value if value.count(name) > 1})
+        if duplicates:
+            shown = ", ".join(f'"{name}"' for name in duplicates)
+            raise ValueError(f"lists {shown} more than once")
+        return value
+
+
+class Migration(BaseModel):
+    """In checklist `version`, the keys on the left were renamed (or merged) into the right."""
+
+    model_config = _FROZEN
+
+    version: _Positive
+    keys: dict[str, str]
+
+    @field_validator("keys")
+    @classmethod
+    def _check_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [key for pair in value.items() for key in pair if not KEY_PATTERN.match(key)]
+        if bad:
+            shown = ", ".join(f'"{key}"' for key in dict.fromkeys(bad))
+            raise ValueError(f"contains {shown}, not a valid key; {_KEY_HINT}")
+        return value
+
+
+class Checklist(BaseModel):
+    """The whole checklist: levels with their categories, items, and key migrations."""
+
+    model_config = _FROZEN
+
+    title: _Name
+    version: _Positive
+    levels: Annotated[tuple[Level, ...], _NonEmpty]
+    items: Annotated[tuple[ChecklistItem, ...], _NonEmpty]
+    migrations: tuple[Migration, ...] = ()
+
+    _by_key: dict[str, ChecklistItem] = PrivateAttr(default_factory=dict)
+    _level_index: dict[str, int] = PrivateAttr(default_factory=dict)
+    _category_index: dict[tuple[str, str], int] = PrivateAttr(default_factory=dict)
+    _migration_map: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._by_key = {item.key: item for item in self.items}
+        for level_index, level in enumerate(self.levels):
+            self._level_index.setdefault(level.name, level_index)
+            for category_index, category in enumerate(level.categories):
+                self._category_index.setdefault((level.name, category), category_index)
+        self._migration_map = build_migration_map(self.migrations)
+
+    @model_validator(mode="after")
+    def _check_structure(self) -> Checklist:
+        problems = _structure_problems(
+            list(enumerate(self.levels)),
+            list(enumerate(self.items)),
+            list(enumerate(self.migrations)),
+            self.version,
+            keys=[(index, item.key) for index, item in enumerate(self.items)],
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def item(self, key: str) -> ChecklistItem | None:
+        """The item with this current key, or None."""
+        return self._by_key.get(key)
+
+    def position(self, item: ChecklistItem) -> tuple[int, int, int]:
+        """Sort key in checklist order: (level index, category index in the level, order).
+
+        An item whose level or category is not in this checklist sorts after the known ones.
+        """
+        level_index = self._level_index.get(item.level, len(self.levels))
+        category_index = self._category_index.get((item.level, item.category), 1_000_000)
+        return level_index, category_index, item.order
+
+    def ordered_items(self) -> list[ChecklistItem]:
+        """Items by level, then category within the level, then `order`."""
+        return sorted(self.items, key=self.position)
+
+    def level_names(self) -> list[str]:
+        return list(dict.fromkeys(level.name for level in self.levels))
+
+    def category_names(self) -> list[str]:
+        """Every category name once, in order of first appearance."""
+        return list(dict.fromkeys(name for level in self.levels for name in level.categories))
+
+    def migration_map(self) -> dict[str, str]:
+        """Every old key -> the current key it was finally renamed (or merged) into."""
+        return dict(self._migration_map)
+
+    def resolve_key(self, key: str) -> str | None:
+        """The current key for `key`: itself if current, its migration target, else None."""
+        if key in self._by_key:
+            return key
+        target = self._migration_map.get(key)
+        return target if target is not None and target in self._by_key else None
+
+
+# ---------------------------------------------------------------------------------- validation
+
+
+def _item_label(index: int, key: object) -> str:
+    return f"items[{index}] ({key})" if isinstance(key, str) and key else f"items[{index}]"
+
+
+def _structure_problems(
+    levels: Sequence[tuple[int, Level]],
+    items: Sequence[tuple[int, ChecklistItem]],
+    migrations: Sequence[tuple[int, Migration]],
+    version: int | None,
+    *,
+    keys: Sequence[tuple[int, str]],
+    check_membership: bool = True,
+) -> list[str]:
+    """Problems between records: duplicates, unknown levels/categories, migrations.
+
+    Records pair with their index in the file. `keys` holds every item's key, including items
+    that are otherwise invalid, so duplicates are found regardless. With `check_membership` False
+    (some level is itself invalid) items are not checked against the levels: only noise then.
+    """
+    problems: list[str] = []
+    categories: dict[str, tuple[str, ...]] = {}
+    for index, level in levels:
+        if level.name in categories:
+            problems.append(f'levels[{index}] ({level.name}): duplicate level name "{level.name}"')
+        else:
+            categories[level.name] = level.categories
+
+    first_with_key: dict[str, int] = {}
+    for index, key in keys:
+        if key in first_with_key:
+            problems.append(
+                f'{_item_label(index, key)}: duplicate key "{key}" '
+                f"(also items[{first_with_key[key]}])"
+            )
+        else:
+            first_with_key[key] = index
+
+    first_with_order: dict[tuple[str, str, int], str] = {}  # -> label of the first item
+    for index, item in items if check_membership else ():
+        label = _item_label(index, item.key)
+        if item.level not in categories:
+            known = ", ".join(categories)
+            problems.append(f'{label}: unknown level "{item.level}"; the levels are {known}')
+            continue
+        if item.category not in categories[item.level]:
+            known = ", ".join(categories[item.level])
+            problems.append(
+                f'{label}: unknown category "{item.category}" for level {item.level}; '
+                f"its categories are {known}"
+            )
+            continue
+        slot = (item.level, item.category, item.order)
+        if slot in first_with_order:
+            problems.append(
+                f"{label}: order {item.order} is already used in {item.level} / {item.category} "
+                f"by {first_with_order[slot]}"
+            )
+        else:
+            first_with_order[slot] = label
+    problems.extend(check_migrations(migrations, set(first_with_key), version))
+    return problems
+
+
+# pydantic error types -> what the field must be, in the YAML author's words
+_EXPECTED = {"int_type": "a whole number", "string_type": "text", "bool_type": "true or false"}
+_EXPECTED |= dict.fromkeys(("tuple_type", "list_type"), "a list")
+_EXPECTED |= dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "a mapping")
+
+
+def _show(value: object) -> str:
+    """A value as the user wrote it in YAML, kept short."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = f'"{value}"' if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part == "[key]":
+            name += " (a key)"
+        elif not name:
+            name = part
+        else:
+            name += f'["{part}"]'
+    return name
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One readable phrase for one pydantic error: `order must be a whole number, got "abc"`."""
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _field_name(loc[:-1])
+        return f'unknown field "{loc[-1]}"' + (f" in {parent}" if parent else "")
+    field = _field_name(loc)
+    subject = field or "it"
+    if kind == "missing":
+        return f"{subject} is required but missing"
+    if kind == "too_short":
+        return f"{subject} must not be empty"
+    if kind in _EXPECTED:
+        must = f"must be {_EXPECTED[kind]}, got {_show(error['input'])}"
+        return f"{field} {must}" if field else must
+    if kind == "value_error":
+        reason = error.get("ctx", {}).get("error")
+        return f"{subject} {reason}" if field else str(reason)
+    message = error["msg"]
+    return f"{subject}: {message[:1].lower()}{message[1:]}"
+
+
+def _validate(
+    model: type[BaseModel], data: object, label: str, problems: list[str]
+) -> BaseModel | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            prefix = f"{label}: " if label else ""
+            problems.append(prefix + _describe(error))
+        return None
+
+
+class _Header(BaseModel):
+    """The top level of the file; the lists are validated element by element afterwards."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: _Name
+    version: _Positive
+    levels: Annotated[list[Any], _NonEmpty]
+    items: Annotated[list[Any], _NonEmpty]
+    migrations: list[Any] | None = None
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses a field given twice in one mapping (YAML keeps only the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str"):
+                line = key_node.start_mark.line + 1
+                if key_node.value in first_line:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f'"{key_node.value}" appears twice (first on line '
+                        f"{first_line[key_node.value]})",
+                        key_node.start_mark,
+                    )
+                first_line[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "invalid YAML"
+        kind = (
+            "YAML error"
+            if isinstance(exc, yaml.constructor.ConstructorError)
+            else "YAML syntax error"
+        )
+        if mark is not None:
+            return f"line {mark.line + 1}: {kind}: {reason} (column {mark.column + 1})"
+        return f"{kind}: {reason}"
+    return f"YAML syntax error: {exc}"
+
+
+def _fail(source: str, problems: list[str]) -> ChecklistError:
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    return ChecklistError(f"{source}: {count} {noun} in the checklist", details=problems)
+
+
+def _list_at(data: dict[Any, Any], field: str) -> list[Any]:
+    value = data.get(field)
+    return value if isinstance(value, list) else []  # a non-list is reported by _Header
+
+
+def parse_checklist(text: str, source: str) -> Checklist:
+    """Parse and validate checklist YAML; `source` names the file in messages.
+
+    Raises `ChecklistError` whose details list every problem found, one line each.
+    """
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
+    except yaml.YAMLError as exc:
+        raise _fail(source, [_yaml_problem(exc)]) from None
+    if data is None:
+        raise _fail(source, ["the file is empty; expected title, version, levels and items"])
+    if not isinstance(data, dict):
+        raise _fail(source, [f"the top level must be a mapping, got {_show(data)}"])
+
+    problems: list[str] = []
+    header = _validate(_Header, data, "", problems)
+    raw_levels = _list_at(data, "levels")
+    raw_items = _list_at(data, "items")
+    raw_migrations = _list_at(data, "migrations")
+
+    levels: list[tuple[int, Level]] = []
+    for index, raw in enumerate(raw_levels):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        label = f"levels[{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
+        level = _validate(Level, raw, label, problems)
+        if isinstance(level, Level):
+            levels.append((index, level))
+
+    items: list[tuple[int, ChecklistItem]] = []
+    keys: list[tuple[int, str]] = []
+    for index, raw in enumerate(raw_items):
+        key = raw.get("key") if isinstance(raw, dict) else None
+        if isinstance(key, str):
+            keys.append((index, key))
+        label = _item_label(index, key)
+        item = _validate(ChecklistItem, raw, label, problems)
+        if isinstance(item, ChecklistItem):
+            items.append((index, item))
+            if item.key.startswith(RESERVED_KEY_PREFIX):
+                problems.append(
+                    f'{label}: key "{item.key}" uses the "{RESERVED_KEY_PREFIX}" prefix, which is '
+                    "reserved for items you add yourself in Notion"
+                )
+
+    migrations: list[tuple[int, Migration]] = []
+    for index, raw in enumerate(raw_migrations):
+        migration = _validate(Migration, raw, f"migrations[{index}]", problems)
+        if isinstance(migration, Migration):
+            migrations.append((index, migration))
+
+    raw_version = data.get("version")
+    version = raw_version if type(raw_version) is int else None  # None: already reported
+    all_levels_valid = len(levels) == len(raw_levels) and isinstance(data.get("levels"), list)
+    problems.extend(
+        _structure_problems(
+            levels,
+            items,
+            migrations,
+            version,
+            keys=keys,
+            check_membership=all_levels_valid,
+        )
+    )
+
+    if problems or not isinstance(header, _Header):
+        raise _fail(source, problems or ["the checklist is invalid"])
+    return Checklist(
+        title=header.title,
+        version=header.version,
+        levels=tuple(level for _, level in levels),
+        items=tuple(item for _, item in items),
+        migrations=tuple(migration for _, migration in migrations),
+    )
+
+
+# ---------------------------------------------------------------------------------- files
+
+
+def bundled_templates_dir() -> Path:
+    """The templates folder: `sync/templates` in an installed wheel, else the repo's `templates/`.
+
+    The wheel build copies the top-level `templates/` into the package (pyproject force-include).
+    """
+    installed = Path(__file__).resolve().parent / "templates"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def bundled_checklist_path() -> Path:
+    return bundled_templates_dir() / "checklist.yaml"
+
+
+def load_checklist(path: Path | None = None) -> Checklist:
+    """Read and parse a checklist file; None means the bundled checklist."""
+    target = bundled_checklist_path() if path is None else Path(path)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChecklistError(
+            f"cannot read the checklist {target}: not UTF-8 text (byte {exc.start})",
+            hint="Save the checklist as UTF-8 text.",
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ChecklistError(
+            f"cannot read the checklist {target}: {reason}",
+            hint="Check the path (DSPROGRESS_CHECKLIST or the PATH argument) and its permissions.",
+        ) from None
+    return parse_checklist(text, str(target))
