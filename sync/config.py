@@ -11,14 +11,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sync.errors import ConfigError
 from sync.logs import register_secret
@@ -138,6 +138,10 @@ def system_timezone_name() -> str:
     return "UTC"
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def default_state_dir() -> Path:
     return Path(platformdirs.user_data_dir("dsprogress", appauthor=False))
 
@@ -158,7 +162,7 @@ class Settings(BaseSettings):
     timezone: str = Field(default_factory=system_timezone_name, alias="DSPROGRESS_TIMEZONE")
     rate_limit: float = Field(3.0, alias="DSPROGRESS_RATE_LIMIT", ge=0, le=100)
     sync_interval: int = Field(900, alias="DSPROGRESS_SYNC_INTERVAL")
-    digest_schedule: DigestSchedule = Field(
+    digest_schedule: Annotated[DigestSchedule, NoDecode] = Field(
         DigestSchedule(("mon",), 8, 0), alias="DSPROGRESS_DIGEST_SCHEDULE"
     )
     week_start: Literal["mon", "sun"] = Field("mon", alias="DSPROGRESS_WEEK_START")
@@ -191,7 +195,7 @@ class Settings(BaseSettings):
     @field_validator("notion_base_url", mode="before")
     @classmethod
     def _base_url(cls, value: Any) -> Any:
-        if value is None:
+        if _blank(value):
             return DEFAULT_BASE_URL
         parts = urlsplit(str(value).strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -203,7 +207,7 @@ class Settings(BaseSettings):
     @field_validator("timezone", mode="before")
     @classmethod
     def _timezone(cls, value: Any) -> Any:
-        if value is None:
+        if _blank(value):
             return system_timezone_name()
         try:
             ZoneInfo(str(value))
@@ -216,37 +220,37 @@ class Settings(BaseSettings):
     @field_validator("sync_interval", mode="before")
     @classmethod
     def _interval(cls, value: Any) -> Any:
-        if value is None:
+        if _blank(value):
             return 900
         return parse_interval(str(value)) if isinstance(value, str) else value
 
     @field_validator("digest_schedule", mode="before")
     @classmethod
     def _schedule(cls, value: Any) -> Any:
-        if value is None:
+        if _blank(value):
             return DigestSchedule(("mon",), 8, 0)
         return parse_schedule(value) if isinstance(value, str) else value
 
     @field_validator("week_start", mode="before")
     @classmethod
     def _week_start(cls, value: Any) -> Any:
-        return "mon" if value is None else str(value).strip().lower()[:3]
+        return "mon" if _blank(value) else str(value).strip().lower()[:3]
 
     @field_validator("smtp_security", mode="before")
     @classmethod
     def _security(cls, value: Any) -> Any:
-        return "starttls" if value is None else str(value).strip().lower()
+        return "starttls" if _blank(value) else str(value).strip().lower()
 
     @field_validator("state_dir", mode="before")
     @classmethod
     def _state_dir(cls, value: Any) -> Any:
-        return default_state_dir() if value is None else Path(str(value)).expanduser()
+        return default_state_dir() if _blank(value) else Path(str(value)).expanduser()
 
     @field_validator("rate_limit", "retire_threshold", "lock_timeout", mode="before")
     @classmethod
     def _number_default(cls, value: Any, info: Any) -> Any:
         defaults = {"rate_limit": 3.0, "retire_threshold": 0.25, "lock_timeout": 60.0}
-        return defaults[info.field_name] if value is None else value
+        return defaults[info.field_name] if _blank(value) else value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,0 +1,179 @@
+"""Settings: the public variable names, parsing of ids/intervals/schedules, errors that name the
+variable and never echo a secret."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sync.config import (
+    ENV_NAMES,
+    Settings,
+    load_settings,
+    parse_interval,
+    parse_notion_id,
+    parse_schedule,
+    require_notion,
+)
+from sync.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith(("DSPROGRESS_", "NOTION_", "SMTP_")):
+            monkeypatch.delenv(name)
+
+
+def test_env_example_documents_exactly_the_settings() -> None:
+    text = (ROOT / ".env.example").read_text()
+    names = re.findall(r"^([A-Z_]+)=", text, flags=re.M)
+    assert sorted(names) == sorted(ENV_NAMES)
+    lines = text.splitlines()
+    for name in names:
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"{name}="))
+        assert lines[index - 1].startswith("#") or name.startswith("SMTP_"), (
+            f"{name} lacks a comment"
+        )
+
+
+def test_env_example_loads_as_valid_settings(tmp_path: Path) -> None:
+    settings = load_settings(ROOT / ".env.example")
+    assert settings.notion_base_url == "https://api.notion.com"
+    assert settings.rate_limit == 3 and settings.sync_interval == 900
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ID,
+        ID.replace("-", ""),
+        f"https://www.notion.so/myspace/Data-Science-{ID.replace('-', '')}",
+        f"https://www.notion.so/{ID.replace('-', '')}?v=ffffffffffffffffffffffffffffffff",
+        f"https://app.notion.com/p/Learning-{ID.replace('-', '')}#section",
+    ],
+)
+def test_notion_ids_are_accepted_as_urls_or_bare_ids(value: str) -> None:
+    assert parse_notion_id(value) == ID
+
+
+def test_a_view_id_alone_is_not_mistaken_for_the_database() -> None:
+    url = f"https://www.notion.so/ws/{ID.replace('-', '')}?v=0000000000000000000000000000abcd"
+    assert parse_notion_id(url) == ID
+
+
+@pytest.mark.parametrize("value", ["", "not-an-id", "https://www.notion.so/ws/Page"])
+def test_bad_ids_are_rejected_with_an_explanation(value: str) -> None:
+    with pytest.raises(ValueError):
+        parse_notion_id(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h30m", 5400), ("45", 45)]
+)
+def test_intervals(text: str, seconds: int) -> None:
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0s", "fast", "15x", "m15"])
+def test_bad_intervals(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_interval(text)
+
+
+def test_schedules_use_day_names() -> None:
+    schedule = parse_schedule("Monday 8:05")
+    assert (schedule.days, schedule.hour, schedule.minute) == (("mon",), 8, 5)
+    assert parse_schedule("sun,fri 18:00").cron_day_of_week == "fri,sun"
+    assert len(parse_schedule("daily 07:00").days) == 7
+    for bad in ("mon", "funday 08:00", "mon 25:00", "mon 8"):
+        with pytest.raises(ValueError):
+            parse_schedule(bad)
+
+
+def test_all_problems_are_reported_together_each_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DSPROGRESS_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("DSPROGRESS_SYNC_INTERVAL", "often")
+    monkeypatch.setenv("NOTION_PARENT_PAGE_ID", "nope")
+    monkeypatch.setenv("SMTP_SECURITY", "tls-please")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    details = "\n".join(caught.value.details)
+    for name in (
+        "DSPROGRESS_TIMEZONE",
+        "DSPROGRESS_SYNC_INTERVAL",
+        "NOTION_PARENT_PAGE_ID",
+        "SMTP_SECURITY",
+    ):
+        assert name in details
+    assert caught.value.exit_code == 3
+
+
+def test_misspelled_dsprogress_variables_are_reported_unrelated_ones_ignored(
+    tmp_path: Path,
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text("DSPROGRESS_RATE_LIMT=2\nEDITOR=vim\nPATHX=1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.details == [
+        "DSPROGRESS_RATE_LIMT: not a dsprogress setting; did you mean DSPROGRESS_RATE_LIMIT?"
+    ]
+
+
+def test_secrets_are_never_echoed_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTION_TOKEN", "ntn_supersecret123456")
+    monkeypatch.setenv(
+        "DSPROGRESS_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/secret"
+    )
+    monkeypatch.setenv("SMTP_PORT", "ninety")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    text = str(caught.value) + "".join(caught.value.details) + caught.value.hint
+    assert "supersecret" not in text and "hooks.slack" not in text
+    monkeypatch.delenv("SMTP_PORT")
+    settings = Settings(NOTION_TOKEN="ntn_supersecret123456")  # type: ignore[call-arg]
+    assert "supersecret" not in repr(settings)
+
+
+def test_plain_http_is_only_allowed_for_a_local_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTION_BASE_URL", "http://127.0.0.1:8765/")
+    assert load_settings(None).notion_base_url == "http://127.0.0.1:8765"
+    monkeypatch.setenv("NOTION_BASE_URL", "http://api.example.com")
+    with pytest.raises(ConfigError, match="configuration problem"):
+        load_settings(None)
+
+
+def test_dotenv_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"NOTION_PARENT_PAGE_ID={ID}\nDSPROGRESS_RATE_LIMIT=2\n")
+    monkeypatch.setenv("DSPROGRESS_RATE_LIMIT", "1.5")
+    settings = load_settings(env)
+    assert settings.notion_parent_page_id == ID
+    assert settings.rate_limit == 1.5
+
+
+def test_empty_values_mean_the_default(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("DSPROGRESS_STATE_DIR=\nDSPROGRESS_TIMEZONE=\nSMTP_PORT=\n")
+    settings = load_settings(env)
+    assert settings.smtp_port is None
+    assert settings.state_dir.name == "dsprogress"
+
+
+def test_a_sync_needs_a_token_and_a_parent_or_database() -> None:
+    with pytest.raises(ConfigError) as caught:
+        require_notion(load_settings(None))
+    assert [d.split(":")[0] for d in caught.value.details] == [
+        "NOTION_TOKEN",
+        "NOTION_PARENT_PAGE_ID",
+    ]

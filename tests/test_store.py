@@ -1,0 +1,139 @@
+"""The SQLite state: migrations, append-only history, transactions, deliveries."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from sync.errors import StateError
+from sync.model import ItemState, TickEvent
+from sync.store import SCHEMA_VERSION, STATE_FILE, open_store
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+def item(key: str, status: str = "not_started") -> ItemState:
+    return ItemState(
+        key=key,
+        page_id=f"p-{key}",
+        title=key.title(),
+        level="Entry",
+        category="Networks",
+        order=1,
+        status=status,
+    )  # type: ignore[arg-type]
+
+
+def event(key: str, to: str, at: datetime, frm: str | None = "not_started") -> TickEvent:
+    return TickEvent(
+        key=key,
+        title=key,
+        level="Entry",
+        category="Networks",
+        from_status=frm,
+        to_status=to,
+        observed_at=at,
+    )  # type: ignore[arg-type]
+
+
+def test_a_new_state_is_created_at_the_current_schema_version(tmp_path: Path) -> None:
+    with open_store(tmp_path / "state"):
+        pass
+    db = sqlite3.connect(tmp_path / "state" / STATE_FILE)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_state_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    with open_store(tmp_path):
+        pass
+    db = sqlite3.connect(tmp_path / STATE_FILE)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StateError, match="newer dsprogress"):
+        open_store(tmp_path)
+
+
+def test_a_corrupt_state_file_is_a_state_error(tmp_path: Path) -> None:
+    (tmp_path / STATE_FILE).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError):
+        open_store(tmp_path)
+
+
+def test_items_round_trip(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        with store.transaction():
+            store.replace_items([item("a", "done"), item("b")])
+        assert store.load_items()["a"].status == "done"
+        with store.transaction():
+            store.replace_items([item("b", "in_progress")])
+        assert list(store.load_items()) == ["b"]
+
+
+def test_history_is_append_only(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        store.append_ticks([event("a", "done", T0)], run_id=None)
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store._db.execute("DELETE FROM tick_history")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store._db.execute("UPDATE tick_history SET to_status = 'skipped'")
+        assert len(store.load_history()) == 1
+
+
+def test_history_window_is_half_open(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        store.append_ticks(
+            [event("a", "done", T0), event("b", "done", T0 + timedelta(days=7))], run_id=None
+        )
+        week = store.load_history(since=T0, until=T0 + timedelta(days=7))
+        assert [e.key for e in week] == ["a"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        with store.transaction():
+            store.replace_items([item("a")])
+        with pytest.raises(RuntimeError), store.transaction():
+            store.replace_items([item("b")])
+            store.append_ticks([event("b", "done", T0)], run_id=None)
+            raise RuntimeError("crash midway")
+        assert list(store.load_items()) == ["a"]
+        assert store.load_history() == []
+
+
+def test_runs_and_last_successful_pull(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        ok = store.start_run("sync", T0)
+        store.finish_run(ok, ok=True, finished_at=T0 + timedelta(seconds=3), counts={"tick": 2})
+        failed = store.start_run("pull", T0 + timedelta(hours=1))
+        store.finish_run(failed, ok=False, finished_at=T0 + timedelta(hours=1), error="down")
+        assert store.last_successful_pull() == T0 + timedelta(seconds=3)
+        runs = store.load_runs()
+        assert [(r.kind, r.ok, r.counts) for r in runs] == [
+            ("sync", True, {"tick": 2}),
+            ("pull", False, {}),
+        ]
+
+
+def test_deliveries_remember_sent_and_failed(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        store.record_delivery("2026-W48", "email", ok=False, at=T0, error="refused")
+        store.record_delivery("2026-W48", "email", ok=True, at=T0 + timedelta(hours=1))
+        delivery = store.get_delivery("2026-W48", "email")
+        assert delivery is not None
+        assert (delivery.status, delivery.attempts, delivery.sent_at) == (
+            "sent",
+            2,
+            T0 + timedelta(hours=1),
+        )
+        assert store.get_delivery("2026-W48", "slack") is None
+
+
+def test_an_unwritable_state_dir_is_a_state_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StateError, match="cannot use the state folder") as caught:
+        open_store(blocker / "state")
+    assert "DSPROGRESS_STATE_DIR" in caught.value.hint
