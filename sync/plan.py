@@ -337,7 +337,8 @@ def check_plan(
             Halt(
                 f"{plan.retiring} of {checklist_rows} rows would be retired (more than "
                 f"{retire_threshold:.0%}); is DSPROGRESS_CHECKLIST the right checklist?",
-                "Check the checklist file (and its migrations); rerun with --force if you meant it.",
+                "Check the checklist file (and its migrations); "
+                "rerun with --force if you meant it.",
                 forceable=True,
             )
         )

@@ -195,7 +195,8 @@ class Store:
     def append_ticks(self, events: Sequence[TickEvent], run_id: int | None) -> None:
         self._db.executemany(
             "INSERT INTO tick_history (key, title, level, category, from_status, to_status,"
-            " observed_at, window_start, edited_hint, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " observed_at, window_start, edited_hint, run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.key,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from dotenv import dotenv_values
 from rich.table import Table
 from rich.text import Text
 
@@ -19,8 +20,13 @@ _PATH = click.Path(dir_okay=False, path_type=Path)  # existence is checked by lo
 
 
 def configured_checklist_path() -> Path:
-    """The checklist in use: $DSPROGRESS_CHECKLIST if set, else the bundled one."""
+    """The checklist in use: DSPROGRESS_CHECKLIST (environment, then ./.env), else the bundled one.
+
+    Read on its own, so that a problem in an unrelated setting never blocks checking the checklist.
+    """
     configured = os.environ.get(CHECKLIST_ENV, "").strip()
+    if not configured and Path(".env").is_file():
+        configured = (dotenv_values(".env").get(CHECKLIST_ENV) or "").strip()
     return Path(configured).expanduser() if configured else bundled_checklist_path()
 
 
