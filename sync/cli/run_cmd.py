@@ -1,0 +1,80 @@
+"""`dsprogress run [--once]`: the scheduler in the foreground, or one round of what is due."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from sync.checklist import Checklist
+from sync.cli.context import load_cli_settings, load_configured_checklist
+from sync.config import require_notion
+from sync.daemon import Ticker, run_daemon, run_once
+
+_DAEMON_LOGGER = "dsprogress.daemon"
+
+
+class _RunLinesOnly(logging.Filter):
+    """Below WARNING, let only the daemon's one-line-per-run records through (not each action)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name == _DAEMON_LOGGER
+
+
+def configure_run_logging(*, verbose: bool, quiet: bool) -> None:
+    """Show one line per run on stderr (with times, unless journald adds its own).
+
+    Builds on the handler `configure_logging` installed; APScheduler's warnings (a missed or
+    skipped run) go to the same handler.
+    """
+    root = logging.getLogger("dsprogress")
+    handlers = [h for h in root.handlers if getattr(h, "_dsprogress", False)]
+    under_journald = bool(os.environ.get("JOURNAL_STREAM"))
+    layout = "%(levelname)s %(name)s: %(message)s"
+    for handler in handlers:
+        handler.setFormatter(
+            logging.Formatter(layout if under_journald else "%(asctime)s " + layout)
+        )
+        if not verbose:
+            handler.setLevel(logging.WARNING if quiet else logging.INFO)
+            handler.addFilter(_RunLinesOnly())
+    scheduler_log = logging.getLogger("apscheduler")
+    scheduler_log.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    scheduler_log.propagate = False
+    for handler in handlers:
+        if handler not in scheduler_log.handlers:
+            scheduler_log.addHandler(handler)
+
+
+@click.command()
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Do what is due (a sync; this week's digest if due and not sent yet), then exit: "
+    "for cron, systemd timers and CI schedules.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.pass_context
+def run(ctx: click.Context, once: bool, quiet: bool) -> None:
+    """Sync every DSPROGRESS_SYNC_INTERVAL and send the weekly digest on schedule.
+
+    Runs in the foreground until SIGTERM or Ctrl-C (the running sync finishes first), logging one
+    line per run. A digest that came due while the daemon was down is sent when it starts, once.
+    One daemon per state folder; `dsprogress sync` waits for the daemon's running sync.
+    """
+    settings = load_cli_settings()
+    require_notion(settings)
+    load_configured_checklist(settings)  # fail now on a broken checklist, not at the first tick
+    configure_run_logging(verbose=bool(ctx.obj and ctx.obj.get("verbose")), quiet=quiet)
+
+    def load_checklist() -> Checklist:  # read at each tick, so edits apply without a restart
+        return load_configured_checklist(settings)
+
+    ticker = Ticker(settings, load_checklist)
+    if not once:
+        run_daemon(settings, ticker)
+        return
+    report = run_once(settings, ticker)
+    if report.error is not None:
+        raise report.error
