@@ -1,0 +1,170 @@
+"""Endpoints: databases, data sources (retrieve, update, query) and views."""
+
+from __future__ import annotations
+
+from sync.sandbox.api_pages import property_filter
+from sync.sandbox.ids import JSON
+from sync.sandbox.objects import (
+    data_source_object,
+    database_object,
+    list_object,
+    page_object,
+    view_object,
+)
+from sync.sandbox.query import build_filter, find_property, paginate, sort_pages
+from sync.sandbox.routing import Request, Route
+from sync.sandbox.schema import (
+    create_data_source,
+    create_database,
+    new_view,
+    update_data_source,
+    update_database,
+)
+from sync.sandbox.validate import (
+    MISSING,
+    invalid,
+    page_size,
+    require_object,
+    require_str,
+    validation,
+)
+
+VIEW_TYPES = ("table", "board", "calendar", "timeline", "gallery", "list", "form", "chart", "map")
+
+
+def databases_create(request: Request) -> JSON:
+    return database_object(request.ws, create_database(request.ws, request.body, request.actor))
+
+
+def databases_retrieve(request: Request) -> JSON:
+    database = request.ws.lookup("database", request.params["database_id"], "database_id")
+    return database_object(request.ws, database)
+
+
+def databases_update(request: Request) -> JSON:
+    database = request.ws.lookup("database", request.params["database_id"], "database_id")
+    update_database(request.ws, database, request.body, request.actor)
+    return database_object(request.ws, database)
+
+
+def data_sources_create(request: Request) -> JSON:
+    return data_source_object(
+        request.ws, create_data_source(request.ws, request.body, request.actor)
+    )
+
+
+def data_sources_retrieve(request: Request) -> JSON:
+    source = request.ws.lookup("data source", request.params["data_source_id"], "data_source_id")
+    return data_source_object(request.ws, source)
+
+
+def data_sources_update(request: Request) -> JSON:
+    source = request.ws.lookup("data source", request.params["data_source_id"], "data_source_id")
+    update_data_source(request.ws, source, request.body, request.actor)
+    return data_source_object(request.ws, source)
+
+
+def data_sources_query(request: Request) -> JSON:
+    ws, body = request.ws, request.body
+    source = ws.lookup("data source", request.params["data_source_id"], "data_source_id")
+    size = page_size(body.get("page_size", MISSING), "body.page_size")
+    pages = [ws.pages[i] for i in source["row_ids"]]
+    pages = [page for page in pages if not page["in_trash"]]
+    if body.get("filter") is not None:
+        predicate = build_filter(ws, source, body["filter"])
+        pages = [page for page in pages if predicate(page)]
+    ordered = sort_pages(source, pages, body.get("sorts", MISSING))
+    chunk, next_cursor, has_more = paginate(
+        ordered, body.get("start_cursor", MISSING), size, opaque=True
+    )
+    only = property_filter(request, chunk[0]) if chunk else None
+    results = [page_object(ws, page, only) for page in chunk]
+    return list_object(results, next_cursor, has_more, "page_or_data_source")
+
+
+def _check_view_parts(request: Request, source: JSON, view_type: str) -> JSON:
+    body = request.body
+    if body.get("filter") is not None:
+        build_filter(request.ws, source, body["filter"])
+    if body.get("sorts") is not None:
+        sort_pages(source, [], body["sorts"])
+    configuration: JSON = {"type": view_type}
+    if body.get("configuration") is not None:
+        given = require_object(body["configuration"], "body.configuration")
+        if given.get("type", view_type) != view_type:
+            raise invalid("body.configuration.type", f"`{view_type}`", given.get("type"))
+        group_by = given.get("group_by")
+        if isinstance(group_by, dict) and "property_id" in group_by:
+            property_id = require_str(
+                group_by["property_id"], "body.configuration.group_by.property_id"
+            )
+            if find_property(source, property_id) is None:
+                raise validation(f"Could not find property with name or id: {property_id}")
+        configuration.update(given)
+        configuration["type"] = view_type
+    return configuration
+
+
+def views_create(request: Request) -> JSON:
+    ws, body = request.ws, request.body
+    source = ws.lookup("data source", body.get("data_source_id", MISSING), "body.data_source_id")
+    database = ws.databases[source["database_id"]]
+    if body.get("database_id") is not None:
+        given = ws.lookup("database", body["database_id"], "body.database_id")
+        if given["id"] != database["id"]:
+            raise validation("The data source does not belong to the given database.")
+    name = require_str(body.get("name", MISSING), "body.name")
+    view_type = body.get("type", MISSING)
+    if view_type not in VIEW_TYPES:
+        raise invalid("body.type", "one of " + ", ".join(f"`{t}`" for t in VIEW_TYPES), view_type)
+    configuration = _check_view_parts(request, source, view_type)
+    view = new_view(ws, database, source, request.actor, name=name, view_type=view_type)
+    view["filter"] = body.get("filter")
+    view["sorts"] = body.get("sorts")
+    view["quick_filters"] = body.get("quick_filters")
+    view["configuration"] = configuration
+    return view_object(view)
+
+
+def views_list(request: Request) -> JSON:
+    ws = request.ws
+    database_raw = request.query_value("database_id")
+    source_raw = request.query_value("data_source_id")
+    if database_raw is None and source_raw is None:
+        raise validation(
+            "query failed validation: query.database_id or query.data_source_id should be defined."
+        )
+    views = sorted(ws.views.values(), key=lambda view: view["seq"])
+    if database_raw is not None:
+        database = ws.lookup("database", database_raw, "database_id")
+        views = [v for v in views if v["database_id"] == database["id"]]
+    if source_raw is not None:
+        source = ws.lookup("data source", source_raw, "data_source_id")
+        views = [v for v in views if v["data_source_id"] == source["id"]]
+    chunk, next_cursor, has_more = paginate(
+        views,
+        request.query_value("start_cursor") or MISSING,
+        request.query_page_size(),
+        opaque=False,
+    )
+    return list_object(
+        [{"object": "view", "id": v["id"]} for v in chunk], next_cursor, has_more, "view"
+    )
+
+
+def views_retrieve(request: Request) -> JSON:
+    return view_object(request.ws.lookup("view", request.params["view_id"], "view_id"))
+
+
+ROUTES = [
+    Route("POST", "/v1/databases", databases_create, write=True),
+    Route("GET", "/v1/databases/{database_id}", databases_retrieve),
+    Route("PATCH", "/v1/databases/{database_id}", databases_update, write=True),
+    Route("POST", "/v1/data_sources", data_sources_create, write=True),
+    Route("GET", "/v1/data_sources/{data_source_id}", data_sources_retrieve),
+    Route("PATCH", "/v1/data_sources/{data_source_id}", data_sources_update, write=True),
+    Route("POST", "/v1/data_sources/{data_source_id}/query", data_sources_query),
+    Route("POST", "/v1/views", views_create, write=True),
+    Route("GET", "/v1/views", views_list),
+    Route("GET", "/v1/views/{view_id}", views_retrieve),
+]

@@ -1,0 +1,177 @@
+"""The sandbox application: one Notion API request in, one outcome out (no sockets here).
+
+Order of checks for `/v1/...`: faults (latency, then error/drop), rate limit (429), Notion-Version
+(400 missing_version), token (401), route (400 invalid_request_url), body (400 invalid_json),
+then the endpoint. Every request is logged with its templated route and final status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from sync.sandbox import api_content, api_databases, api_pages
+from sync.sandbox.faults import FaultRule, FaultSet, RateLimiter
+from sync.sandbox.ids import JSON, new_id
+from sync.sandbox.requestlog import RequestLog
+from sync.sandbox.routing import Request, Route, log_route_for, match_route
+from sync.sandbox.store import Workspace
+from sync.sandbox.validate import (
+    NotionError,
+    invalid,
+    invalid_json,
+    invalid_request_url,
+    missing_version,
+    rate_limited,
+    server_error,
+    unauthorized,
+    validation,
+)
+
+log = logging.getLogger("dsprogress.sandbox")
+
+NOTION_VERSION = "2025-09-03"
+ROUTES: list[Route] = [*api_pages.ROUTES, *api_databases.ROUTES, *api_content.ROUTES]
+
+
+@dataclass
+class Outcome:
+    """An HTTP answer; `status` None means: close the connection without answering."""
+
+    status: int | None
+    body: JSON | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def drop() -> Outcome:
+        return Outcome(None)
+
+
+def error_outcome(error: NotionError) -> Outcome:
+    request_id = new_id()
+    headers = {"x-notion-request-id": request_id, **error.headers}
+    return Outcome(error.status, error.body(request_id), headers)
+
+
+def ok_outcome(body: JSON) -> Outcome:
+    request_id = new_id()
+    return Outcome(200, {**body, "request_id": request_id}, {"x-notion-request-id": request_id})
+
+
+def parse_body(method: str, raw: bytes) -> JSON:
+    if method in ("GET", "DELETE", "HEAD") or not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_json() from None
+    if not isinstance(body, dict):
+        raise invalid("body", "an object", body)
+    return body
+
+
+class SandboxApp:
+    """Workspace + faults + rate limiter + request log, behind `handle_api`."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        integration_name: str,
+        data_path: Path | None,
+        rate_limit: float | None,
+        burst: int | None,
+        seed: int | None,
+    ) -> None:
+        self.token = token
+        self.ws = Workspace(integration_name=integration_name, data_path=data_path, seed=seed)
+        self.faults = FaultSet(seed)
+        self.limiter = RateLimiter(rate_limit, burst)
+        self.log = RequestLog()
+
+    def handle_api(
+        self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes
+    ) -> Outcome:
+        parts = urlsplit(target)
+        path = parts.path
+        found = match_route(ROUTES, method, path)
+        route_name = found[0].log_route if found else log_route_for(ROUTES, path)
+        decision = self.faults.decide(method, route_name)
+        if decision.latency_ms:
+            time.sleep(decision.latency_ms / 1000)
+        rule = decision.rule
+        if rule is not None and rule.kind == "error":
+            outcome = error_outcome(rule.error())
+        elif rule is not None and rule.kind == "drop":
+            outcome = Outcome.drop()
+        else:
+            query = parse_qs(parts.query, keep_blank_values=True)
+            outcome = self._process(method, path, query, headers, raw_body, found)
+            outcome = self._after_apply(rule, outcome)
+        self.log.record(
+            method=method,
+            route=route_name,
+            path=path,
+            status=outcome.status,
+            fault=rule.kind if rule is not None else None,
+            latency_ms=decision.latency_ms,
+        )
+        return outcome
+
+    @staticmethod
+    def _after_apply(rule: FaultRule | None, outcome: Outcome) -> Outcome:
+        if rule is None:
+            return outcome
+        if rule.kind == "apply_then_fail":
+            return error_outcome(rule.error())
+        if rule.kind == "apply_then_drop":
+            return Outcome.drop()
+        return outcome
+
+    def _check_headers(self, headers: Mapping[str, str]) -> None:
+        retry_after = self.limiter.acquire(headers.get("authorization", ""))
+        if retry_after is not None:
+            raise rate_limited(retry_after)
+        version = headers.get("notion-version")
+        if not version:
+            raise missing_version()
+        if headers.get("authorization") != f"Bearer {self.token}":
+            raise unauthorized()
+        if version != NOTION_VERSION:
+            raise validation(
+                f"The sandbox implements Notion-Version {NOTION_VERSION} only, "
+                f"instead was `{version}`."
+            )
+
+    def _process(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        raw_body: bytes,
+        found: tuple[Route, dict[str, str]] | None,
+    ) -> Outcome:
+        try:
+            self._check_headers(headers)
+            if found is None:
+                raise invalid_request_url()
+            route, params = found
+            body = parse_body(method, raw_body)
+            ws = self.ws
+            with ws.lock:
+                request = Request(ws, method, path, params, query, body, ws.bot_id)
+                result = route.handler(request)
+                if route.write:
+                    ws.save()
+            return ok_outcome(result)
+        except NotionError as error:
+            return error_outcome(error)
+        except Exception:
+            log.exception("sandbox: unexpected error in %s %s", method, path)
+            return error_outcome(server_error(500))

@@ -1,0 +1,249 @@
+"""The control endpoint under `/__sandbox/`: request log, faults, the learner, clock, reset.
+
+Loopback clients only; no token; not rate limited; not in the request log. The learner acts as a
+person user, so `last_edited_by` shows a person, as after an edit in the Notion app.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from sync.sandbox.app import Outcome, SandboxApp
+from sync.sandbox.faults import FaultRuleError
+from sync.sandbox.ids import JSON, iso_now
+from sync.sandbox.objects import data_source_object, page_object
+from sync.sandbox.pages import create_page, update_page
+from sync.sandbox.routing import compile_template
+from sync.sandbox.schema import update_data_source
+from sync.sandbox.validate import NotionError
+
+ControlHandler = Callable[[SandboxApp, dict[str, str], dict[str, list[str]], JSON], JSON]
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _error(status: int, code: str, message: str) -> Outcome:
+    return Outcome(status, {"object": "error", "status": status, "code": code, "message": message})
+
+
+def health(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    return {
+        "ok": True,
+        "root_page_id": ws.root_page_id,
+        "unshared_page_id": ws.unshared_page_id,
+        "integration": {"id": ws.bot_id, "name": ws.integration_name},
+        "learner_id": ws.person_id,
+        "now": iso_now(ws.now()),
+        **app.limiter.to_json(),
+    }
+
+
+def get_requests(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    return app.log.snapshot()
+
+
+def clear_requests(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    app.log.clear()
+    return app.log.snapshot()
+
+
+def list_faults(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    return {"faults": app.faults.to_json()}
+
+
+def add_fault(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    return app.faults.add(body).to_json()
+
+
+def clear_faults(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    app.faults.clear()
+    return {"faults": []}
+
+
+def remove_fault(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    if not app.faults.remove(params["rule_id"]):
+        raise NotionError(404, "object_not_found", f"No fault rule {params['rule_id']}.")
+    return {"faults": app.faults.to_json()}
+
+
+def learner_update_page(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    page = ws.lookup("page", params["page_id"], "page_id", shared_only=False)
+    update_page(ws, page, body, ws.person_id)
+    return page_object(ws, page)
+
+
+def learner_add_row(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    request = {**body, "parent": {"data_source_id": params["data_source_id"]}}
+    page = create_page(ws, request, ws.person_id, shared_only=False)
+    return page_object(ws, page)
+
+
+def learner_update_schema(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    source = ws.lookup("data source", params["data_source_id"], "data_source_id", shared_only=False)
+    update_data_source(ws, source, body, ws.person_id)
+    return data_source_object(ws, source)
+
+
+def all_pages(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    source = ws.lookup("data source", params["data_source_id"], "data_source_id", shared_only=False)
+    include_trashed = query.get("include_trashed", ["0"])[-1].lower() in ("1", "true", "yes")
+    pages = [ws.pages[i] for i in source["row_ids"]]
+    results = [page_object(ws, p) for p in pages if include_trashed or not p["in_trash"]]
+    return {"object": "list", "results": results, "count": len(results)}
+
+
+def get_page(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    return page_object(ws, ws.lookup("page", params["page_id"], "page_id", shared_only=False))
+
+
+def clock(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
+    ws = app.ws
+    if "advance_seconds" in body:
+        seconds = body["advance_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise NotionError(400, "validation_error", "advance_seconds must be a number.")
+        ws.advance_clock(float(seconds))
+    return {"now": iso_now(ws.now()), "offset_seconds": ws.state["clock_offset"]}
+
+
+def rate_limit(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    if body:
+        rate = body.get("rate_limit")
+        burst = body.get("burst")
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 0
+        ):
+            raise NotionError(400, "validation_error", "rate_limit must be a number ≥ 0 or null.")
+        if burst is not None and (
+            isinstance(burst, bool) or not isinstance(burst, int) or burst < 1
+        ):
+            raise NotionError(400, "validation_error", "burst must be a whole number ≥ 1 or null.")
+        app.limiter.configure(rate, burst)
+    return app.limiter.to_json()
+
+
+def reset(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
+    app.ws.reset()
+    app.faults.clear()
+    app.log.clear()
+    app.limiter.configure(app.limiter.rate, app.limiter.burst)
+    return health(app, params, query, body)
+
+
+@dataclass(frozen=True)
+class ControlRoute:
+    method: str
+    template: str
+    handler: ControlHandler
+    write: bool = False
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        found = compile_template(self.template).match(path)
+        return dict(found.groupdict()) if found else None
+
+
+CONTROL_ROUTES = [
+    ControlRoute("GET", "/__sandbox/health", health),
+    ControlRoute("GET", "/__sandbox/requests", get_requests),
+    ControlRoute("DELETE", "/__sandbox/requests", clear_requests),
+    ControlRoute("GET", "/__sandbox/faults", list_faults),
+    ControlRoute("POST", "/__sandbox/faults", add_fault),
+    ControlRoute("DELETE", "/__sandbox/faults", clear_faults),
+    ControlRoute("DELETE", "/__sandbox/faults/{rule_id}", remove_fault),
+    ControlRoute("POST", "/__sandbox/learner/pages/{page_id}", learner_update_page, write=True),
+    ControlRoute(
+        "POST",
+        "/__sandbox/learner/data_sources/{data_source_id}/pages",
+        learner_add_row,
+        write=True,
+    ),
+    ControlRoute(
+        "PATCH",
+        "/__sandbox/learner/data_sources/{data_source_id}",
+        learner_update_schema,
+        write=True,
+    ),
+    ControlRoute("GET", "/__sandbox/data_sources/{data_source_id}/pages", all_pages),
+    ControlRoute("GET", "/__sandbox/pages/{page_id}", get_page),
+    ControlRoute("GET", "/__sandbox/clock", clock),
+    ControlRoute("POST", "/__sandbox/clock", clock, write=True),
+    ControlRoute("GET", "/__sandbox/rate_limit", rate_limit),
+    ControlRoute("POST", "/__sandbox/rate_limit", rate_limit),
+    ControlRoute("POST", "/__sandbox/reset", reset, write=True),
+]
+
+
+def handle_control(
+    app: SandboxApp, method: str, target: str, raw_body: bytes, client_host: str
+) -> Outcome:
+    """Answer one control request (JSON in, JSON out)."""
+    if not is_loopback(client_host):
+        return _error(
+            403, "forbidden", "The sandbox control endpoint answers loopback clients only."
+        )
+    parts = urlsplit(target)
+    for route in CONTROL_ROUTES:
+        params = route.match(method, parts.path)
+        if params is not None:
+            break
+    else:
+        return _error(404, "not_found", f"No control endpoint {method} {parts.path}.")
+    try:
+        body = json.loads(raw_body.decode("utf-8")) if raw_body.strip() else {}
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _error(400, "invalid_json", f"Error parsing JSON body: {exc}")
+    if not isinstance(body, dict):
+        return _error(400, "invalid_json", "The body must be a JSON object.")
+    try:
+        with app.ws.lock:
+            result = route.handler(app, params, parse_qs(parts.query), body)
+            if route.write:
+                app.ws.save()
+        return Outcome(200, result)
+    except FaultRuleError as exc:
+        return _error(400, "invalid_fault", str(exc))
+    except NotionError as error:
+        return _error(error.status, error.code, error.message)

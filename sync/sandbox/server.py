@@ -1,0 +1,231 @@
+"""The HTTP layer (stdlib `ThreadingHTTPServer`) and `SandboxServer`, the in-process handle.
+
+with SandboxServer(rate_limit=None) as sandbox:
+    notion = Client(auth=sandbox.token, base_url=sandbox.base_url)
+    sandbox.control.add_fault("drop", method="POST", route="/v1/pages")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sync.sandbox.app import Outcome, SandboxApp
+from sync.sandbox.control_api import handle_control
+from sync.sandbox.faults import DEFAULT_BURST
+from sync.sandbox.store import DEFAULT_INTEGRATION_NAME, Workspace
+
+if TYPE_CHECKING:
+    from sync.sandbox.control import SandboxControl
+
+log = logging.getLogger("dsprogress.sandbox")
+
+DEFAULT_TOKEN = "ntn_sandbox_demo_token_0000"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_RATE_LIMIT = 3.0
+CONTROL_PREFIX = "/__sandbox"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "dsprogress-sandbox"
+    timeout = 120
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sandbox http: " + format, *args)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length > 0 else b""
+        app = self.server.app
+        path = self.path.split("?", 1)[0]
+        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            outcome = handle_control(app, self.command, self.path, raw_body, self.client_address[0])
+        else:
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            outcome = app.handle_api(self.command, self.path, headers, raw_body)
+        self._send(outcome)
+
+    def _send(self, outcome: Outcome) -> None:
+        if outcome.status is None:
+            # Close without a response: the client sees the connection drop.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        data = json.dumps(outcome.body, ensure_ascii=False).encode("utf-8")
+        self.send_response(outcome.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in outcome.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End keep-alive connections so that no handler thread outlives the server."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
+class SandboxServer:
+    """A Notion-compatible server on loopback, run in a background thread."""
+
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        rate_limit: float | None = DEFAULT_RATE_LIMIT,
+        burst: int | None = DEFAULT_BURST,
+        data_path: str | Path | None = None,
+        seed: int | None = None,
+        integration_name: str = DEFAULT_INTEGRATION_NAME,
+        faults: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        self.app = SandboxApp(
+            token=token,
+            integration_name=integration_name,
+            data_path=Path(data_path) if data_path is not None else None,
+            rate_limit=rate_limit,
+            burst=burst,
+            seed=seed,
+        )
+        for rule in faults:
+            self.app.faults.add(rule)
+        self.host = host
+        self._requested_port = port
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._control: SandboxControl | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            return self
+        server_class = _HTTPServer6 if ":" in self.host else _HTTPServer
+        self._httpd = server_class((self.host, self._requested_port), self.app)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="dsprogress-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.close_connections()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what callers need ----------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("The sandbox is not started.")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self.app.token
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.app.ws
+
+    @property
+    def root_page_id(self) -> str:
+        return self.app.ws.root_page_id
+
+    @property
+    def unshared_page_id(self) -> str:
+        return self.app.ws.unshared_page_id
+
+    @property
+    def control(self) -> SandboxControl:
+        """A `SandboxControl` for this server (created on first use, closed by `stop`)."""
+        if self._control is None:
+            from sync.sandbox.control import SandboxControl
+
+            self._control = SandboxControl(self.base_url)
+        return self._control
