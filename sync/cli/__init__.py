@@ -42,6 +42,7 @@ def _register_commands() -> None:
     # Each command group lives in its own module; register it here.
     from sync.cli.checklist_cmd import checklist
     from sync.cli.run_cmd import run
+    from sync.cli.sandbox_cmd import sandbox
     from sync.cli.status_cmd import status
     from sync.cli.sync_cmd import pull, push, sync_command
 
@@ -51,6 +52,7 @@ def _register_commands() -> None:
     cli.add_command(sync_command)
     cli.add_command(status)
     cli.add_command(run)
+    cli.add_command(sandbox)
 
 
 _register_commands()
