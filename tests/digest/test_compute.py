@@ -1,0 +1,221 @@
+"""The digest's numbers, computed from a real state store filled by simulated pulls."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sync.checklist import parse_checklist
+from sync.digest.compute import compute_digest, compute_sync_health
+from sync.digest.data import DigestData
+from sync.digest.deliver import load_digest
+from sync.digest.week import WeekStart, parse_week
+from sync.model import RunRecord, TickEvent
+
+from .scenarios import (
+    CHECKLIST_YAML,
+    Learner,
+    dst_berlin,
+    dst_new_york,
+    empty_week,
+    first_week,
+    normal_week,
+    reopened_and_stalled,
+)
+
+UTC = timezone.utc
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def digest_of(learner: Learner, week: str, now: str, week_start: WeekStart = "mon") -> DigestData:
+    return load_digest(
+        learner.store,
+        learner.checklist,
+        week=parse_week(week),
+        zone=learner.zone,
+        week_start=week_start,
+        now=learner.at(now),
+    )
+
+
+def keys(entries: tuple[object, ...]) -> list[str]:
+    return [entry.item.key for entry in entries]  # type: ignore[attr-defined]
+
+
+def test_normal_week_numbers(tmp_path: Path) -> None:
+    learner, week, now = normal_week(tmp_path)
+    data = digest_of(learner, week, now)
+    assert keys(data.completions) == [
+        "entry.nets.dense",
+        "entry.nets.cnn",
+        "advanced.general.teach",
+    ]
+    assert (data.done_this_week, data.done_last_week, data.four_week_average) == (3, 1, 0.5)
+    assert not data.is_first and not data.is_quiet
+    assert (data.overall.done, data.overall.total, data.overall.percent) == (6, 10, 60)
+    assert data.consistency.current_run == 2 and data.consistency.longest_run == 2
+    assert data.consistency.active_weeks == 3 and data.consistency.tracked_weeks == 5
+    assert data.pace.per_week == 1.25 and data.pace.level == "Intermediate"
+    assert (data.pace.remaining, data.pace.weeks_needed) == (3, 3)
+    assert data.pace.eta == date(2026, 12, 17)
+    assert data.sync.failures == 1
+    assert data.sync.last_success == learner.at("2026-11-28 10:00")
+    dense = data.completions[0]
+    assert dense.notes == "Used Keras; 92% on the test set. Next: try dropout."
+    assert dense.evidence_url == "https://github.com/learner/dense-net"
+    assert data.completions[1].evidence_url is None
+    assert data.completions[1].evidence_text == "my notebook"
+
+
+def test_first_week_is_a_baseline_not_a_flood_of_completions(tmp_path: Path) -> None:
+    learner, week, now = first_week(tmp_path)
+    data = digest_of(learner, week, now)
+    assert data.is_first and not data.is_quiet
+    assert keys(data.completions) == ["entry.data.text"]  # ticked after the first pull
+    assert data.starting_point is not None and data.starting_point.done == 2
+    assert data.overall.done == 3
+    assert data.done_last_week is None and data.four_week_average is None
+
+
+def test_quiet_week(tmp_path: Path) -> None:
+    learner, week, now = empty_week(tmp_path)
+    data = digest_of(learner, week, now)
+    assert data.is_quiet and data.done_this_week == 0
+    assert data.consistency.current_run == 0 and data.consistency.longest_run == 2
+    assert data.four_week_average == 0.67  # W45-W47 (W44 was before tracking began)
+    assert keys(data.next_up)[0] == "entry.data.audio"
+
+
+def test_dst_week_in_berlin_counts_to_local_midnight(tmp_path: Path) -> None:
+    learner, week, now = dst_berlin(tmp_path)
+    data = digest_of(learner, week, now)
+    assert data.window.end - data.window.start == timedelta(hours=169)
+    assert keys(data.completions) == ["entry.data.images", "entry.data.text"]
+    assert data.completions[1].completed_on == date(2026, 10, 25)
+
+
+def test_dst_week_in_new_york_with_sunday_start(tmp_path: Path) -> None:
+    learner, week, now = dst_new_york(tmp_path)
+    data = digest_of(learner, week, now, "sun")
+    assert data.window.first_day == date(2026, 11, 1)
+    assert keys(data.completions) == ["entry.data.text", "entry.data.audio"]
+    assert data.done_last_week == 1  # images, Sat 31 Oct 23:30 EDT
+
+
+def test_reopened_and_stalled(tmp_path: Path) -> None:
+    learner, week, now = reopened_and_stalled(tmp_path)
+    data = digest_of(learner, week, now)
+    assert keys(data.completions) == ["entry.data.audio"]  # dense was ticked and unticked
+    assert keys(data.reopened) == ["entry.data.text"]
+    assert data.reopened[0].status == "in_progress"
+    assert data.reopened[0].reopened_on == date(2026, 11, 25)
+    stalled = {entry.item.key: entry.stalled for entry in data.in_progress}
+    assert stalled == {
+        "intermediate.training.schedules": True,
+        "intermediate.training.callbacks": False,
+        "entry.data.text": False,
+    }
+    assert keys(data.in_progress)[0] == "intermediate.training.schedules"  # longest first
+    assert data.in_progress[0].weeks == 4 and data.stalled_count == 1
+
+
+def test_an_old_week_shows_the_state_of_its_own_end(tmp_path: Path) -> None:
+    learner, _, now = normal_week(tmp_path)
+    data = digest_of(learner, "2026-W46", now)
+    assert data.done_this_week == 0 and data.overall.done == 2
+    assert keys(data.in_progress) == ["entry.data.audio"]
+    assert data.done_last_week == 1
+
+
+def test_next_up_follows_checklist_order_and_skips_done_and_skipped(tmp_path: Path) -> None:
+    learner = Learner(tmp_path, "UTC")
+    learner.pull("2026-11-02 10:00", {"entry.data.images": "done", "entry.data.text": "skipped"})
+    data = digest_of(learner, "2026-W45", "2026-11-09 08:00")
+    assert keys(data.next_up) == ["entry.data.audio", "entry.nets.dense", "entry.nets.cnn"]
+    assert data.next_up[1].project_idea == "Predict house prices with a small dense network."
+    assert data.skipped == 1 and data.overall.total == 9  # a skipped item is not counted
+
+
+def test_pace_without_recent_activity_gives_no_estimate(tmp_path: Path) -> None:
+    learner = Learner(tmp_path, "UTC")
+    learner.pull("2026-11-02 10:00")
+    data = digest_of(learner, "2026-W46", "2026-11-16 08:00")
+    assert data.pace.per_week == 0 and data.pace.eta is None and data.pace.level == "Entry"
+
+
+def test_history_under_a_renamed_key_follows_the_new_key(tmp_path: Path) -> None:
+    renamed = (
+        CHECKLIST_YAML.replace("version: 1", "version: 2").replace(
+            "entry.data.images", "entry.data.image_sets"
+        )
+        + "migrations:\n  - {version: 2, keys: {entry.data.images: entry.data.image_sets}}\n"
+    )
+    checklist = parse_checklist(renamed, "renamed")
+    old = Learner(tmp_path, "UTC")
+    old.pull("2026-11-02 10:00")
+    old.pull("2026-11-04 10:00", {"entry.data.images": "done"})
+    data = compute_digest(
+        checklist,
+        {},
+        old.store.load_history(),
+        [],
+        parse_week("2026-W45"),
+        old.zone,
+        "mon",
+        old.at("2026-11-09 08:00"),
+    )
+    assert keys(data.completions) == ["entry.data.image_sets"]
+    assert data.levels[0].categories[0].progress.done == 1
+
+
+def test_sync_health_counts_crashed_runs_but_not_the_running_one() -> None:
+    start = datetime(2026, 11, 23, tzinfo=UTC)
+
+    def run(run_id: int, hours: int, ok: bool, finished: bool = True) -> RunRecord:
+        at = start + timedelta(hours=hours)
+        return RunRecord(
+            run_id, "pull", at, at if finished else None, ok, "boom" if not ok else None
+        )
+
+    runs = [
+        run(1, 1, False),
+        run(2, 2, False, finished=False),
+        run(3, 3, True),
+        run(4, 4, False, finished=False),
+    ]
+    health = compute_sync_health(runs, start, start + timedelta(days=7), None, UTC_ZONE)
+    assert health.failures == 2
+    assert health.last_success is None and health.last_failure_error == "boom"
+
+
+def test_events_after_the_window_are_ignored() -> None:
+    checklist = parse_checklist(CHECKLIST_YAML, "test")
+    at = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    history = [
+        TickEvent("entry.data.images", "x", "Entry", "Data handling", None, "not_started", at),
+        TickEvent(
+            "entry.data.images",
+            "x",
+            "Entry",
+            "Data handling",
+            "not_started",
+            "done",
+            at + timedelta(days=8),
+        ),
+    ]
+    data = compute_digest(
+        checklist, {}, history, [], parse_week("2026-W49"), UTC_ZONE, "mon", at + timedelta(days=9)
+    )
+    assert data.done_this_week == 0 and data.overall.done == 0
+
+
+def test_compute_imports_no_io_module() -> None:
+    code = (
+        "import sys, sync.digest.compute, sync.digest.render\n"
+        "bad = {'sqlite3', 'smtplib', 'requests', 'httpx', 'notion_client'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
