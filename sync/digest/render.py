@@ -1,0 +1,320 @@
+"""Render a digest with Jinja2: Markdown, plain text, HTML email, and JSON for the numbers.
+
+Templates are looked up in the user's `DSPROGRESS_TEMPLATES_DIR` first, then in the bundled
+`templates/` folder, so a user can copy one template and change it. HTML templates autoescape; the
+Markdown template escapes Notion text with the `md` filter. Every sentence a digest says is built
+here once (`build_phrases`) as plain text, and each template escapes it for its format. Pure, apart
+from reading the template files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import textwrap
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+from sync.checklist import bundled_templates_dir
+from sync.digest.data import DigestData
+from sync.digest.week import format_utc_offset
+
+Format = Literal["md", "text", "html", "json"]
+FORMATS: tuple[Format, ...] = ("md", "text", "html", "json")
+TEMPLATE_NAMES: dict[str, str] = {
+    "md": "digest.md.j2",
+    "text": "digest.txt.j2",
+    "html": "digest.html.j2",
+}
+BAR_WIDTH = 20
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|#])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+_MD_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
+
+
+# ----------------------------------------------------------------------------------- formatting
+
+
+def format_day(day: date) -> str:
+    """`Mon 23 Nov 2026`, the same in every locale."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_moment(moment: datetime) -> str:
+    """`Mon 23 Nov 2026 08:00` in the moment's own zone."""
+    return f"{format_day(moment.date())} {moment:%H:%M}"
+
+
+def format_number(value: float) -> str:
+    """`2`, `1.5`, `0.25`: no trailing zeros."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def plural(count: int | float, word: str) -> str:
+    shown = format_number(count) if isinstance(count, float) else str(count)
+    return f"{shown} {word}" if count == 1 else f"{shown} {word}s"
+
+
+def format_duration(days: int | None) -> str:
+    if days is None:
+        return "for a while"
+    if days < 1:
+        return "since today"
+    if days < 14:
+        return f"for {plural(days, 'day')}"
+    return f"for {plural(days // 7, 'week')}"
+
+
+def wrap_text(text: str, width: int = 76, indent: str = "") -> str:
+    """Wrap a sentence for plain text; later lines get `indent`; URLs are never broken."""
+    return textwrap.fill(
+        text,
+        width=width,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def text_bar(percent: int, width: int = BAR_WIDTH) -> str:
+    """`█████░░░░░`: the full cells round down, so a bar is only full at 100%."""
+    full = max(0, min(width, percent * width // 100))
+    return "█" * full + "░" * (width - full)
+
+
+def escape_markdown(text: str) -> str:
+    """Make Notion text inert in Markdown: no emphasis, links, HTML, headings or lists."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    escaped = escaped.replace("://", r"\://")
+    escaped = _MD_WWW.sub(r"\1\\.", escaped)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def escape_markdown_url(url: str) -> str:
+    """A link destination that cannot end the Markdown link early."""
+    return "".join(f"%{ord(c):02X}" if c in "()<>\\ " else c for c in url)
+
+
+def short_url(url: str, limit: int = 60) -> str:
+    """`github.com/me/mnist` for a link label."""
+    text = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).rstrip("/")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------------- phrases
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """The sentences of a digest, plain text (each template escapes them for its format)."""
+
+    subject: str
+    headline: str
+    comparison: str | None
+    nudge: str | None
+    consistency: str
+    pace: str
+    last_sync: str
+    failures: str
+    window: str
+
+
+def build_phrases(data: DigestData) -> Phrases:
+    if data.is_first:
+        baseline = data.starting_point or data.overall
+        headline = (
+            f"Your starting point: {baseline.done} of {plural(baseline.total, 'item')}"
+            f" done ({baseline.percent}%)."
+        )
+        if data.done_this_week:
+            headline += (
+                f" Since your first sync you completed {data.done_this_week} more:"
+                f" {data.overall.done} of {data.overall.total} ({data.overall.percent}%) now."
+            )
+        subject_tail = "your starting point"
+    elif data.done_this_week:
+        headline = f"{plural(data.done_this_week, 'item')} done this week."
+        subject_tail = f"{plural(data.done_this_week, 'item')} done"
+    else:
+        headline = "No new items ticked off this week."
+        subject_tail = "a quiet week"
+    comparison = None
+    if not data.is_first and data.done_last_week is not None:
+        comparison = f"Last week: {data.done_last_week}"
+        if data.four_week_average is not None:
+            comparison += f" · four-week average: {format_number(data.four_week_average)}"
+    nudge = None
+    if data.is_quiet:
+        nudge = "A quiet week happens. "
+        if data.next_up:
+            nudge += f"One small item is enough to get going again: {data.next_up[0].item.title}."
+        else:
+            nudge += "Everything on the checklist is done: maybe pick a project of your own."
+
+    run = data.consistency
+    if data.is_first:
+        consistency = "This is your first tracked week: the runs of active weeks start here."
+    elif run.current_run:
+        consistency = (
+            f"{plural(run.current_run, 'active week')} in a row"
+            f" · longest run: {plural(run.longest_run, 'week')}."
+        )
+    elif run.longest_run:
+        consistency = (
+            f"Your longest run so far is {plural(run.longest_run, 'active week')};"
+            " one completed item next week starts a new one."
+        )
+    else:
+        consistency = "One completed item next week starts your first run of active weeks."
+
+    pace = data.pace
+    if pace.level is None:
+        pace_text = "Every level is complete."
+    elif pace.weeks_needed is None or pace.eta is None:
+        pace_text = (
+            f"Not enough recent activity to estimate when {pace.level} will be finished"
+            f" ({plural(pace.remaining, 'item')} left)."
+        )
+    else:
+        pace_text = (
+            f"At your recent pace ({plural(pace.per_week, 'item')} a week over the last"
+            f" {plural(pace.weeks_measured, 'week')}), {pace.level}"
+            f" ({plural(pace.remaining, 'item')} left) would be finished in about"
+            f" {plural(pace.weeks_needed, 'week')}, around {format_day(pace.eta)}."
+        )
+
+    sync = data.sync
+    last_sync = (
+        f"Last successful sync: {format_moment(sync.last_success)}."
+        if sync.last_success
+        else "No successful sync yet (run: dsprogress pull)."
+    )
+    since = format_day(sync.failures_since.date())
+    if not sync.failures:
+        failures = f"No failed syncs since {since}."
+    else:
+        failures = f"{plural(sync.failures, 'failed sync')} since {since}"
+        if sync.last_failure_at:
+            failures += f"; the last on {format_moment(sync.last_failure_at)}"
+        error = sync.last_failure_error
+        if error:
+            failures += f": {error}" + ("" if error.endswith((".", "!", "?")) else ".")
+        else:
+            failures += "."
+
+    window = data.window
+    start, end = window.start_local, window.end_local
+    window_text = (
+        f"Week {data.week}: {format_moment(start)} ({format_utc_offset(start)}) to"
+        f" {format_moment(end)} ({format_utc_offset(end)}), time zone {window.zone};"
+        f" weeks start on {'Sunday' if window.week_start == 'sun' else 'Monday'}."
+        f" Generated {format_moment(data.generated_at)}."
+    )
+    return Phrases(
+        subject=f"{data.title}: {data.week}, {subject_tail}",
+        headline=headline,
+        comparison=comparison,
+        nudge=nudge,
+        consistency=consistency,
+        pace=pace_text,
+        last_sync=last_sync,
+        failures=failures,
+        window=window_text,
+    )
+
+
+# ------------------------------------------------------------------------------------ rendering
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith((".html", ".html.j2", ".htm", ".xml"))
+
+
+def build_environment(templates_dir: Path | None = None) -> jinja2.Environment:
+    """The user's folder (when set) first, then the bundled templates."""
+    search = [str(templates_dir)] if templates_dir is not None else []
+    search.append(str(bundled_templates_dir()))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=escape_markdown,
+        md_url=escape_markdown_url,
+        bar=text_bar,
+        day=format_day,
+        moment=format_moment,
+        number=format_number,
+        duration=format_duration,
+        short_url=short_url,
+        wrap=wrap_text,
+    )
+    env.globals["plural"] = plural
+    return env
+
+
+def render_digest(data: DigestData, fmt: Format, *, templates_dir: Path | None = None) -> str:
+    """The digest as Markdown, plain text, HTML or JSON text."""
+    if fmt == "json":
+        return json.dumps(build_digest_json(data), indent=2, ensure_ascii=False) + "\n"
+    env = build_environment(templates_dir)
+    template = env.get_template(TEMPLATE_NAMES[fmt])
+    return template.render(data=data, say=build_phrases(data), bar_width=BAR_WIDTH)
+
+
+def render_subject(data: DigestData) -> str:
+    return build_phrases(data).subject
+
+
+def build_notion_summary(data: DigestData) -> str:
+    """One line for the checklist database's description: last sync and done/total."""
+    last = data.sync.last_success
+    synced = f"Last sync {format_moment(last)}" if last else "Not synced yet"
+    overall = data.overall
+    return (
+        f"{synced} · {overall.done}/{overall.total} done ({overall.percent}%)"
+        f" · weekly digest {data.week}"
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def build_digest_json(data: DigestData) -> dict[str, Any]:
+    """The numbers of a digest as JSON-ready data with stable keys (dates as ISO 8601)."""
+    plain: dict[str, Any] = _plain(dataclasses.asdict(data))
+    window = data.window
+    plain["window"] = {
+        "week": data.week,
+        "zone": window.zone,
+        "week_start": window.week_start,
+        "start": window.start_local.isoformat(),
+        "end": window.end_local.isoformat(),
+        "start_utc": window.start.isoformat(),
+        "end_utc": window.end.isoformat(),
+    }
+    plain["overall"]["percent"] = data.overall.percent
+    for level, source in zip(plain["levels"], data.levels, strict=True):
+        level["progress"]["percent"] = source.progress.percent
+        for category, cat_source in zip(level["categories"], source.categories, strict=True):
+            category["progress"]["percent"] = cat_source.progress.percent
+    plain["stalled_count"] = data.stalled_count
+    return plain
