@@ -23,6 +23,7 @@ import jinja2
 from sync.checklist import bundled_templates_dir
 from sync.digest.data import DigestData
 from sync.digest.week import format_utc_offset
+from sync.errors import ConfigError
 
 Format = Literal["md", "text", "html", "json"]
 FORMATS: tuple[Format, ...] = ("md", "text", "html", "json")
@@ -35,7 +36,7 @@ BAR_WIDTH = 20
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|#])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^(\s*\d*)([-+=.)])")
 _MD_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 
 
@@ -268,9 +269,28 @@ def render_digest(data: DigestData, fmt: Format, *, templates_dir: Path | None =
     """The digest as Markdown, plain text, HTML or JSON text."""
     if fmt == "json":
         return json.dumps(build_digest_json(data), indent=2, ensure_ascii=False) + "\n"
-    env = build_environment(templates_dir)
-    template = env.get_template(TEMPLATE_NAMES[fmt])
-    return template.render(data=data, say=build_phrases(data), bar_width=BAR_WIDTH)
+    name = TEMPLATE_NAMES[fmt]
+    try:
+        template = build_environment(templates_dir).get_template(name)
+        return template.render(data=data, say=build_phrases(data), bar_width=BAR_WIDTH)
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None) or _template_line(exc)
+        where = name + (f", line {line}" if line else "")
+        raise ConfigError(
+            f"the digest template {where} cannot be rendered: {exc.message or type(exc).__name__}",
+            hint="Fix your copy in DSPROGRESS_TEMPLATES_DIR, or delete it to use the bundled one.",
+        ) from exc
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an error was raised at (Jinja puts template frames in the traceback)."""
+    line = None
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
 
 
 def render_subject(data: DigestData) -> str:
