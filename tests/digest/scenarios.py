@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.checklist import Checklist, parse_checklist
+from sync.config import Settings
 from sync.model import ItemState, Status, TickEvent
 from sync.store import Store, open_store
 
@@ -223,3 +225,13 @@ SCENARIOS = {
     "dst_new_york": dst_new_york,
     "reopened_stalled": reopened_and_stalled,
 }
+
+
+def make_settings(state_dir: Path, **env: object) -> Settings:
+    """Settings from these variables only (no .env file): `make_settings(p, SMTP_HOST="...")`."""
+    values: dict[str, Any] = {
+        "DSPROGRESS_STATE_DIR": str(state_dir),
+        "DSPROGRESS_TIMEZONE": "Europe/Berlin",
+    }
+    values.update({name: str(value) for name, value in env.items()})
+    return Settings(_env_file=None, **values)

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DSPROGRESS_/NOTION_/SMTP_ variable of the machine running the tests leaks in."""
+    for name in list(os.environ):
+        if name.startswith(("DSPROGRESS_", "NOTION_", "SMTP_")):
+            monkeypatch.delenv(name)

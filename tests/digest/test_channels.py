@@ -1,0 +1,246 @@
+"""Channels: a real SMTP server (aiosmtpd), webhooks through `responses`, real files."""
+
+from __future__ import annotations
+
+import email
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from sync.digest import channels
+from sync.errors import DeliveryError
+
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/secretslacktoken"
+DISCORD_URL = "https://discord.com/api/webhooks/123/secretdiscordtoken"
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted"
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    ok = isinstance(data, LoginPassword) and data.login == b"me" and data.password == b"s3cret-pw"
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    inbox: Inbox
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free loopback port; AUTH is offered without TLS for the test."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, inbox)
+    finally:
+        controller.stop()
+
+
+def build_test_email() -> EmailMessage:
+    return channels.build_email(
+        subject="Data Science progress checklist: 2026-W48, 3 items done",
+        text="3 items done this week.\n<script>alert(1)</script>\n",
+        html="<p>3 items done: &lt;script&gt;alert(1)&lt;/script&gt;</p>",
+        sender="dsprogress@example.org",
+        recipients=["me@example.org", "coach@example.org"],
+        now=NOW,
+    )
+
+
+# ------------------------------------------------------------------------------------- email
+
+
+def test_email_is_delivered_as_multipart_alternative(smtp_server: SmtpServer) -> None:
+    channels.send_email(
+        build_test_email(),
+        host=smtp_server.host,
+        port=smtp_server.port,
+        security="none",
+        username="me",
+        password="s3cret-pw",
+    )
+    [message] = smtp_server.inbox.messages
+    assert message.get_content_type() == "multipart/alternative"
+    assert "2026-W48" in message["Subject"]
+    assert smtp_server.inbox.recipients == [["me@example.org", "coach@example.org"]]
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and html is not None
+    assert "3 items done this week." in plain.get_content()
+    assert "&lt;script&gt;" in html.get_content() and "<script>" not in html.get_content()
+
+
+def test_a_refused_login_names_neither_user_nor_password(smtp_server: SmtpServer) -> None:
+    with pytest.raises(DeliveryError) as caught:
+        channels.send_email(
+            build_test_email(),
+            host=smtp_server.host,
+            port=smtp_server.port,
+            security="none",
+            username="me",
+            password="wrong-password-123",
+        )
+    assert "refused the login" in caught.value.message
+    assert "wrong-password-123" not in caught.value.message + caught.value.hint
+    assert smtp_server.inbox.messages == []
+
+
+def test_starttls_is_required_when_asked_for(smtp_server: SmtpServer) -> None:
+    with pytest.raises(DeliveryError, match="does not offer STARTTLS"):
+        channels.send_email(
+            build_test_email(), host=smtp_server.host, port=smtp_server.port, security="starttls"
+        )
+    assert smtp_server.inbox.messages == []  # never falls back to plain text
+
+
+def test_implicit_tls_against_a_plain_server_fails_cleanly(smtp_server: SmtpServer) -> None:
+    with pytest.raises(DeliveryError, match=r"Email: cannot deliver through 127\.0\.0\.1"):
+        channels.send_email(
+            build_test_email(), host=smtp_server.host, port=smtp_server.port, security="ssl"
+        )
+
+
+def test_an_unreachable_server_is_a_delivery_error() -> None:
+    with pytest.raises(DeliveryError, match="Email: cannot deliver"):
+        channels.send_email(build_test_email(), host="127.0.0.1", port=free_port(), security="none")
+
+
+# ------------------------------------------------------------------------- Slack and Discord
+
+PINGS = "Title <!channel> <!here> <@U123> @everyone @here @channel & more"
+
+
+@responses.activate
+def test_slack_payload_neutralises_mentions() -> None:
+    responses.post(SLACK_URL, body="ok")
+    payload = channels.build_slack_payload("Digest 2026-W48", PINGS, shortened_note="…")
+    channels.send_slack(SLACK_URL, payload)
+    sent = json.loads(responses.calls[0].request.body or b"{}")
+    text = json.dumps(sent, ensure_ascii=False)
+    assert "<!channel>" not in text and "<!here>" not in text and "<@U123>" not in text
+    assert "&lt;!channel&gt;" in text and "&amp; more" in text
+    for word in ("everyone", "here", "channel"):
+        assert f"@{word}" not in text
+        assert f"@\u200b{word}" in text
+    assert sent["blocks"][0]["type"] == "header"
+
+
+@responses.activate
+def test_discord_payload_allows_no_mentions() -> None:
+    responses.post(DISCORD_URL, status=204)
+    payload = channels.build_discord_payload(
+        "Digest @everyone 2026-W48", f"## Done\n\n- {PINGS}", shortened_note="…"
+    )
+    channels.send_discord(DISCORD_URL, payload)
+    sent = json.loads(responses.calls[0].request.body or b"{}")
+    assert sent["allowed_mentions"] == {"parse": []}
+    text = json.dumps(sent, ensure_ascii=False)
+    assert "@everyone" not in text and "@here" not in text
+    assert "@\u200beveryone" in text
+    assert sent["embeds"][0]["description"].startswith("**Done**")  # headings become bold
+    assert len(sent["content"]) <= channels.DISCORD_CONTENT_LIMIT
+
+
+def test_long_digests_are_cut_to_the_services_limits() -> None:
+    long_text = "\n\n".join(f"Paragraph {i}: " + "x" * 900 for i in range(200))
+    note = "… (shortened here: the full digest is in digests/2026-W48.md)"
+    slack = channels.build_slack_payload("Digest", long_text, shortened_note=note)
+    sections = [block["text"]["text"] for block in slack["blocks"][1:]]
+    assert len(slack["blocks"]) <= channels.SLACK_MAX_BLOCKS
+    assert all(len(text) <= channels.SLACK_SECTION_LIMIT for text in sections)
+    assert sum(map(len, sections)) < 40_000 and sections[-1] == note
+    discord = channels.build_discord_payload("Digest", long_text, shortened_note=note)
+    descriptions = [embed["description"] for embed in discord["embeds"]]
+    assert len(descriptions) <= channels.DISCORD_MAX_EMBEDS
+    assert all(len(d) <= channels.DISCORD_DESCRIPTION_LIMIT for d in descriptions)
+    assert sum(map(len, descriptions)) + len(discord["embeds"][0]["title"]) <= 6000
+    assert descriptions[-1] == note
+
+
+def test_one_huge_line_is_split_too() -> None:
+    pieces = channels.split_text("y" * 7000, 3000)
+    assert [len(p) for p in pieces] == [3000, 3000, 1000]
+
+
+@responses.activate
+@pytest.mark.parametrize(("status", "body"), [(404, "no_service"), (500, "")])
+def test_webhook_errors_never_show_the_url(status: int, body: str) -> None:
+    responses.post(SLACK_URL, status=status, body=body)
+    with pytest.raises(DeliveryError) as caught:
+        channels.send_slack(SLACK_URL, {"text": "hi"})
+    message = caught.value.message
+    assert message.startswith(f"Slack webhook answered {status}")
+    assert "secretslacktoken" not in message + caught.value.hint
+    assert body in message
+
+
+@responses.activate
+def test_an_unreachable_webhook_does_not_quote_the_url() -> None:
+    responses.post(DISCORD_URL, body=requests.ConnectionError(f"cannot reach {DISCORD_URL}"))
+    with pytest.raises(DeliveryError) as caught:
+        channels.send_discord(DISCORD_URL, {"content": "hi"})
+    assert caught.value.message == "Discord webhook unreachable (ConnectionError)"
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+# ------------------------------------------------------------------------------------- files
+
+
+def test_digest_files_are_written_atomically(tmp_path: Path) -> None:
+    paths = channels.write_digest_files(tmp_path, "2026-W48", "# md\n", "<p>html</p>\n")
+    assert [p.name for p in paths] == ["2026-W48.md", "2026-W48.html"]
+    assert paths[0].read_text() == "# md\n" and paths[1].read_text() == "<p>html</p>\n"
+    assert sorted(p.name for p in (tmp_path / "digests").iterdir()) == [
+        "2026-W48.html",
+        "2026-W48.md",
+    ]
+
+
+def test_an_unwritable_state_dir_is_a_delivery_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DeliveryError, match="cannot write the digest file"):
+        channels.write_digest_files(blocker, "2026-W48", "md", "html")
