@@ -12,7 +12,7 @@ import os
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import requests
 
-from sync.errors import DeliveryError
+from sync.errors import DeliveryError, NotionNotFoundError
 from sync.logs import redact
 
 TIMEOUT = 10
@@ -280,6 +280,8 @@ class DigestPageWriter(Protocol):
 
     def search_pages(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]: ...
 
+    def fetch_page(self, page_id: str) -> dict[str, Any]: ...
+
     def create_child_page(
         self, parent_page_id: str, title: str, icon: str | None = None
     ) -> dict[str, Any]: ...
@@ -323,12 +325,34 @@ def find_digest_page(
 
 
 def send_notion_page(
-    notion: DigestPageWriter, parent_page_id: str, week: str, markdown: str
+    notion: DigestPageWriter,
+    parent_page_id: str,
+    week: str,
+    markdown: str,
+    *,
+    known_page_id: str | None = None,
+    remember: Callable[[str], None] | None = None,
 ) -> str:
-    """Create (or, on a resend, refill) "Weekly digest <week>" under the parent; return its URL."""
-    page = find_digest_page(notion, parent_page_id, week)
+    """Create "Weekly digest <week>" under the parent, or refill it on a resend; return its URL.
+
+    The page is found again by the id remembered from an earlier attempt, else by a search (a
+    create that failed ambiguously may have happened); only then is a new page created, and its
+    id is remembered before the content is written, so a retry never makes a second page.
+    """
+    page: dict[str, Any] | None = None
+    if known_page_id:
+        try:
+            page = notion.fetch_page(known_page_id)
+        except NotionNotFoundError:
+            page = None
+        if page is not None and (page.get("in_trash") or page.get("archived")):
+            page = None
+    if page is None:
+        page = find_digest_page(notion, parent_page_id, week)
     if page is None:
         page = notion.create_child_page(parent_page_id, digest_page_title(week), icon="📈")
+    if remember is not None:
+        remember(str(page["id"]))
     notion.replace_page_markdown(str(page["id"]), markdown)
     return str(page.get("url", ""))
 

@@ -68,7 +68,6 @@ class _Replay:
     weeks: dict[WeekId, _WeekOutcome]
     status: dict[str, Status]
     in_progress_since: dict[str, datetime]
-    first_seen: datetime | None
 
 
 def _replay(
@@ -108,8 +107,7 @@ def _replay(
             if was == "done" and status[key] in _OPEN:
                 outcome.reopened[key] = (left_done[key], status[key])
         weeks[week] = outcome
-    first_seen = events[0].observed_at if events else None
-    return _Replay(weeks, status, since, first_seen)
+    return _Replay(weeks, status, since)
 
 
 def _active_runs(weeks: Mapping[WeekId, _WeekOutcome], first: WeekId, last: WeekId) -> list[int]:
@@ -336,7 +334,7 @@ def compute_digest(
     this_week = replay.weeks.get(week, _WeekOutcome())
     completions = _completions(view, this_week)
 
-    tracking_since = replay.first_seen
+    tracking_since = min((e.observed_at for e in history), default=None)
     first_week = week_containing(tracking_since, zone, week_start) if tracking_since else week
     is_first = first_week >= week
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from .smtp import SmtpServer, run_smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +14,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("DSPROGRESS_", "NOTION_", "SMTP_")):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with run_smtp_server() as server:
+        yield server

@@ -2,81 +2,23 @@
 
 from __future__ import annotations
 
-import email
 import json
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 import responses
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from sync.digest import channels
 from sync.errors import DeliveryError
 
+from .smtp import SmtpServer, free_port
+
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/secretslacktoken"
 DISCORD_URL = "https://discord.com/api/webhooks/123/secretdiscordtoken"
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    recipients: list[list[str]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.original_content, policy=default_policy)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted"
-
-
-def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
-    ok = isinstance(data, LoginPassword) and data.login == b"me" and data.password == b"s3cret-pw"
-    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    inbox: Inbox
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server on a free loopback port; AUTH is offered without TLS for the test."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, inbox)
-    finally:
-        controller.stop()
 
 
 def build_test_email() -> EmailMessage:

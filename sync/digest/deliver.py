@@ -1,0 +1,352 @@
+"""Load a digest from the state and deliver it on each channel, once per week and channel.
+
+Every attempt is recorded per (week, channel) in the state store: a channel that already has the
+week is skipped unless forced, a failed channel is tried again on the next run, and one failing
+channel never keeps the others from sending. The scheduler calls `run_weekly_digest`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sync.checklist import Checklist
+from sync.config import Settings, require_notion
+from sync.digest import channels
+from sync.digest.compute import compute_digest
+from sync.digest.data import DigestData
+from sync.digest.render import (
+    Format,
+    build_notion_summary,
+    render_digest,
+    render_subject,
+)
+from sync.digest.week import WeekId, WeekStart, build_week_window, last_complete_week
+from sync.errors import ConfigError, DeliveryError, DsprogressError, StateError
+from sync.lock import hold_lock
+from sync.logs import redact
+from sync.notion.adapter import AmbiguousWriteError
+from sync.store import Store
+
+log = logging.getLogger("dsprogress.digest")
+
+Channel = Literal["file", "email", "slack", "discord", "notion"]
+CHANNELS: tuple[Channel, ...] = ("file", "email", "slack", "discord", "notion")
+Outcome = Literal["sent", "already_sent", "failed", "skipped"]
+DIGEST_LOCK = "digest.lock"
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    channel: str
+    outcome: Outcome
+    detail: str = ""
+
+    def describe(self) -> str:
+        """`email: sent`, `slack: already sent`, `discord: failed: Discord webhook answered 404`."""
+        text = f"{self.channel}: {self.outcome.replace('_', ' ')}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    week: str
+    results: tuple[ChannelResult, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def failed(self) -> list[ChannelResult]:
+        return [r for r in self.results if r.outcome == "failed"]
+
+
+# ------------------------------------------------------------------------------------ loading
+
+
+def load_digest(
+    store: Store,
+    checklist: Checklist,
+    *,
+    week: WeekId,
+    zone: ZoneInfo,
+    week_start: WeekStart,
+    now: datetime,
+) -> DigestData:
+    """Read what a digest needs from the state store and compute it."""
+    window = build_week_window(week, zone, week_start)
+    return compute_digest(
+        checklist,
+        store.load_items(),
+        store.load_history(),
+        store.load_runs(since=window.start),
+        week,
+        zone,
+        week_start,
+        now,
+        last_successful_sync=store.last_successful_pull(),
+    )
+
+
+def check_tracked(data: DigestData) -> None:
+    """Raise StateError when the history cannot speak about the digest's week."""
+    if data.tracking_since is None:
+        raise StateError(
+            "no progress history yet: nothing has been pulled from Notion",
+            hint="Run `dsprogress pull` (or `dsprogress sync`) first.",
+        )
+    if data.tracking_since >= data.window.end:
+        raise StateError(
+            f"no progress history for {data.week}: tracking began on"
+            f" {data.tracking_since.date().isoformat()}",
+            hint="Pick a later week with --week, or leave --week out for the last complete week.",
+        )
+
+
+# ----------------------------------------------------------------------------------- channels
+
+
+def configured_channels(settings: Settings) -> list[Channel]:
+    """The file always; email, Slack, Discord and Notion when their settings are present."""
+    enabled: dict[Channel, bool] = {
+        "file": True,
+        "email": settings.smtp_enabled(),
+        "slack": settings.slack_webhook_url is not None,
+        "discord": settings.discord_webhook_url is not None,
+        "notion": settings.digest_notion,
+    }
+    return [channel for channel in CHANNELS if enabled[channel]]
+
+
+_SETUP_HINTS: dict[str, str] = {
+    "email": "Set SMTP_HOST, SMTP_FROM and SMTP_TO in .env (see .env.example).",
+    "slack": "Set DSPROGRESS_SLACK_WEBHOOK_URL in .env.",
+    "discord": "Set DSPROGRESS_DISCORD_WEBHOOK_URL in .env.",
+    "notion": "Set DSPROGRESS_DIGEST_NOTION=true, NOTION_TOKEN and NOTION_PARENT_PAGE_ID in .env.",
+}
+
+
+def select_channels(settings: Settings, channel: str | None) -> list[Channel]:
+    """Every configured channel, or the one asked for (ConfigError if it is not set up)."""
+    available = configured_channels(settings)
+    if channel is None:
+        return available
+    for known in available:
+        if known == channel:
+            return [known]
+    if channel not in CHANNELS:
+        raise ConfigError(f"unknown digest channel {channel!r}; use one of {', '.join(CHANNELS)}")
+    raise ConfigError(f"the {channel} channel is not configured", hint=_SETUP_HINTS[channel])
+
+
+NotionFactory = Callable[[Settings], channels.DigestPageWriter]
+
+
+def _default_notion(settings: Settings) -> channels.DigestPageWriter:
+    from sync.notion.adapter import NotionAdapter
+
+    token = require_notion(settings)
+    return NotionAdapter(token, settings.notion_base_url, rate_limit=settings.rate_limit)
+
+
+class _Sender:
+    """Sends one digest on any channel; renders each format once, when first needed."""
+
+    def __init__(
+        self,
+        data: DigestData,
+        settings: Settings,
+        store: Store,
+        now: datetime,
+        notion: NotionFactory,
+    ) -> None:
+        self.data, self.settings, self.store, self.now = data, settings, store, now
+        self._notion_factory = notion
+        self._notion: channels.DigestPageWriter | None = None
+        self._renders: dict[Format, str] = {}
+
+    def render(self, fmt: Format) -> str:
+        if fmt not in self._renders:
+            self._renders[fmt] = render_digest(
+                self.data, fmt, templates_dir=self.settings.templates_dir
+            )
+        return self._renders[fmt]
+
+    @property
+    def shortened_note(self) -> str:
+        return f"… (shortened here: the full digest is in digests/{self.data.week}.md)"
+
+    def send(self, channel: Channel) -> str:
+        """Deliver on one channel; return a short detail for the report (a path, a URL)."""
+        senders: dict[Channel, Callable[[], str]] = {
+            "file": self._send_file,
+            "email": self._send_email,
+            "slack": self._send_slack,
+            "discord": self._send_discord,
+            "notion": self._send_notion,
+        }
+        return senders[channel]()
+
+    def close(self) -> None:
+        close = getattr(self._notion, "close", None)
+        if callable(close):
+            close()
+
+    def _send_file(self) -> str:
+        paths = channels.write_digest_files(
+            self.settings.state_dir, self.data.week, self.render("md"), self.render("html")
+        )
+        return str(paths[0])
+
+    def _send_email(self) -> str:
+        s = self.settings
+        recipients = channels.parse_recipients(s.smtp_to)
+        if not s.smtp_host or not s.smtp_from or not recipients:
+            raise DeliveryError("Email: SMTP_HOST, SMTP_FROM and SMTP_TO must all be set")
+        message = channels.build_email(
+            subject=render_subject(self.data),
+            text=self.render("text"),
+            html=self.render("html"),
+            sender=s.smtp_from,
+            recipients=recipients,
+            now=self.now,
+        )
+        channels.send_email(
+            message,
+            host=s.smtp_host,
+            port=s.smtp_port,
+            security=s.smtp_security,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+        )
+        return f"to {len(recipients)} recipient{'s' if len(recipients) != 1 else ''}"
+
+    def _send_slack(self) -> str:
+        assert self.settings.slack_webhook_url is not None
+        payload = channels.build_slack_payload(
+            render_subject(self.data), self.render("text"), shortened_note=self.shortened_note
+        )
+        channels.send_slack(self.settings.slack_webhook_url.get_secret_value(), payload)
+        return ""
+
+    def _send_discord(self) -> str:
+        assert self.settings.discord_webhook_url is not None
+        payload = channels.build_discord_payload(
+            render_subject(self.data), self.render("md"), shortened_note=self.shortened_note
+        )
+        channels.send_discord(self.settings.discord_webhook_url.get_secret_value(), payload)
+        return ""
+
+    def _send_notion(self) -> str:
+        parent = self.settings.notion_parent_page_id
+        if parent is None:
+            raise ConfigError(
+                "Notion digest pages need NOTION_PARENT_PAGE_ID", hint=_SETUP_HINTS["notion"]
+            )
+        if self._notion is None:
+            self._notion = self._notion_factory(self.settings)
+        remembered = f"digest_page.{self.data.week}"
+        try:
+            url = channels.send_notion_page(
+                self._notion,
+                parent,
+                self.data.week,
+                self.render("md"),
+                known_page_id=self.store.get_meta(remembered),
+                remember=lambda page_id: self.store.set_meta(remembered, page_id),
+            )
+        except AmbiguousWriteError as exc:
+            raise DeliveryError(
+                f"Notion: {exc.what} may or may not have happened ({type(exc.cause).__name__})",
+                hint="The next run looks for the page before creating it again.",
+            ) from None
+        database_id = self.settings.notion_database_id or self.store.get_meta("database_id")
+        if database_id:
+            summary = build_notion_summary(self.data)
+            channels.send_notion_summary(self._notion, database_id, summary)
+        return url
+
+
+def _deliver_one(
+    sender: _Sender, store: Store, week: str, channel: Channel, now: datetime, force: bool
+) -> ChannelResult:
+    previous = store.get_delivery(week, channel)
+    if previous is not None and previous.status == "sent" and not force:
+        return ChannelResult(channel, "already_sent")
+    try:
+        detail = sender.send(channel)
+    except DsprogressError as exc:
+        reason = redact(exc.message)
+    except Exception as exc:  # a bug in one channel must not block the others
+        log.debug("digest channel %s crashed", channel, exc_info=True)
+        reason = f"unexpected {type(exc).__name__} (rerun with --verbose)"
+    else:
+        log.info("digest %s sent on %s", week, channel)
+        store.record_delivery(week, channel, ok=True, at=now)
+        return ChannelResult(channel, "sent", detail)
+    log.warning("digest %s on %s failed: %s", week, channel, reason)
+    store.record_delivery(week, channel, ok=False, at=now, error=reason)
+    return ChannelResult(channel, "failed", reason)
+
+
+def deliver_digest(
+    data: DigestData,
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime,
+    channels_to_send: Sequence[Channel] | None = None,
+    force: bool = False,
+    notion: NotionFactory | None = None,
+) -> DeliveryReport:
+    """Send `data` on each channel (default: every configured one); record every outcome.
+
+    A channel that already delivered this week is skipped unless `force`. Errors are caught per
+    channel, recorded (without secrets) and reported; they never stop the other channels. Holds
+    the digest lock, so two processes (the daemon and a manual `--send`) never send together.
+    """
+    sender = _Sender(data, settings, store, now, notion or _default_notion)
+    results = []
+    lock = hold_lock(settings.state_dir, DIGEST_LOCK, settings.lock_timeout, what="another digest")
+    with lock:
+        try:
+            for channel in channels_to_send or configured_channels(settings):
+                results.append(_deliver_one(sender, store, data.week, channel, now, force))
+        finally:
+            sender.close()
+    return DeliveryReport(data.week, tuple(results))
+
+
+def run_weekly_digest(
+    settings: Settings,
+    store: Store,
+    checklist: Checklist,
+    now: datetime,
+    *,
+    force: bool = False,
+    channel: str | None = None,
+    notion: NotionFactory | None = None,
+) -> DeliveryReport:
+    """Send the digest of the last complete week on every channel that has not had it yet.
+
+    Safe to call as often as the scheduler likes: each (week, channel) is delivered once. Before
+    the first pull, or for a week that ended before tracking began, nothing is sent (one
+    "skipped" result says why).
+    """
+    week = last_complete_week(now, settings.zone, settings.week_start)
+    selected = select_channels(settings, channel)
+    data = load_digest(
+        store, checklist, week=week, zone=settings.zone, week_start=settings.week_start, now=now
+    )
+    try:
+        check_tracked(data)
+    except StateError as exc:
+        return DeliveryReport(str(week), (ChannelResult("digest", "skipped", exc.message),))
+    return deliver_digest(
+        data, settings, store, now=now, channels_to_send=selected, force=force, notion=notion
+    )
