@@ -38,6 +38,7 @@ DEFAULT_SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _MENTIONS = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6} +(.+)$", re.MULTILINE)
 _ZERO_WIDTH_SPACE = "\u200b"
+_LEADING_SPACES = re.compile(r"^ +", re.MULTILINE)
 
 
 # ------------------------------------------------------------------------------------- files
@@ -324,6 +325,11 @@ def find_digest_page(
     return None
 
 
+def build_notion_markdown(markdown: str) -> str:
+    """Notion-flavoured Markdown nests blocks with tabs: two leading spaces become one tab."""
+    return _LEADING_SPACES.sub(lambda m: "\t" * max(1, len(m.group(0)) // 2), markdown)
+
+
 def send_notion_page(
     notion: DigestPageWriter,
     parent_page_id: str,
@@ -353,7 +359,7 @@ def send_notion_page(
         page = notion.create_child_page(parent_page_id, digest_page_title(week), icon="📈")
     if remember is not None:
         remember(str(page["id"]))
-    notion.replace_page_markdown(str(page["id"]), markdown)
+    notion.replace_page_markdown(str(page["id"]), build_notion_markdown(markdown))
     return str(page.get("url", ""))
 
 

@@ -35,7 +35,7 @@ TEMPLATE_NAMES: dict[str, str] = {
 BAR_WIDTH = 20
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|#${}^])")
 _MD_LINE_START = re.compile(r"^(\s*\d*)([-+=.)])")
 _MD_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 

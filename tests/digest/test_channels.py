@@ -186,3 +186,10 @@ def test_an_unwritable_state_dir_is_a_delivery_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(DeliveryError, match="cannot write the digest file"):
         channels.write_digest_files(blocker, "2026-W48", "md", "html")
+
+
+def test_notion_markdown_nests_with_tabs() -> None:
+    markdown = "- **Entry**: 1/2\n  - Data handling: 1/1\n1. Item\n   Project idea: x\nplain\n"
+    assert channels.build_notion_markdown(markdown) == (
+        "- **Entry**: 1/2\n\t- Data handling: 1/1\n1. Item\n\tProject idea: x\nplain\n"
+    )

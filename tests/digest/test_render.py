@@ -106,6 +106,7 @@ def test_escape_markdown() -> None:
     assert escape_markdown("1. first") == r"1\. first"
     assert escape_markdown("see www.x.org or http://y") == r"see www\.x.org or http\://y"
     assert escape_markdown("Q&A <b>") == r"Q\&A \<b\>"
+    assert escape_markdown("save $5 {x} 2^3") == r"save \$5 \{x\} 2\^3"  # Notion: no equations
 
 
 def test_text_bar() -> None:

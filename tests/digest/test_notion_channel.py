@@ -1,0 +1,109 @@
+"""The Notion channel against the local sandbox, through the real adapter and notion-client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from notion_client import Client
+
+from sync.digest.channels import digest_page_title
+from sync.digest.deliver import run_weekly_digest
+from sync.sandbox import SandboxServer
+from tests.sandbox_fixtures import SandboxDatabase, plain
+
+from .scenarios import Learner, make_settings, normal_week
+
+
+def digest_pages(notion: Client, parent_page_id: str, week: str) -> list[dict[str, Any]]:
+    found = cast(
+        dict[str, Any],
+        notion.search(
+            query=digest_page_title(week), filter={"property": "object", "value": "page"}
+        ),
+    )
+    return [
+        page
+        for page in found["results"]
+        if page["parent"].get("page_id") == parent_page_id
+        and plain(page["properties"]["title"]) == digest_page_title(week)
+        and not page.get("in_trash")
+    ]
+
+
+@pytest.fixture
+def learner(tmp_path: Path) -> Learner:
+    me, _, _ = normal_week(tmp_path)
+    return me
+
+
+def test_the_digest_page_is_created_once_under_the_parent(
+    learner: Learner, sandbox: SandboxServer, notion: Client, sandbox_db: SandboxDatabase
+) -> None:
+    settings = make_settings(
+        learner.store.path.parent,
+        DSPROGRESS_DIGEST_NOTION="true",
+        NOTION_TOKEN=sandbox.token,
+        NOTION_BASE_URL=sandbox.base_url,
+        NOTION_PARENT_PAGE_ID=sandbox.root_page_id,
+        NOTION_DATABASE_ID=sandbox_db.database_id,
+        DSPROGRESS_RATE_LIMIT=0,
+    )
+    now = learner.at("2026-11-30 08:00")
+    report = run_weekly_digest(settings, learner.store, learner.checklist, now, channel="notion")
+    [result] = report.results
+    assert result.outcome == "sent", result.describe()
+    [page] = digest_pages(notion, sandbox.root_page_id, "2026-W48")
+    assert result.detail == page["url"]
+    answer = notion.request(path=f"pages/{page['id']}/markdown", method="GET")
+    content = cast(dict[str, Any], answer)["markdown"]
+    assert "3 items done this week" in content and "Dense networks" in content
+    database = cast(dict[str, Any], notion.databases.retrieve(sandbox_db.database_id))
+    summary = "".join(part["plain_text"] for part in database["description"])
+    assert summary == "Last sync Sat 28 Nov 2026 10:00 · 6/10 done (60%) · weekly digest 2026-W48"
+
+    again = run_weekly_digest(settings, learner.store, learner.checklist, now, channel="notion")
+    assert again.results[0].outcome == "already_sent"
+    forced = run_weekly_digest(
+        settings, learner.store, learner.checklist, now, channel="notion", force=True
+    )
+    assert forced.results[0].outcome == "sent"
+    assert len(digest_pages(notion, sandbox.root_page_id, "2026-W48")) == 1  # refilled, not copied
+
+
+def test_a_lost_page_id_is_found_again_by_search(
+    learner: Learner, sandbox: SandboxServer, notion: Client
+) -> None:
+    settings = make_settings(
+        learner.store.path.parent,
+        DSPROGRESS_DIGEST_NOTION="true",
+        NOTION_TOKEN=sandbox.token,
+        NOTION_BASE_URL=sandbox.base_url,
+        NOTION_PARENT_PAGE_ID=sandbox.root_page_id,
+        DSPROGRESS_RATE_LIMIT=0,
+    )
+    now = learner.at("2026-11-30 08:00")
+    run_weekly_digest(settings, learner.store, learner.checklist, now, channel="notion")
+    learner.store.set_meta("digest_page.2026-W48", None)  # as if the create had timed out
+    run_weekly_digest(settings, learner.store, learner.checklist, now, channel="notion", force=True)
+    assert len(digest_pages(notion, sandbox.root_page_id, "2026-W48")) == 1
+
+
+def test_a_wrong_token_fails_only_the_notion_channel(
+    learner: Learner, sandbox: SandboxServer
+) -> None:
+    settings = make_settings(
+        learner.store.path.parent,
+        DSPROGRESS_DIGEST_NOTION="true",
+        NOTION_TOKEN="ntn_wrongtoken1234567890",
+        NOTION_BASE_URL=sandbox.base_url,
+        NOTION_PARENT_PAGE_ID=sandbox.root_page_id,
+        DSPROGRESS_RATE_LIMIT=0,
+    )
+    report = run_weekly_digest(
+        settings, learner.store, learner.checklist, learner.at("2026-11-30 08:00")
+    )
+    outcomes = {r.channel: r.outcome for r in report.results}
+    assert outcomes == {"file": "sent", "notion": "failed"}
+    assert "ntn_wrongtoken" not in report.failed[0].detail
