@@ -46,9 +46,17 @@ class AmbiguousWriteError(Exception):
 
 
 class _Retryable(Exception):
-    def __init__(self, cause: Exception, retry_after: float | None, description: str) -> None:
+    def __init__(
+        self,
+        cause: Exception,
+        retry_after: float | None,
+        description: str,
+        *,
+        maybe_applied: bool = True,
+    ) -> None:
         super().__init__(description)
         self.cause = cause
+        self.maybe_applied = maybe_applied
         self.retry_after = retry_after
         self.description = description
 
@@ -123,6 +131,9 @@ class NotionAdapter:
                 )
             except RequestTimeoutError as exc:
                 failure = _Retryable(exc, None, "timeout")
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # The request never reached Notion: repeating it is safe for any call.
+                failure = _Retryable(exc, None, "cannot connect", maybe_applied=False)
             except httpx.TransportError as exc:
                 failure = _Retryable(exc, None, f"connection error ({type(exc).__name__})")
             except InvalidPathParameterError as exc:
@@ -130,7 +141,7 @@ class NotionAdapter:
             rate_limited = isinstance(failure.cause, APIResponseError) and (
                 failure.cause.status == 429
             )
-            if not repeatable and not rate_limited:
+            if not repeatable and failure.maybe_applied and not rate_limited:
                 raise AmbiguousWriteError(what, failure.cause) from failure.cause
             if attempt >= self.policy.max_attempts:
                 raise self._unavailable(failure, what, attempt) from failure.cause
@@ -333,3 +344,19 @@ class NotionAdapter:
     # -- views (best effort, used by init) -------------------------------------------------------
     def create_view(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "views", body=body, repeatable=False, what="creating a view")
+
+    def fetch_view(self, view_id: str) -> dict[str, Any]:
+        return self._call(
+            "GET", f"views/{view_id}", repeatable=True, what=f"reading view {view_id}"
+        )
+
+    def list_views(self, database_id: str) -> list[dict[str, Any]]:
+        """The database's views as partial `{object, id}` references (first 100)."""
+        result = self._call(
+            "GET",
+            "views",
+            query={"database_id": database_id, "page_size": 100},
+            repeatable=True,
+            what="listing the database's views",
+        )
+        return list(result.get("results", []))

@@ -1,0 +1,200 @@
+"""Each planner case end to end: the real notion-client over HTTP against the sandbox."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import pytest
+
+from sync.checklist import Checklist
+from sync.errors import SafetyHaltError
+from tests.engine.conftest import ITEMS, World, key_of, small_checklist
+
+
+def test_first_push_creates_the_database_and_every_item(world: World) -> None:
+    report = world.sync("push")
+    assert report.created_database and report.database_url
+    assert world.keys() == sorted(k for k, *_ in ITEMS)
+    page = world.page_of("entry.networks.cnn")
+    assert page["properties"]["Level"]["select"]["name"] == "Entry"
+    assert page["properties"]["Order"]["number"] == 2
+    assert page["properties"]["Status"]["select"]["name"] == "Not started"
+
+
+def test_a_noop_sync_of_the_bundled_checklist_costs_at_most_three_requests(
+    world: World, bundled: Checklist
+) -> None:
+    world.sync(checklist=bundled)
+    world.control.reset_requests()
+    report = world.sync(checklist=bundled)
+    log = world.control.requests()
+    assert report.plan.is_noop
+    assert log["total"] <= 3, log["by_route"]
+    assert report.requests == log["total"]
+    assert log["by_route"]["POST /v1/data_sources/{id}/query"] == math.ceil(
+        len(bundled.items) / 100
+    )
+
+
+def test_a_tick_in_notion_comes_back_with_a_dated_history_and_done_on(world: World) -> None:
+    world.sync()
+    page = world.page_of("entry.networks.cnn")
+    world.control.tick(page["id"])
+    before = datetime.now(timezone.utc)
+    world.sync("pull")
+    item = world.snapshot_items()["entry.networks.cnn"]
+    assert item.done and item.status == "done"
+    assert item.done_at is not None  # filled with the day it was observed
+    refreshed = world.page_of("entry.networks.cnn")
+    assert refreshed["properties"]["Done on"]["date"]["start"] == item.done_at.isoformat()
+    (tick,) = [e for e in world.history() if e.key == "entry.networks.cnn" and e.from_status]
+    assert (tick.from_status, tick.to_status) == ("not_started", "done")
+    assert tick.window_start is not None and tick.window_start <= before <= tick.observed_at
+
+
+def test_status_in_progress_and_learner_fields_are_pulled(world: World) -> None:
+    world.sync()
+    page_id = world.page_of("entry.networks.rnn")["id"]
+    world.control.set_select(page_id, "Status", "In progress")
+    world.control.set_text(page_id, "Notes", "chapter 3 of the course")
+    world.control.set_url(page_id, "Evidence", "https://github.com/me/rnn")
+    world.sync()
+    item = world.snapshot_items()["entry.networks.rnn"]
+    assert (item.status, item.notes, item.evidence) == (
+        "in_progress",
+        "chapter 3 of the course",
+        "https://github.com/me/rnn",
+    )
+
+
+def test_push_never_overwrites_what_the_learner_owns(world: World) -> None:
+    world.sync()
+    page_id = world.page_of("entry.networks.dense")["id"]
+    world.control.tick(page_id)
+    world.control.set_date(page_id, "Done on", "2026-01-02")
+    world.control.set_text(page_id, "Notes", "mine")
+    world.control.reset_requests()
+    world.sync("push")
+    assert world.writes() == 0
+    props = world.page_of("entry.networks.dense")["properties"]
+    assert props["Done"]["checkbox"] and props["Done on"]["date"]["start"] == "2026-01-02"
+
+
+def test_a_renamed_item_is_updated_in_place(world: World) -> None:
+    world.sync()
+    page_id = world.page_of("entry.networks.cnn")["id"]
+    world.control.tick(page_id)
+    renamed = [(k, "CNNs" if k == "entry.networks.cnn" else t, *rest) for k, t, *rest in ITEMS]
+    report = world.sync(checklist=small_checklist(renamed))
+    assert report.counts()["update"] == 1 and report.counts()["create"] == 0
+    page = world.page_of("entry.networks.cnn")
+    assert page["id"] == page_id and page["properties"]["Done"]["checkbox"]
+    assert page["properties"]["Name"]["title"][0]["plain_text"] == "CNNs"
+
+
+def test_a_migration_moves_the_key_and_keeps_tick_and_notes(world: World) -> None:
+    world.sync()
+    page_id = world.page_of("entry.networks.cnn")["id"]
+    world.control.tick(page_id)
+    world.control.set_text(page_id, "Notes", "did the course")
+    world.sync()
+    moved = [
+        ("entry.networks.conv" if k == "entry.networks.cnn" else k, *rest) for k, *rest in ITEMS
+    ]
+    v2 = small_checklist(
+        moved,
+        version=2,
+        migrations="[{version: 2, keys: {entry.networks.cnn: entry.networks.conv}}]",
+    )
+    report = world.sync(checklist=v2)
+    assert report.counts()["migrate"] == 1 and report.counts()["create"] == 0
+    page = world.page_of("entry.networks.conv")
+    assert page["id"] == page_id
+    item = world.snapshot_items()["entry.networks.conv"]
+    assert item.done and item.notes == "did the course"
+    assert "entry.networks.cnn" not in world.snapshot_items()
+
+
+def test_own_rows_are_adopted_counted_and_never_trashed(world: World) -> None:
+    world.sync()
+    own = world.control.add_row(
+        world.data_source_id, "Kaggle: Titanic", {"Done": {"checkbox": True}}
+    )
+    report = world.sync()
+    assert report.counts()["adopt"] == 1
+    assert key_of(world.control.page(own)) == "custom.kaggle-titanic"
+    item = world.snapshot_items()["custom.kaggle-titanic"]
+    assert item.custom and item.done
+    world.sync("push", prune=True, confirm_prune=lambda trash: True)
+    assert not world.control.page(own)["in_trash"]
+    assert world.sync().plan.is_noop
+
+
+def test_an_item_removed_from_the_checklist_is_retired_not_deleted(world: World) -> None:
+    world.sync()
+    page_id = world.page_of("advanced.general.rl")["id"]
+    fewer = small_checklist([i for i in ITEMS if i[0] != "advanced.general.rl"])
+    report = world.sync(checklist=fewer)
+    assert report.counts()["retire"] == 1
+    page = world.control.page(page_id)
+    assert page["properties"]["Retired"]["checkbox"] and not page["in_trash"]
+    item = world.snapshot_items()["advanced.general.rl"]
+    assert item.retired
+    assert world.sync(checklist=fewer).plan.is_noop
+
+
+def test_prune_trashes_retired_pages_only_when_confirmed(world: World) -> None:
+    world.sync()
+    page_id = world.page_of("advanced.general.rl")["id"]
+    fewer = small_checklist([i for i in ITEMS if i[0] != "advanced.general.rl"])
+    world.sync(checklist=fewer)
+    with pytest.raises(SafetyHaltError, match="Trash"):
+        world.sync("push", checklist=fewer, prune=True, confirm_prune=lambda trash: False)
+    assert not world.control.page(page_id)["in_trash"]
+    world.sync("push", checklist=fewer, prune=True, confirm_prune=lambda trash: True)
+    assert world.control.page(page_id)["in_trash"]
+
+
+def test_duplicate_keys_keep_the_learners_row_and_are_never_multiplied(world: World) -> None:
+    world.sync()
+    original = world.page_of("entry.networks.dense")["id"]
+    copy = world.control.add_row(
+        world.data_source_id,
+        "Dense layers",
+        {
+            "Key": {"rich_text": [{"type": "text", "text": {"content": "entry.networks.dense"}}]},
+            "Done": {"checkbox": True},
+        },
+    )
+    report = world.sync()
+    (duplicate,) = report.plan.duplicates
+    assert duplicate.kept_page_id == copy and duplicate.other_page_ids == (original,)
+    assert report.counts()["create"] == 0
+    assert len([p for p in world.rows() if key_of(p) == "entry.networks.dense"]) == 2
+    assert world.snapshot_items()["entry.networks.dense"].done
+
+
+def test_an_item_back_in_the_checklist_is_unretired(world: World) -> None:
+    world.sync()
+    fewer = small_checklist([i for i in ITEMS if i[0] != "advanced.general.rl"])
+    world.sync(checklist=fewer)
+    report = world.sync()
+    assert report.counts()["update"] == 1
+    assert not world.snapshot_items()["advanced.general.rl"].retired
+
+
+def test_dry_run_writes_nothing_anywhere(world: World) -> None:
+    report = world.sync(dry_run=True)
+    assert report.counts()["create"] == len(ITEMS)
+    assert world.control.requests()["total"] == 0  # no database yet: nothing to read either
+    assert not (world.state_dir / "snapshot.json").exists()
+    world.sync()
+    page_id = world.page_of("entry.networks.cnn")["id"]
+    world.control.tick(page_id)
+    world.control.reset_requests()
+    report = world.sync(dry_run=True)
+    assert report.counts()["tick"] == 1 and report.counts()["fill-done-on"] == 1
+    assert world.writes() == 0
+    assert not world.snapshot_items()["entry.networks.cnn"].done
+    assert [e for e in world.history() if e.from_status] == []
