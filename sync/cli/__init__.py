@@ -41,6 +41,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 def _register_commands() -> None:
     # Each command group lives in its own module; register it here.
     from sync.cli.checklist_cmd import checklist
+    from sync.cli.digest_cmd import digest
     from sync.cli.run_cmd import run
     from sync.cli.sandbox_cmd import sandbox
     from sync.cli.status_cmd import status
@@ -53,6 +54,7 @@ def _register_commands() -> None:
     cli.add_command(status)
     cli.add_command(run)
     cli.add_command(sandbox)
+    cli.add_command(digest)
 
 
 _register_commands()

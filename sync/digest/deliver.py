@@ -289,7 +289,7 @@ def _deliver_one(
         log.info("digest %s sent on %s", week, channel)
         store.record_delivery(week, channel, ok=True, at=now)
         return ChannelResult(channel, "sent", detail)
-    log.warning("digest %s on %s failed: %s", week, channel, reason)
+    log.info("digest %s on %s failed: %s", week, channel, reason)  # the report carries it
     store.record_delivery(week, channel, ok=False, at=now, error=reason)
     return ChannelResult(channel, "failed", reason)
 
