@@ -12,7 +12,12 @@ from typing import Any
 
 from sync.checklist import Checklist
 from sync.config import Settings, require_notion
-from sync.errors import NotionNotFoundError, NotionUnavailableError, SafetyHaltError
+from sync.errors import (
+    DsprogressError,
+    NotionNotFoundError,
+    NotionUnavailableError,
+    SafetyHaltError,
+)
 from sync.lock import hold_sync_lock
 from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow, TickEvent
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
@@ -26,6 +31,7 @@ from sync.notion.mapping import (
     parse_row,
     resolve_columns,
 )
+from sync.notion.views import build_view_bodies
 from sync.plan import (
     AddColumns,
     AdoptRow,
@@ -368,7 +374,28 @@ def _resolve_target(
     )
     _record_target(store, target)
     log.info("created database %s", target.database_id)
+    _add_views(notion, store, target, checklist)
     return target
+
+
+def _add_views(notion: NotionAdapter, store: Store, target: Target, checklist: Checklist) -> None:
+    """Create the board, table and Next up views: best effort, never fails the push."""
+    assert target.database_id is not None and target.data_source_id is not None
+    created: list[dict[str, str]] = []
+    try:
+        source = notion.fetch_data_source(target.data_source_id)
+        ids = resolve_columns(source.get("properties", {}), {}).ids
+        levels = [(level.name, level.icon) for level in checklist.levels]
+        for body in build_view_bodies(target.database_id, target.data_source_id, ids, levels):
+            view = notion.create_view(body)
+            created.append({"name": str(body["name"]), "view_id": str(view.get("id", ""))})
+    except (DsprogressError, AmbiguousWriteError) as exc:
+        log.warning(
+            "views: created %d, then gave up (%s); the database works without them",
+            len(created),
+            exc,
+        )
+    store.set_json_meta("views", created)
 
 
 def _record_target(store: Store, target: Target) -> None:

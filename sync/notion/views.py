@@ -1,0 +1,134 @@
+"""PURE: the Notion views dsprogress adds to a new checklist database (`POST /v1/views` bodies).
+
+Views refer to columns by property id (stable when the learner renames a column) and to select
+options by name. The set: a board by level, the whole checklist as a table grouped by category,
+a "Next up" table of what is left in checklist order, and one table per level named with the
+level's icon. Notion keeps its own default table view as well; creating ours is best effort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+BOARD_NAME = "🗂️ Board by level"
+TABLE_NAME = "📋 Checklist by category"
+NEXT_UP_NAME = "⏭️ Next up"
+DEFAULT_LEVEL_ICON = "📘"
+
+# Which of our columns each view shows, in this order; the rest of ours are hidden.
+_TABLE_COLUMNS = ("title", "done", "status", "level", "category", "order", "done_on", "notes")
+_NEXT_UP_COLUMNS = ("title", "done", "status", "level", "category", "description")
+_LEVEL_COLUMNS = ("title", "done", "status", "category", "order", "done_on", "evidence")
+_CARD_COLUMNS = ("category", "done", "status")
+_ALWAYS_HIDDEN = ("key", "retired")
+_REQUIRED = ("title", "done", "level", "category", "order", "retired")
+
+
+def build_view_bodies(
+    database_id: str,
+    data_source_id: str,
+    column_ids: Mapping[str, str],
+    levels: Sequence[tuple[str, str | None]] = (),
+) -> list[dict[str, Any]]:
+    """Request bodies for `POST /v1/views`, in tab order.
+
+    `column_ids` maps our field names (see `mapping.FIELDS`) to the data source's property ids;
+    `levels` is (name, icon) in checklist order. Returns [] when a column the views need is
+    missing, so a damaged schema never produces half-configured views.
+    """
+    if any(field not in column_ids for field in _REQUIRED):
+        return []
+    ids = dict(column_ids)
+    base = {"database_id": database_id, "data_source_id": data_source_id}
+    not_retired = {"property": ids["retired"], "checkbox": {"equals": False}}
+    by_order = {"property": ids["order"], "direction": "ascending"}
+    by_level = {"property": ids["level"], "direction": "ascending"}
+    by_category = {"property": ids["category"], "direction": "ascending"}
+    bodies: list[dict[str, Any]] = [
+        {
+            **base,
+            "name": BOARD_NAME,
+            "type": "board",
+            "filter": not_retired,
+            "sorts": [by_category, by_order],
+            "configuration": {
+                "type": "board",
+                "group_by": _group_by_select(ids["level"]),
+                "properties": _visible_properties(ids, _CARD_COLUMNS),
+            },
+        },
+        {
+            **base,
+            "name": TABLE_NAME,
+            "type": "table",
+            "filter": not_retired,
+            "sorts": [by_level, by_order],
+            "configuration": {
+                "type": "table",
+                "group_by": _group_by_select(ids["category"]),
+                "properties": _visible_properties(ids, _TABLE_COLUMNS),
+                "wrap_cells": True,
+            },
+        },
+        {
+            **base,
+            "name": NEXT_UP_NAME,
+            "type": "table",
+            "filter": {
+                "and": [
+                    {"property": ids["done"], "checkbox": {"equals": False}},
+                    not_retired,
+                ]
+            },
+            "sorts": [by_level, by_category, by_order],
+            "configuration": {
+                "type": "table",
+                "properties": _visible_properties(ids, _NEXT_UP_COLUMNS),
+                "wrap_cells": True,
+            },
+        },
+    ]
+    for name, icon in levels:
+        bodies.append(
+            {
+                **base,
+                "name": build_level_view_name(name, icon),
+                "type": "table",
+                "filter": {
+                    "and": [
+                        {"property": ids["level"], "select": {"equals": name}},
+                        not_retired,
+                    ]
+                },
+                "sorts": [by_order],
+                "configuration": {
+                    "type": "table",
+                    "group_by": _group_by_select(ids["category"]),
+                    "properties": _visible_properties(ids, _LEVEL_COLUMNS),
+                },
+            }
+        )
+    return bodies
+
+
+def build_level_view_name(level: str, icon: str | None) -> str:
+    """`🌱 Entry`: the level's icon from the checklist (a default one when it has none)."""
+    return f"{(icon or DEFAULT_LEVEL_ICON).strip()} {level}"
+
+
+def _group_by_select(property_id: str) -> dict[str, Any]:
+    # "manual" keeps the select options' own order: the checklist's level/category order.
+    return {
+        "type": "select",
+        "property_id": property_id,
+        "sort": {"type": "manual"},
+        "hide_empty_groups": True,
+    }
+
+
+def _visible_properties(ids: Mapping[str, str], shown: Sequence[str]) -> list[dict[str, Any]]:
+    """Our columns in `shown` order and visible, then the tool's bookkeeping columns hidden."""
+    visible = [{"property_id": ids[f], "visible": True} for f in shown if f in ids]
+    hidden = [{"property_id": ids[f], "visible": False} for f in _ALWAYS_HIDDEN if f in ids]
+    return visible + hidden
