@@ -44,6 +44,7 @@ def _register_commands() -> None:
     from sync.cli.digest_cmd import digest
     from sync.cli.run_cmd import run
     from sync.cli.sandbox_cmd import sandbox
+    from sync.cli.setup_cmd import doctor, init
     from sync.cli.status_cmd import status
     from sync.cli.sync_cmd import pull, push, sync_command
 
@@ -52,6 +53,8 @@ def _register_commands() -> None:
     cli.add_command(pull)
     cli.add_command(sync_command)
     cli.add_command(status)
+    cli.add_command(init)
+    cli.add_command(doctor)
     cli.add_command(run)
     cli.add_command(sandbox)
     cli.add_command(digest)

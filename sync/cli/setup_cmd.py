@@ -1,0 +1,382 @@
+"""`dsprogress init` (guided setup) and `dsprogress doctor` (what is wrong, and the fix)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from sync.cli.output import console, echo_json, err_console
+from sync.config import DEFAULT_BASE_URL, system_timezone_name
+from sync.doctor import CheckResult, check_configuration, run_doctor
+from sync.errors import ChecksFailedError, ConfigError, DsprogressError, NotionAuthError
+from sync.logs import register_secret
+from sync.notion.adapter import NotionAdapter
+from sync.setup import (
+    InitChoices,
+    InitReport,
+    PageChoice,
+    TokenInfo,
+    fetch_page_choices,
+    fetch_parent_page,
+    fetch_token_info,
+    parse_token_text,
+    run_init,
+)
+
+MAX_TOKEN_TRIES = 3
+MAX_LISTED_PAGES = 20
+TOKEN_HELP = """\
+[bold]dsprogress init[/] sets up your Data Science checklist in Notion in a few steps.
+
+It needs a Notion token, one of two kinds:
+  [bold]1. An internal integration[/] (recommended): https://www.notion.so/profile/integrations
+     -> New integration -> copy its "Internal Integration Secret" (ntn_...). It sees only the
+     pages you connect it to: open the page for the checklist, ... (top right) -> Connections ->
+     add your integration.
+  [bold]2. A personal access token[/]: it acts as you and sees what you see; no connecting step.
+
+The token is read without being shown, and saved only in {env} (readable by you alone).
+"""
+_PATH = click.Path(path_type=Path)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("Writing the checklist to Notion", total=None)
+
+        def advance(done: int, total: int, verb: str) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+@click.command()
+@click.option("--non-interactive", is_flag=True, help="Ask nothing: take everything from options.")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="The Notion token (prefer the NOTION_TOKEN environment variable: a command line is "
+    "visible to other users).",
+)
+@click.option("--parent", metavar="PAGE", help="The page to create the database under (URL or id).")
+@click.option("--database", metavar="DATABASE", help="Use this existing database (URL or id).")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    default=lambda: os.environ.get("NOTION_BASE_URL") or DEFAULT_BASE_URL,
+    show_default="https://api.notion.com",
+    help="Where the Notion API lives (only change it for the local sandbox).",
+)
+@click.option("--state-dir", type=_PATH, help="Folder for the state and snapshot.")
+@click.option("--timezone", "zone", metavar="ZONE", help="IANA time zone, e.g. Europe/Berlin.")
+@click.option("--checklist", type=_PATH, help="Your own copy of the checklist YAML.")
+@click.option("--env-file", type=_PATH, default=Path(".env"), show_default=True)
+@click.option("--force", is_flag=True, help="Update an existing .env without asking.")
+@click.option("--no-sync", is_flag=True, help="Write .env only; do not run the first sync.")
+def init(
+    non_interactive: bool,
+    token: str | None,
+    parent: str | None,
+    database: str | None,
+    base_url: str,
+    state_dir: Path | None,
+    zone: str | None,
+    checklist: Path | None,
+    env_file: Path,
+    force: bool,
+    no_sync: bool,
+) -> None:
+    """Set up dsprogress: check a Notion token, pick a page, create the checklist database.
+
+    Writes .env (mode 600; asks before changing an existing one, and keeps your other settings
+    in it), runs the first sync and prints the database's URL.
+
+    \b
+    Examples:
+      dsprogress init
+      NOTION_TOKEN=ntn_... dsprogress init --non-interactive --parent https://www.notion.so/My-page-1a2b...
+    """
+    token = token or (os.environ.get("NOTION_TOKEN") if non_interactive else None)
+    if non_interactive:
+        choices, info = _gather_from_options(token, parent, database, base_url, state_dir, zone)
+    else:
+        console.print(TOKEN_HELP.format(env=escape(str(env_file))))
+        if env_file.exists() and not force:
+            if not click.confirm(
+                f"{env_file} exists. Update its Notion settings (your other settings stay)?",
+                default=True,
+            ):
+                raise click.Abort()
+            force = True
+        choices, info = _gather_interactively(token, parent, database, base_url, state_dir, zone)
+    if checklist is not None:
+        choices = replace(choices, checklist=checklist)
+    with _progress(not no_sync and err_console.is_terminal) as progress:
+        report = run_init(
+            choices,
+            env_path=env_file,
+            overwrite=force,
+            first_sync=not no_sync,
+            progress=progress,
+            on_env_written=lambda p: console.print(f"Wrote {p} (mode 600)."),
+        )
+    _print_init_report(report, info, choices)
+
+
+def _adapter(token: str, base_url: str) -> NotionAdapter:
+    """An adapter for the checks before .env exists (pacing from DSPROGRESS_RATE_LIMIT)."""
+    try:
+        rate = float(os.environ.get("DSPROGRESS_RATE_LIMIT") or 3.0)
+    except ValueError:
+        rate = 3.0
+    return NotionAdapter(token, base_url, rate_limit=max(rate, 0.0))
+
+
+def _gather_from_options(
+    token: str | None,
+    parent: str | None,
+    database: str | None,
+    base_url: str,
+    state_dir: Path | None,
+    zone: str | None,
+) -> tuple[InitChoices, TokenInfo]:
+    missing = []
+    if not token:
+        missing.append("--token (or the NOTION_TOKEN environment variable)")
+    if not parent and not database:
+        missing.append("--parent PAGE_URL (or --database DATABASE_URL)")
+    if missing:
+        raise ConfigError(
+            "init --non-interactive needs " + " and ".join(missing),
+            hint="Example: NOTION_TOKEN=ntn_... dsprogress init --non-interactive --parent URL",
+        )
+    assert token is not None
+    secret = parse_token_text(token)
+    register_secret(secret)
+    with _adapter(secret, base_url) as notion:
+        info = fetch_token_info(notion)
+        page_id = fetch_parent_page(notion, parent, info.kind).page_id if parent else None
+    database_id = _parse_database(database)
+    choices = InitChoices(secret, page_id, database_id, base_url, state_dir, _zone(zone))
+    return choices, info
+
+
+def _parse_database(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from sync.config import parse_notion_id
+
+    try:
+        return parse_notion_id(value)
+    except ValueError as exc:
+        raise ConfigError(f"--database {exc}") from None
+
+
+def _zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{value!r} is not an IANA time zone", hint="Use e.g. Europe/Berlin or UTC."
+        ) from None
+    return value
+
+
+def _gather_interactively(
+    token: str | None,
+    parent: str | None,
+    database: str | None,
+    base_url: str,
+    state_dir: Path | None,
+    zone: str | None,
+) -> tuple[InitChoices, TokenInfo]:
+    secret, info = _ask_token(token, base_url)
+    with _adapter(secret, base_url) as notion:
+        page: PageChoice | None = None
+        if parent:
+            page = fetch_parent_page(notion, parent, info.kind)
+        elif not database:
+            page = _ask_parent(notion, info)
+    if zone is None:
+        zone = _ask_zone()
+    choices = InitChoices(
+        secret,
+        page.page_id if page else None,
+        _parse_database(database),
+        base_url,
+        state_dir,
+        _zone(zone),
+    )
+    return choices, info
+
+
+def _ask_token(token: str | None, base_url: str) -> tuple[str, TokenInfo]:
+    for attempt in range(1, MAX_TOKEN_TRIES + 1):
+        text = token or click.prompt("Paste your Notion token", hide_input=True, err=True)
+        token = None
+        try:
+            secret = parse_token_text(text)
+            register_secret(secret)
+            with _adapter(secret, base_url) as notion:
+                info = fetch_token_info(notion)
+        except (NotionAuthError, ConfigError) as exc:
+            err_console.print(f"[red]✗[/] {escape(exc.message)}")
+            if attempt == MAX_TOKEN_TRIES:
+                raise
+            err_console.print(f"  {escape(exc.hint)}")
+            continue
+        kind = "an internal integration" if info.kind == "integration" else "a personal token"
+        where = f" in the workspace {info.workspace!r}" if info.workspace else ""
+        console.print(f"[green]✓[/] Token accepted: {kind}, {escape(repr(info.name))}{where}.")
+        return secret, info
+    raise AssertionError("unreachable")
+
+
+def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
+    while True:
+        pages = fetch_page_choices(notion)[:MAX_LISTED_PAGES]
+        if pages:
+            console.print("\nWhich page should hold the checklist database?")
+            for number, page in enumerate(pages, start=1):
+                console.print(f"  {number:>2}. {escape(page.title)}  [dim]{escape(page.url)}[/]")
+            answer = click.prompt("Number, or paste a page URL", err=True).strip()
+        else:
+            if info.kind == "integration":
+                console.print(
+                    "\nYour integration can see no page yet. In Notion, open the page that "
+                    "should hold the checklist, click ... (top right) -> Connections and add "
+                    f"{escape(repr(info.name))}."
+                )
+            answer = click.prompt(
+                "Paste the page's URL (or press Enter to look again)", default="", err=True
+            ).strip()
+            if not answer:
+                continue
+        if answer.isdigit() and pages:
+            index = int(answer) - 1
+            if 0 <= index < len(pages):
+                return pages[index]
+            err_console.print(f"[red]✗[/] pick a number from 1 to {len(pages)}")
+            continue
+        try:
+            return fetch_parent_page(notion, answer, info.kind)
+        except DsprogressError as exc:
+            err_console.print(f"[red]✗[/] {escape(exc.message)}")
+            err_console.print(f"  {escape(exc.hint)}")
+
+
+def _ask_zone() -> str:
+    detected = os.environ.get("DSPROGRESS_TIMEZONE") or system_timezone_name()
+    while True:
+        answer = click.prompt("Your time zone", default=detected, err=True).strip()
+        try:
+            return _zone(answer) or detected
+        except ConfigError as exc:
+            err_console.print(f"[red]✗[/] {escape(exc.message)}; {escape(exc.hint)}")
+
+
+def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices) -> None:
+    shadowed = [
+        name
+        for name, value in choices.env_values().items()
+        if value is not None and os.environ.get(name) not in (None, "", value)
+    ]
+    for name in shadowed:
+        err_console.print(
+            f"[yellow]Warning:[/] {name} is also set in your environment, which wins over "
+            f"{escape(str(report.env_path))}; unset it so that dsprogress uses the new value."
+        )
+    if report.sync is None:
+        console.print("Run `dsprogress sync` to create the checklist in Notion.")
+        return
+    counts = report.sync.counts()
+    console.print(
+        f"[green]✓[/] First sync done: {counts.get('create', 0)} items created, "
+        f"{counts.get('update', 0)} updated. Snapshot: {report.sync.snapshot_path}"
+    )
+    if report.views:
+        names = ", ".join(view["name"] for view in report.views)
+        console.print(f"[green]✓[/] Views: {escape(names)}")
+    elif report.sync.created_database:
+        console.print("Views could not be created here; the database works without them.")
+    if report.database_url:
+        console.print(f"\n[bold]Your checklist:[/] {report.database_url}")
+    console.print(
+        "\nNext: tick an item's Done box in Notion, then run `dsprogress sync` and "
+        "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."
+    )
+
+
+# -- doctor ----------------------------------------------------------------------------------------
+MARKS = {"ok": "[green]✓[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]"}
+NAME_WIDTH = 24
+
+
+def _mark(result: CheckResult) -> str:
+    if not result.ok:
+        return MARKS["fail"]
+    return MARKS["skip"] if result.skipped else MARKS["ok"]
+
+
+@click.command()
+@click.option("--fix", is_flag=True, help="Repair the database schema (only dsprogress's columns).")
+@click.option("--send-test", is_flag=True, help="Send a test message on each digest channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def doctor(fix: bool, send_test: bool, as_json: bool) -> None:
+    """Check the setup: one line per check and, when one fails, the fix.
+
+    Configuration, token, parent page, database, schema, state folder, state and snapshot, time
+    zone and schedule, digest channels. Exits 0 only when every check passes.
+
+    \b
+    Examples:
+      dsprogress doctor
+      dsprogress doctor --fix          # repair the columns dsprogress owns
+      dsprogress doctor --send-test    # also send a test message on each digest channel
+    """
+    first, settings = check_configuration(Path(".env"))
+    results = [first]
+    if settings is not None:
+        results += run_doctor(settings, fix=fix, send_test=send_test)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        echo_json({"ok": not failed, "checks": [r.as_json() for r in results]})
+    else:
+        for result in results:
+            _print_check(result)
+        if settings is None:
+            console.print("[dim]The other checks need a valid configuration.[/]")
+    if failed:
+        names = ", ".join(r.name for r in failed)
+        schema_failed = any(r.name == "schema" for r in failed) and not fix
+        raise ChecksFailedError(
+            f"{len(failed)} of {len(results)} checks failed ({names})",
+            hint="Apply the fixes above"
+            + ("; `dsprogress doctor --fix` repairs the schema" if schema_failed else "")
+            + ", then run `dsprogress doctor` again.",
+        )
+
+
+def _print_check(result: CheckResult) -> None:
+    pad = " " * (NAME_WIDTH - len(result.name))
+    console.print(f"{_mark(result)} {escape(result.name)}{pad}{escape(result.detail)}")
+    indent = " " * (NAME_WIDTH + 3)
+    for line in result.details:
+        console.print(f"{indent}- {escape(line)}")
+    if not result.ok and result.fix:
+        console.print(f"{indent}[yellow]fix:[/] {escape(result.fix)}")

@@ -1,0 +1,376 @@
+"""`dsprogress doctor`: every check as data, each failure with the fix that solves it.
+
+A check returns a `CheckResult`; the CLI prints one line per result and exits 0 only when none
+failed. The schema comparison and its repair are pure (`sync.notion.schema_check`); this module
+does the I/O. `--fix` repairs only the columns dsprogress owns (`build_schema_repair`) and writes
+back, from the state of the last sync, learner values that went with a column (ticks, Status,
+Done on, Notes, Evidence); the learner's own columns are never touched. The local checks live in
+`sync.doctor_local`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sync.checklist import Checklist, load_checklist
+from sync.config import Settings, load_settings, require_notion
+from sync.doctor_local import (
+    CheckResult,
+    check_channels,
+    check_schedule,
+    check_state_dir,
+    check_state_files,
+    skip_check,
+)
+from sync.errors import DsprogressError, NotionAuthError, NotionNotFoundError, StateError
+from sync.lock import hold_sync_lock
+from sync.notion.adapter import NotionAdapter
+from sync.notion.mapping import FIELD_BY_NAME, build_page_properties, resolve_columns
+from sync.notion.schema_check import (
+    build_restore_values,
+    build_schema_repair,
+    build_select_defaults,
+    check_schema,
+)
+from sync.setup import TokenInfo, page_title, parse_token_owner
+from sync.store import STATE_FILE, open_store
+
+T = TypeVar("T")
+FIX_COMMAND = (
+    "Run `dsprogress doctor --fix`: it adds back dsprogress's columns and never touches yours."
+)
+__all__ = ["CheckResult", "check_configuration", "check_schema", "run_doctor"]
+
+
+# -- configuration -------------------------------------------------------------------------------
+def check_configuration(env_file: Path | None) -> tuple[CheckResult, Settings | None]:
+    """Settings load (every problem listed) and name what a sync needs.
+
+    The settings are returned whenever they load, so the local checks still run when only the
+    Notion variables are missing.
+    """
+    name = "configuration"
+    try:
+        settings = load_settings(env_file)
+    except DsprogressError as exc:
+        return CheckResult(name, False, exc.message, exc.hint, details=tuple(exc.details)), None
+    try:
+        require_notion(settings)
+    except DsprogressError as exc:
+        result = CheckResult(name, False, exc.message, exc.hint, details=tuple(exc.details))
+        return result, settings
+    source = f"{env_file} and the environment" if env_file and env_file.is_file() else "environment"
+    return CheckResult(name, True, f"valid (read from {source})"), settings
+
+
+def explain_not_found(
+    what: str, object_id: str, variable: str, token: TokenInfo | None, visible_pages: int | None
+) -> tuple[str, str]:
+    """(detail, fix) for a 404: Notion answers the same for "not shared" and "does not exist"."""
+    label = f"{what} {object_id} ({variable})"
+    if token is not None and token.kind == "personal":
+        return (
+            f"{label} does not exist, or your account cannot open it",
+            "Check the URL (copy it again from the browser) and restore the page from the Trash "
+            "if it is there.",
+        )
+    name = f'"{token.name}"' if token else "your integration"
+    connect = f"Open it in Notion, ... (top right) -> Connections -> add {name}."
+    if visible_pages == 0:
+        return (
+            f"{label} is not shared with {name}: the integration is connected to no page at all",
+            connect,
+        )
+    return (
+        f"{label} is not shared with {name}, or does not exist (Notion answers the same for both)",
+        f"{connect} If it is already connected there, check the id: copy the link again.",
+    )
+
+
+# -- the run -------------------------------------------------------------------------------------
+@dataclass
+class _Context:
+    settings: Settings
+    notion: NotionAdapter
+    fix: bool
+    token: TokenInfo | None = None
+    visible_pages: int | None = None
+    data_source_id: str | None = None
+    results: list[CheckResult] = field(default_factory=list)
+
+
+def run_doctor(
+    settings: Settings,
+    *,
+    fix: bool = False,
+    send_test: bool = False,
+    adapter: NotionAdapter | None = None,
+    checklist: Checklist | None = None,
+) -> list[CheckResult]:
+    """Every check after the configuration one, in the order the issue lists them."""
+    token = settings.token or ""
+    notion = adapter or NotionAdapter(
+        token, settings.notion_base_url, rate_limit=settings.rate_limit
+    )
+    ctx = _Context(settings, notion, fix)
+    try:
+        ctx.results.append(_check_token(ctx))
+        ctx.results.append(_check_parent(ctx))
+        ctx.results.append(_check_database(ctx))
+        ctx.results.append(_check_schema_live(ctx, checklist))
+    finally:
+        if adapter is None:
+            notion.close()
+    ctx.results.append(check_state_dir(settings.state_dir))
+    ctx.results.append(check_state_files(settings.state_dir))
+    ctx.results.append(check_schedule(settings, datetime.now(timezone.utc)))
+    ctx.results.extend(check_channels(settings, send_test=send_test))
+    return ctx.results
+
+
+def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
+    try:
+        return run()
+    except DsprogressError as exc:
+        return CheckResult(name, False, exc.message, exc.hint)
+
+
+def _check_token(ctx: _Context) -> CheckResult:
+    if ctx.settings.token is None:
+        return CheckResult(
+            "token", False, "NOTION_TOKEN is not set", "Run `dsprogress init` to set it up."
+        )
+
+    def run() -> CheckResult:
+        try:
+            ctx.token = parse_token_owner(ctx.notion.fetch_me())
+        except NotionAuthError as exc:
+            return CheckResult("token", False, "Notion rejected NOTION_TOKEN", exc.hint)
+        kind = "internal integration" if ctx.token.kind == "integration" else "personal token"
+        where = f" in workspace {ctx.token.workspace!r}" if ctx.token.workspace else ""
+        if ctx.token.kind == "integration":
+            ctx.visible_pages = len(ctx.notion.search_pages(limit=1))
+        return CheckResult("token", True, f"accepted: {kind} {ctx.token.name!r}{where}")
+
+    return _guard("token", run)
+
+
+def _recorded_meta(state_dir: Path) -> dict[str, Any]:
+    if not (state_dir / STATE_FILE).is_file():
+        return {}
+    try:
+        with open_store(state_dir) as store:
+            return {
+                "database_id": store.get_meta("database_id"),
+                "data_source_id": store.get_meta("data_source_id"),
+                "column_ids": store.get_json_meta("column_ids") or {},
+            }
+    except (DsprogressError, OSError):
+        return {}
+
+
+def _probe(call: Callable[[], T]) -> T | None:
+    try:
+        return call()
+    except DsprogressError:
+        return None
+
+
+def _check_parent(ctx: _Context) -> CheckResult:
+    page_id = ctx.settings.notion_parent_page_id
+    if ctx.token is None:
+        return skip_check("parent page", "skipped: needs an accepted token")
+    if page_id is None:
+        return skip_check("parent page", "not set (fine: NOTION_DATABASE_ID names the database)")
+
+    def run() -> CheckResult:
+        try:
+            page = ctx.notion.fetch_page(page_id)
+        except NotionNotFoundError:
+            database = _probe(lambda: ctx.notion.fetch_database(page_id))
+            if database is not None:
+                return CheckResult(
+                    "parent page",
+                    False,
+                    f"NOTION_PARENT_PAGE_ID {page_id} is a database, not a page",
+                    f"To use that database, set NOTION_DATABASE_ID={page_id} instead; or set "
+                    "NOTION_PARENT_PAGE_ID to the page that should hold a new one.",
+                )
+            detail, fix = explain_not_found(
+                "the page", page_id, "NOTION_PARENT_PAGE_ID", ctx.token, ctx.visible_pages
+            )
+            return CheckResult("parent page", False, detail, fix)
+        if page.get("in_trash") or page.get("archived"):
+            return CheckResult(
+                "parent page",
+                False,
+                f"the page {page_title(page)!r} is in Notion's Trash",
+                "Restore it from the Trash (Notion sidebar -> Trash), or pick another page.",
+            )
+        return CheckResult("parent page", True, f"reachable: {page_title(page)!r}")
+
+    return _guard("parent page", run)
+
+
+def _check_database(ctx: _Context) -> CheckResult:
+    name = "database"
+    if ctx.token is None:
+        return skip_check(name, "skipped: needs an accepted token")
+    recorded = _recorded_meta(ctx.settings.state_dir)
+    configured = ctx.settings.notion_database_id
+    database_id = configured or recorded.get("database_id")
+    variable = "NOTION_DATABASE_ID" if configured else "recorded in the state"
+    if database_id is None:
+        return skip_check(name, "not created yet: `dsprogress sync` (or init) creates it")
+
+    def run() -> CheckResult:
+        try:
+            database = ctx.notion.fetch_database(database_id)
+        except NotionNotFoundError:
+            return _explain_missing_database(ctx, database_id, variable, recorded)
+        if database.get("in_trash") or database.get("archived"):
+            return CheckResult(
+                name,
+                False,
+                f"the database {database_id} is in Notion's Trash",
+                "Restore it from the Trash (Notion sidebar -> Trash); your ticks are in it.",
+            )
+        sources = database.get("data_sources") or []
+        if not sources:
+            return CheckResult(name, False, f"the database {database_id} has no data source")
+        ctx.data_source_id = str(sources[0]["id"])
+        title = "".join(str(t.get("plain_text", "")) for t in database.get("title") or [])
+        url = database.get("url") or ""
+        return CheckResult(name, True, f"reachable: {title or database_id!r} {url}".rstrip())
+
+    return _guard(name, run)
+
+
+def _explain_missing_database(
+    ctx: _Context, database_id: str, variable: str, recorded: Mapping[str, Any]
+) -> CheckResult:
+    name = "database"
+    view = _probe(lambda: ctx.notion.fetch_view(database_id))
+    if view is not None:
+        real = (view.get("parent") or {}).get("database_id")
+        return CheckResult(
+            name,
+            False,
+            f"{database_id} ({variable}) is a view id: the `?v=` part of a database link",
+            f"Set NOTION_DATABASE_ID={real}" if real else _LINK_FIX,
+        )
+    source = _probe(lambda: ctx.notion.fetch_data_source(database_id))
+    if source is not None:
+        parent = source.get("parent") or {}
+        real = parent.get("database_id") or (source.get("database_parent") or {}).get("database_id")
+        return CheckResult(
+            name,
+            False,
+            f"{database_id} ({variable}) is a data source id, not the database's id",
+            f"Set NOTION_DATABASE_ID={real}" if real else _LINK_FIX,
+        )
+    page = _probe(lambda: ctx.notion.fetch_page(database_id))
+    if page is not None:
+        return CheckResult(
+            name,
+            False,
+            f"{database_id} ({variable}) is a page, not a database (an inline database's link "
+            "shows the page around it)",
+            _LINK_FIX,
+        )
+    if recorded.get("database_id") == database_id and ctx.settings.notion_parent_page_id:
+        parent_ok = any(r.name == "parent page" and r.ok and not r.skipped for r in ctx.results)
+        if parent_ok:
+            return CheckResult(
+                name,
+                False,
+                f"the checklist database {database_id} is gone (deleted, or moved out of the "
+                "shared page)",
+                "Restore it from Notion's Trash. To start over with a new database instead, "
+                "move the state folder away and run `dsprogress init`.",
+            )
+    detail, fix = explain_not_found(
+        "the database", database_id, variable, ctx.token, ctx.visible_pages
+    )
+    return CheckResult(name, False, detail, fix)
+
+
+_LINK_FIX = (
+    "Open the database as a full page, ... -> Copy link, and use the id before `?v=` "
+    "(dsprogress ignores the `?v=` part of a full link)."
+)
+
+
+def _check_schema_live(ctx: _Context, checklist: Checklist | None) -> CheckResult:
+    name = "schema"
+    if ctx.data_source_id is None:
+        return skip_check(name, "skipped: needs a reachable database")
+    data_source_id = ctx.data_source_id
+
+    def run() -> CheckResult:
+        recorded: dict[str, str] = _recorded_meta(ctx.settings.state_dir).get("column_ids", {})
+        source = ctx.notion.fetch_data_source(data_source_id)
+        properties = source.get("properties", {})
+        report = check_schema(properties, recorded)
+        if not report.problems:
+            return CheckResult(name, True, "matches", details=report.notes)
+        if not ctx.fix:
+            return CheckResult(
+                name,
+                False,
+                f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}",
+                FIX_COMMAND,
+                details=report.problems + report.notes,
+            )
+        lines = _repair_schema(ctx, data_source_id, properties, recorded, checklist)
+        return CheckResult(name, True, "repaired", details=tuple(lines))
+
+    return _guard(name, run)
+
+
+def _repair_schema(
+    ctx: _Context,
+    data_source_id: str,
+    properties: Mapping[str, Any],
+    recorded: Mapping[str, str],
+    checklist: Checklist | None,
+) -> list[str]:
+    settings = ctx.settings
+    options = build_select_defaults(checklist or load_checklist(settings.checklist))
+    with hold_sync_lock(settings.state_dir, settings.lock_timeout):
+        repair = build_schema_repair(properties, recorded, options)
+        if repair.renames:
+            ctx.notion.update_data_source(data_source_id, dict(repair.renames))
+        if repair.additions:
+            ctx.notion.update_data_source(data_source_id, dict(repair.additions))
+        source = ctx.notion.fetch_data_source(data_source_id)
+        columns = resolve_columns(source.get("properties", {}), repair.recorded_ids)
+        if columns.missing or columns.retyped:
+            raise StateError(
+                "the schema still does not match after the repair",
+                hint="Run `dsprogress doctor` again to see what is left; fix it in Notion.",
+            )
+        lines = list(repair.lines)
+        with open_store(settings.state_dir) as store:
+            store.set_json_meta("column_ids", columns.ids)
+            items = store.load_items() if repair.restore else {}
+        restored = failed = 0
+        for item in items.values():
+            values = build_restore_values(item, repair.restore)
+            if not values:
+                continue
+            try:
+                ctx.notion.update_row(item.page_id, build_page_properties(values, columns))
+                restored += 1
+            except DsprogressError:
+                failed += 1
+        if restored:
+            fields = ", ".join(FIELD_BY_NAME[f].default_name for f in repair.restore)
+            lines.append(f"wrote back {fields} of {restored} rows from the last sync")
+        if failed:
+            lines.append(f"{failed} rows could not be written back (in the Trash?)")
+    return lines

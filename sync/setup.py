@@ -1,0 +1,312 @@
+"""`dsprogress init`: from nothing to a working checklist in Notion.
+
+Pure pieces (`build_env_file`, `parse_token_owner`, `build_page_choices`, `parse_token_text`) and
+the I/O around them (`write_env_file`, `fetch_token_info`, `fetch_parent_page`, `run_init`). The
+CLI does the asking; this module never prints and never reads the terminal. The token goes into
+`.env` (mode 0600) and nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sync.checklist import load_checklist
+from sync.config import DEFAULT_BASE_URL, load_settings, parse_notion_id
+from sync.engine import ProgressCallback, SyncReport, run_sync
+from sync.errors import ConfigError, NotionNotFoundError, StateError
+from sync.logs import register_secret
+from sync.notion.adapter import NotionAdapter
+from sync.notion.mapping import plain_text
+from sync.store import open_store
+
+TokenKind = Literal["integration", "personal"]
+ENV_HEADER = (
+    "# dsprogress settings, written by `dsprogress init`. Keep this file private (mode 600):\n"
+    "# it holds your Notion token. Every other setting is described in .env.example.\n"
+)
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@%+=:,./~-]*$")
+
+
+# -- the .env file -------------------------------------------------------------------------------
+def build_env_file(values: Mapping[str, str | None], existing: str | None = None) -> str:
+    """The text of `.env` with `values` set (None removes a variable).
+
+    With `existing`, every other line (comments, other settings) is kept in place and only the
+    given variables are replaced or appended, so rerunning init never loses SMTP settings.
+    """
+    for name, value in values.items():
+        if value is not None and ("\n" in value or "\r" in value):
+            raise ConfigError(f"{name}: a value cannot span lines")
+    pending = dict(values)
+    lines: list[str] = []
+    for line in (existing or "").splitlines():
+        match = _ENV_LINE.match(line)
+        variable = match.group(1) if match else None
+        if variable is not None and variable in values:
+            if variable in pending:
+                new_value = pending.pop(variable)
+                if new_value is not None:
+                    lines.append(f"{variable}={_quote(new_value)}")
+            continue  # a repeated or removed variable: drop the line
+        lines.append(line)
+    if existing is None:
+        lines = ENV_HEADER.rstrip("\n").split("\n")
+    additions = [f"{name}={_quote(v)}" for name, v in pending.items() if v is not None]
+    if additions and lines and lines[-1].strip():
+        lines.append("")
+    lines.extend(additions)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _quote(value: str) -> str:
+    if _SAFE_VALUE.match(value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def write_env_file(path: Path, text: str, *, overwrite: bool = False) -> Path:
+    """Write `.env` atomically with mode 0600; refuse to replace an existing file unless told."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"{path} already exists; not overwriting it",
+            hint="Rerun `dsprogress init` and answer yes when asked, or pass --force "
+            "(your other settings in it are kept).",
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=".env.", dir=directory)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="Run init from a folder you can write to, or pass --env-file.",
+        ) from None
+    try:
+        os.fchmod(handle, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    return path
+
+
+def read_env_text(path: Path) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+
+
+# -- the token -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TokenInfo:
+    """Who the token acts as: an internal integration (needs sharing) or a person."""
+
+    kind: TokenKind
+    name: str
+    workspace: str | None
+
+
+def parse_token_text(text: str) -> str:
+    """The token from what was pasted: trims blanks, quotes and a `Bearer ` prefix."""
+    token = text.strip().strip("'\"").strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    if not token:
+        raise ConfigError(
+            "the token is empty",
+            hint="Paste the secret from https://www.notion.so/profile/integrations.",
+        )
+    if any(ch.isspace() for ch in token):
+        raise ConfigError(
+            "the token contains spaces; it was probably pasted incompletely",
+            hint="Copy the whole secret again (it is one word, e.g. ntn_...).",
+        )
+    return token
+
+
+def parse_token_owner(me: Mapping[str, Any]) -> TokenInfo:
+    """Read `GET /v1/users/me`: a bot owned by the workspace is an internal integration."""
+    name = str(me.get("name") or "your integration")
+    if me.get("type") == "bot":
+        bot = me.get("bot") or {}
+        owner = bot.get("owner") or {}
+        workspace = bot.get("workspace_name")
+        kind: TokenKind = "integration" if owner.get("type") == "workspace" else "personal"
+        return TokenInfo(kind, name, str(workspace) if workspace else None)
+    return TokenInfo("personal", name, None)
+
+
+def fetch_token_info(notion: NotionAdapter) -> TokenInfo:
+    """Check the token with `users/me` (NotionAuthError when Notion rejects it)."""
+    return parse_token_owner(notion.fetch_me())
+
+
+# -- the parent page -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PageChoice:
+    page_id: str
+    title: str
+    url: str
+
+
+def page_title(page: Mapping[str, Any]) -> str:
+    for prop in (page.get("properties") or {}).values():
+        if isinstance(prop, dict) and prop.get("type") == "title":
+            return plain_text(prop.get("title")).strip() or "Untitled"
+    return "Untitled"
+
+
+def build_page_choices(results: Sequence[Mapping[str, Any]]) -> list[PageChoice]:
+    """Pages that can hold the database: not database rows, not in the Trash; by title."""
+    choices = []
+    for page in results:
+        if page.get("object") != "page" or page.get("in_trash") or page.get("archived"):
+            continue
+        parent_type = (page.get("parent") or {}).get("type")
+        if parent_type in ("database_id", "data_source_id"):
+            continue
+        choices.append(PageChoice(str(page["id"]), page_title(page), str(page.get("url", ""))))
+    return sorted(choices, key=lambda c: c.title.lower())
+
+
+def not_shared_hint(kind: TokenKind | None) -> str:
+    if kind == "personal":
+        return (
+            "Check the page's URL: with a personal token you see what your own account sees, "
+            "so the page does not exist (or is in the Trash, or you lost access)."
+        )
+    return (
+        "Open the page in Notion, click ... (top right) -> Connections -> add your integration; "
+        "or check the URL. Notion answers the same 'not found' for both."
+    )
+
+
+def fetch_parent_page(notion: NotionAdapter, value: str, kind: TokenKind | None) -> PageChoice:
+    """The page a pasted URL or id names, checked: reachable, not in the Trash, not a row."""
+    try:
+        page_id = parse_notion_id(value)
+    except ValueError as exc:
+        raise ConfigError(f"{value.strip()[:80]!r} {exc}") from None
+    try:
+        page = notion.fetch_page(page_id)
+    except NotionNotFoundError as exc:
+        raise NotionNotFoundError(
+            f"the page {page_id} does not exist or is not shared with your integration",
+            hint=not_shared_hint(kind),
+        ) from exc
+    if page.get("in_trash") or page.get("archived"):
+        raise NotionNotFoundError(
+            f"the page {page_title(page)!r} is in Notion's Trash",
+            hint="Restore it from the Trash, or pick another page.",
+        )
+    if (page.get("parent") or {}).get("type") in ("database_id", "data_source_id"):
+        raise ConfigError(
+            f"{page_title(page)!r} is a row of a database, not a page",
+            hint="Pick an ordinary page to hold the checklist database.",
+        )
+    return PageChoice(page_id, page_title(page), str(page.get("url", "")))
+
+
+def fetch_page_choices(notion: NotionAdapter, limit: int = 50) -> list[PageChoice]:
+    return build_page_choices(notion.search_pages(limit=limit))
+
+
+# -- the whole init ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InitChoices:
+    """Everything init needs, gathered by the CLI (prompts or options)."""
+
+    token: str
+    parent_page_id: str | None = None
+    database_id: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    state_dir: Path | None = None
+    timezone: str | None = None
+    checklist: Path | None = None
+
+    def env_values(self) -> dict[str, str | None]:
+        values: dict[str, str | None] = {"NOTION_TOKEN": self.token}
+        values["NOTION_PARENT_PAGE_ID"] = self.parent_page_id
+        values["NOTION_DATABASE_ID"] = self.database_id
+        if self.base_url.rstrip("/") != DEFAULT_BASE_URL:
+            values["NOTION_BASE_URL"] = self.base_url
+        if self.state_dir is not None:
+            values["DSPROGRESS_STATE_DIR"] = str(self.state_dir)
+        if self.timezone:
+            values["DSPROGRESS_TIMEZONE"] = self.timezone
+        if self.checklist is not None:
+            values["DSPROGRESS_CHECKLIST"] = str(self.checklist)
+        return values
+
+
+@dataclass
+class InitReport:
+    env_path: Path
+    state_dir: Path
+    sync: SyncReport | None = None
+    database_url: str | None = None
+    views: list[dict[str, str]] = field(default_factory=list)
+
+
+def run_init(
+    choices: InitChoices,
+    *,
+    env_path: Path,
+    overwrite: bool = False,
+    first_sync: bool = True,
+    adapter: NotionAdapter | None = None,
+    progress: ProgressCallback | None = None,
+    on_env_written: Callable[[Path], None] | None = None,
+) -> InitReport:
+    """Write `.env`, then run the first sync (which creates the database and its views)."""
+    register_secret(choices.token)
+    if choices.parent_page_id is None and choices.database_id is None:
+        raise ConfigError(
+            "no parent page and no database chosen",
+            hint="Pass --parent PAGE_URL (or --database DATABASE_URL).",
+        )
+    text = build_env_file(choices.env_values(), read_env_text(env_path))
+    # Validate before writing, so a bad option never leaves a broken .env behind.
+    overrides = {k: v for k, v in choices.env_values().items() if v is not None}
+    settings = load_settings(None, **overrides)
+    _check_state_dir(settings.state_dir)
+    checklist = load_checklist(settings.checklist)
+    write_env_file(env_path, text, overwrite=overwrite)
+    if on_env_written is not None:
+        on_env_written(env_path)
+    report = InitReport(env_path=env_path, state_dir=settings.state_dir)
+    if not first_sync:
+        return report
+    report.sync = run_sync(settings, checklist, mode="sync", adapter=adapter, progress=progress)
+    with open_store(settings.state_dir) as store:
+        report.database_url = store.get_meta("database_url") or report.sync.database_url
+        report.views = list(store.get_json_meta("views") or [])
+    return report
+
+
+def _check_state_dir(state_dir: Path) -> None:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=state_dir, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise StateError(
+            f"cannot write to the state folder {state_dir}: {exc.strerror or exc}",
+            hint="Pass --state-dir with a folder you can write to (or fix its permissions).",
+        ) from None
