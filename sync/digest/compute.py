@@ -42,6 +42,7 @@ from sync.digest.week import (
     week_containing,
     weeks_between,
 )
+from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
 
 STALLED_AFTER_DAYS = 21
@@ -418,5 +419,5 @@ def compute_sync_health(
         failures=len(failed),
         failures_since=since.astimezone(zone),
         last_failure_at=(last.finished_at or last.started_at).astimezone(zone) if last else None,
-        last_failure_error=_one_line(last.error, 200) if last and last.error else None,
+        last_failure_error=_one_line(redact(last.error), 200) if last and last.error else None,
     )

@@ -29,7 +29,7 @@ from sync.digest.week import WeekId, WeekStart, build_week_window, last_complete
 from sync.errors import ConfigError, DeliveryError, DsprogressError, StateError
 from sync.lock import hold_lock
 from sync.logs import redact
-from sync.notion.adapter import AmbiguousWriteError
+from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.store import Store
 
 log = logging.getLogger("dsprogress.digest")
@@ -148,8 +148,6 @@ NotionFactory = Callable[[Settings], channels.DigestPageWriter]
 
 
 def _default_notion(settings: Settings) -> channels.DigestPageWriter:
-    from sync.notion.adapter import NotionAdapter
-
     token = require_notion(settings)
     return NotionAdapter(token, settings.notion_base_url, rate_limit=settings.rate_limit)
 

@@ -272,7 +272,7 @@ def render_digest(data: DigestData, fmt: Format, *, templates_dir: Path | None =
     name = TEMPLATE_NAMES[fmt]
     try:
         template = build_environment(templates_dir).get_template(name)
-        return template.render(data=data, say=build_phrases(data), bar_width=BAR_WIDTH)
+        return template.render(data=data, say=build_phrases(data))
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None) or _template_line(exc)
         where = name + (f", line {line}" if line else "")
@@ -332,6 +332,8 @@ def build_digest_json(data: DigestData) -> dict[str, Any]:
         "end_utc": window.end.isoformat(),
     }
     plain["overall"]["percent"] = data.overall.percent
+    if data.starting_point is not None:
+        plain["starting_point"]["percent"] = data.starting_point.percent
     for level, source in zip(plain["levels"], data.levels, strict=True):
         level["progress"]["percent"] = source.progress.percent
         for category, cat_source in zip(level["categories"], source.categories, strict=True):
