@@ -53,6 +53,10 @@ def _register_commands() -> None:
     cli.add_command(pull)
     cli.add_command(sync_command)
     cli.add_command(status)
+
+    from sync.cli.demo_cmd import demo
+
+    cli.add_command(demo)
     cli.add_command(init)
     cli.add_command(doctor)
     cli.add_command(run)

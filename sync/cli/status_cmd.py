@@ -11,6 +11,7 @@ from rich.table import Table
 
 from sync.cli.context import load_cli_settings
 from sync.cli.output import console, echo_json
+from sync.config import Settings
 from sync.errors import StateError
 from sync.snapshot import Progress, load_snapshot
 from sync.store import open_store
@@ -34,7 +35,11 @@ def _week_start(now: datetime, zone: Any, week_start: str) -> datetime:
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 def status(as_json: bool) -> None:
     """Show progress from the last snapshot: overall, per level, per category."""
-    settings = load_cli_settings()
+    print_status(load_cli_settings(), as_json=as_json)
+
+
+def print_status(settings: Settings, *, as_json: bool = False) -> None:
+    """Print progress from the snapshot and this week's completions from the history."""
     snapshot = load_snapshot(settings.state_dir)
     if snapshot is None:
         raise StateError(

@@ -32,7 +32,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+def progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
     if not enabled:
         yield None
         return
@@ -68,7 +68,7 @@ def _run(
             err_console.print(f"  trash {escape(action.key)}: {escape(action.title)}")
         return click.confirm(f"Move these {len(trash)} retired pages to Notion's Trash?")
 
-    with _progress_bar(not as_json and not dry_run and err_console.is_terminal) as progress:
+    with progress_bar(not as_json and not dry_run and err_console.is_terminal) as progress:
         report = run_sync(
             settings,
             checklist,

@@ -1,0 +1,86 @@
+"""`dsprogress demo`: the whole loop against a local sandbox, with no Notion account.
+
+Starts the sandbox on a free port, syncs the checklist into it, acts as the learner in "Notion"
+(ticks a few items, marks one in progress, adds an own item), syncs again and shows the progress.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from sync.checklist import load_checklist
+from sync.config import Settings, load_settings
+from sync.engine import SyncReport, run_sync
+from sync.sandbox import SandboxServer
+from sync.sandbox.control import SandboxControl
+from sync.store import open_store
+
+Say = Callable[[str], None]
+DEMO_RATE_LIMIT = 3.0
+
+
+def build_demo_settings(sandbox: SandboxServer, state_dir: Path) -> Settings:
+    return load_settings(
+        None,
+        NOTION_TOKEN=sandbox.token,
+        NOTION_PARENT_PAGE_ID=sandbox.root_page_id,
+        NOTION_BASE_URL=sandbox.base_url,
+        DSPROGRESS_STATE_DIR=str(state_dir),
+        DSPROGRESS_RATE_LIMIT=str(DEMO_RATE_LIMIT),
+        NOTION_DATABASE_ID="",
+    )
+
+
+def _key_of(page: dict[str, object]) -> str:
+    properties = page.get("properties")
+    assert isinstance(properties, dict)
+    key = properties.get("Key") or {}
+    return "".join(t.get("plain_text", "") for t in key.get("rich_text", []))
+
+
+def act_as_learner(control: SandboxControl, data_source_id: str, say: Say) -> None:
+    """What a learner does in the Notion app during a week."""
+    pages = {_key_of(p): str(p["id"]) for p in control.pages(data_source_id)}
+    for key in (
+        "entry.data_handling.small_image_datasets",
+        "entry.networks.dense",
+        "entry.networks.cnn",
+    ):
+        if key in pages:
+            control.tick(pages[key])
+            say(f"  ticked {key}")
+    if "entry.networks.rnn" in pages:
+        control.set_select(pages["entry.networks.rnn"], "Status", "In progress")
+        control.set_text(pages["entry.networks.rnn"], "Notes", "Working through a text classifier")
+        say("  marked entry.networks.rnn in progress, with a note")
+    control.add_row(data_source_id, "Kaggle: Titanic competition", {"Done": {"checkbox": True}})
+    say("  added an own item: Kaggle: Titanic competition (ticked)")
+
+
+def run_demo(
+    say: Say,
+    show_report: Callable[[SyncReport], None],
+    show_status: Callable[[Settings], None],
+    state_dir: Path | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Path:
+    """Run the demo; return the state folder (kept, so the learner can look at it)."""
+    folder = state_dir or Path(tempfile.mkdtemp(prefix="dsprogress-demo-"))
+    checklist = load_checklist()
+    with SandboxServer(port=0) as sandbox:
+        settings = build_demo_settings(sandbox, folder)
+        say(f"Sandbox Notion at {sandbox.base_url}; state in {folder}")
+        say(f"1. First sync: the checklist ({len(checklist.items)} items) goes into Notion")
+        show_report(run_sync(settings, checklist, mode="sync", progress=progress))
+        with open_store(folder) as store:
+            data_source_id = store.get_meta("data_source_id")
+        assert data_source_id is not None
+        say("2. Meanwhile, in Notion, the learner...")
+        act_as_learner(sandbox.control, data_source_id, say)
+        say("3. Second sync: ticks come back, with a dated history")
+        show_report(run_sync(settings, checklist, mode="sync", progress=progress))
+        say("4. Progress (`dsprogress status`, no network needed)")
+        show_status(settings)
+    return folder

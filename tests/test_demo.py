@@ -1,0 +1,36 @@
+"""The demo (the README's first command) shows the whole loop working."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_ends_with_a_status_showing_the_ticked_items(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSPROGRESS_", "NOTION_"))}
+    state = tmp_path / "state"
+    result = subprocess.run(
+        [sys.executable, "-m", "sync", "demo", "--state-dir", str(state)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    status = out[out.index("4. Progress") :]
+    assert "This week: 3 done" in status
+    for title in ("Small image datasets", "Dense layers", "Convolutional neural networks"):
+        assert f"✓ {title}" in status
+    assert "Your own items" in status
+    snapshot = json.loads((state / "snapshot.json").read_text())
+    done = {item["key"] for item in snapshot["items"] if item["done"]}
+    assert "entry.networks.cnn" in done and "custom.kaggle-titanic-competition" in done
+    assert "Traceback" not in result.stderr
