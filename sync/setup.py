@@ -281,10 +281,11 @@ def run_init(
             "no parent page and no database chosen",
             hint="Pass --parent PAGE_URL (or --database DATABASE_URL).",
         )
-    text = build_env_file(choices.env_values(), read_env_text(env_path))
-    # Validate before writing, so a bad option never leaves a broken .env behind.
-    overrides = {k: v for k, v in choices.env_values().items() if v is not None}
-    settings = load_settings(None, **overrides)
+    existing = read_env_text(env_path)
+    text = build_env_file(choices.env_values(), existing)
+    # Validate before writing, so a bad option never leaves a broken .env behind: the old file
+    # with our values on top is what the new file will say.
+    settings = load_settings(env_path if existing is not None else None, **choices.env_values())
     _check_state_dir(settings.state_dir)
     checklist = load_checklist(settings.checklist)
     write_env_file(env_path, text, overwrite=overwrite)

@@ -24,10 +24,12 @@ from sync.notion.views import BOARD_NAME, NEXT_UP_NAME, TABLE_NAME
 from sync.sandbox import SandboxServer
 from sync.setup import (
     ENV_HEADER,
+    InitChoices,
     build_env_file,
     build_page_choices,
     parse_token_owner,
     parse_token_text,
+    run_init,
     write_env_file,
 )
 from sync.snapshot import load_snapshot
@@ -373,3 +375,19 @@ def test_interactive_init_accepts_a_pasted_url_after_a_bad_one(
     assert code == 0, term.text
     assert sandbox.token not in term.text
     assert dotenv_values(tmp_path / ".env")["NOTION_PARENT_PAGE_ID"] == sandbox.root_page_id
+
+
+def test_rerunning_init_keeps_the_settings_of_the_existing_env(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("DSPROGRESS_", "NOTION_", "SMTP_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DSPROGRESS_RATE_LIMIT", "0")
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DSPROGRESS_STATE_DIR={tmp_path / 'mine'}\nNOTION_DATABASE_ID=\n")
+    choices = InitChoices(sandbox.token, sandbox.root_page_id, base_url=sandbox.base_url)
+    report = run_init(choices, env_path=env_file, overwrite=True)
+    assert report.state_dir == tmp_path / "mine"
+    assert load_snapshot(tmp_path / "mine") is not None
+    assert dotenv_values(env_file)["DSPROGRESS_STATE_DIR"] == str(tmp_path / "mine")

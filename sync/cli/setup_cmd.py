@@ -41,7 +41,8 @@ It needs a Notion token, one of two kinds:
      -> New integration -> copy its "Internal Integration Secret" (ntn_...). It sees only the
      pages you connect it to: open the page for the checklist, ... (top right) -> Connections ->
      add your integration.
-  [bold]2. A personal access token[/]: it acts as you and sees what you see; no connecting step.
+  [bold]2. A personal access token[/]: https://www.notion.so/developers/tokens -> New token. It
+     acts as you and sees what you see: no connecting step.
 
 The token is read without being shown, and saved only in {env} (readable by you alone).
 """
@@ -77,8 +78,9 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]
     "--base-url",
     metavar="URL",
     default=lambda: os.environ.get("NOTION_BASE_URL") or DEFAULT_BASE_URL,
-    show_default="https://api.notion.com",
-    help="Where the Notion API lives (only change it for the local sandbox).",
+    show_default=False,
+    help="Where the Notion API lives: $NOTION_BASE_URL, else https://api.notion.com (only "
+    "change it for the local sandbox).",
 )
 @click.option("--state-dir", type=_PATH, help="Folder for the state and snapshot.")
 @click.option("--timezone", "zone", metavar="ZONE", help="IANA time zone, e.g. Europe/Berlin.")
