@@ -41,11 +41,17 @@ ROUTES: list[Route] = [*api_pages.ROUTES, *api_databases.ROUTES, *api_content.RO
 
 @dataclass
 class Outcome:
-    """An HTTP answer; `status` None means: close the connection without answering."""
+    """An HTTP answer with its JSON body already encoded; `status` None means: close the
+    connection without answering."""
 
     status: int | None
-    body: JSON | None = None
+    data: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def encoded(status: int, body: JSON, headers: dict[str, str] | None = None) -> Outcome:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return Outcome(status, data, dict(headers or {}))
 
     @staticmethod
     def drop() -> Outcome:
@@ -55,12 +61,15 @@ class Outcome:
 def error_outcome(error: NotionError) -> Outcome:
     request_id = new_id()
     headers = {"x-notion-request-id": request_id, **error.headers}
-    return Outcome(error.status, error.body(request_id), headers)
+    return Outcome.encoded(error.status, error.body(request_id), headers)
 
 
 def ok_outcome(body: JSON) -> Outcome:
+    """A 200 answer; call it while holding the workspace lock (objects share stored data)."""
     request_id = new_id()
-    return Outcome(200, {**body, "request_id": request_id}, {"x-notion-request-id": request_id})
+    return Outcome.encoded(
+        200, {**body, "request_id": request_id}, {"x-notion-request-id": request_id}
+    )
 
 
 def parse_body(method: str, raw: bytes) -> JSON:
@@ -169,7 +178,7 @@ class SandboxApp:
                 result = route.handler(request)
                 if route.write:
                     ws.save()
-            return ok_outcome(result)
+                return ok_outcome(result)
         except NotionError as error:
             return error_outcome(error)
         except Exception:

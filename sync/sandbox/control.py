@@ -31,7 +31,10 @@ def _text(text: str) -> list[JSON]:
 class SandboxControl:
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=f"{self.base_url}/__sandbox", timeout=timeout)
+        # Plain HTTP on loopback: no TLS context to build, no proxy settings from the environment.
+        self._http = httpx.Client(
+            base_url=f"{self.base_url}/__sandbox", timeout=timeout, verify=False, trust_env=False
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -127,6 +130,10 @@ class SandboxControl:
             "message": message,
         }
         rule.update({key: value for key, value in optional.items() if value is not None})
+        return self.add_fault_rule(rule)
+
+    def add_fault_rule(self, rule: JSON) -> JSON:
+        """Add a rule given in its JSON form (as `--fault` takes it); returns it with its id."""
         result: JSON = self._call("POST", "/faults", rule)
         return result
 

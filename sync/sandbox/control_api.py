@@ -32,7 +32,9 @@ def is_loopback(host: str) -> bool:
 
 
 def _error(status: int, code: str, message: str) -> Outcome:
-    return Outcome(status, {"object": "error", "status": status, "code": code, "message": message})
+    return Outcome.encoded(
+        status, {"object": "error", "status": status, "code": code, "message": message}
+    )
 
 
 def health(
@@ -242,7 +244,7 @@ def handle_control(
             result = route.handler(app, params, parse_qs(parts.query), body)
             if route.write:
                 app.ws.save()
-        return Outcome(200, result)
+            return Outcome.encoded(200, result)
     except FaultRuleError as exc:
         return _error(400, "invalid_fault", str(exc))
     except NotionError as error:

@@ -256,7 +256,7 @@ class RateLimiter:
             now = self._clock()
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
+            if tokens >= 1.0 - 1e-9:
                 self._buckets[key] = (tokens - 1.0, now)
                 return None
             self._buckets[key] = (tokens, now)

@@ -1,11 +1,12 @@
 """Notion objects built from the workspace's records, with the keys and JSON types of the API.
 
-`request_id` is added by the HTTP layer to top-level responses only, never here.
+The objects share lists and dicts with the stored records: they are serialized while the
+workspace lock is held (see `app.ok_outcome`), so no copies are needed. `request_id` is added to
+top-level responses only, never here.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sync.sandbox.ids import (
@@ -55,12 +56,12 @@ def page_object(ws: Workspace, page: JSON, only: set[str] | None = None) -> JSON
         "created_by": user_ref(page["created_by"]),
         "last_edited_by": user_ref(page["last_edited_by"]),
         "cover": page["cover"],
-        "icon": copy.deepcopy(page["icon"]),
+        "icon": page["icon"],
         "parent": dict(page["parent"]),
         "in_trash": page["in_trash"],
         "is_archived": False,
         "is_locked": page["is_locked"],
-        "properties": copy.deepcopy(page_properties(ws, page, only)),
+        "properties": page_properties(ws, page, only),
         "url": page_url(page_title(page), page["id"]),
         "public_url": None,
         "archived": page["in_trash"],
@@ -76,8 +77,8 @@ def database_object(ws: Workspace, database: JSON) -> JSON:
     return {
         "object": "database",
         "id": database["id"],
-        "title": copy.deepcopy(database["title"]),
-        "description": copy.deepcopy(database["description"]),
+        "title": database["title"],
+        "description": database["description"],
         "parent": dict(database["parent"]),
         "is_inline": database["is_inline"],
         "in_trash": database["in_trash"],
@@ -87,7 +88,7 @@ def database_object(ws: Workspace, database: JSON) -> JSON:
         "data_sources": [
             {"id": s["id"], "name": data_source_name(s)} for s in sources if not s["in_trash"]
         ],
-        "icon": copy.deepcopy(database["icon"]),
+        "icon": database["icon"],
         "cover": None,
         "url": database_url(database["id"]),
         "public_url": None,
@@ -101,17 +102,16 @@ def data_source_object(ws: Workspace, data_source: JSON) -> JSON:
         "object": "data_source",
         "id": data_source["id"],
         "cover": None,
-        "icon": copy.deepcopy(data_source["icon"]),
+        "icon": data_source["icon"],
         "created_time": minute_time(data_source["created_time"]),
         "created_by": user_ref(data_source["created_by"]),
         "last_edited_by": user_ref(data_source["last_edited_by"]),
         "last_edited_time": minute_time(data_source["last_edited_time"]),
-        "title": copy.deepcopy(data_source["title"]),
-        "description": copy.deepcopy(data_source["description"]),
+        "title": data_source["title"],
+        "description": data_source["description"],
         "is_inline": database["is_inline"],
         "properties": {
-            prop["name"]: copy.deepcopy(render_schema_entry(prop))
-            for prop in data_source["properties"].values()
+            prop["name"]: render_schema_entry(prop) for prop in data_source["properties"].values()
         },
         "parent": {"type": "database_id", "database_id": database["id"]},
         "database_parent": dict(database["parent"]),
@@ -164,7 +164,7 @@ def block_object(ws: Workspace, kind: str, record: JSON) -> JSON:
         payload = {"title": plain_text(record["title"])}
         return _block_envelope(record, record["parent"], False, "child_database", payload)
     has_children = bool(visible_children(ws, record))
-    payload = copy.deepcopy(record["payload"])
+    payload = record["payload"]
     return _block_envelope(record, record["parent"], has_children, record["type"], payload)
 
 
@@ -181,10 +181,10 @@ def view_object(view: JSON) -> JSON:
         "last_edited_time": ms_time(view["last_edited_time"]),
         "last_edited_by": user_ref(view["last_edited_by"]),
         "url": view_url(view["database_id"], view["id"]),
-        "filter": copy.deepcopy(view["filter"]),
-        "sorts": copy.deepcopy(view["sorts"]),
-        "quick_filters": copy.deepcopy(view["quick_filters"]),
-        "configuration": copy.deepcopy(view["configuration"]),
+        "filter": view["filter"],
+        "sorts": view["sorts"],
+        "quick_filters": view["quick_filters"],
+        "configuration": view["configuration"],
     }
 
 

@@ -8,7 +8,6 @@ with SandboxServer(rate_limit=None) as sandbox:
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import socket
 import threading
@@ -39,6 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "dsprogress-sandbox"
     timeout = 120
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
     server: _HTTPServer
 
     def do_GET(self) -> None:
@@ -78,14 +78,13 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        data = json.dumps(outcome.body, ensure_ascii=False).encode("utf-8")
         self.send_response(outcome.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(len(outcome.data)))
         for name, value in outcome.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(outcome.data)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -161,7 +160,7 @@ class SandboxServer:
         self._httpd = server_class((self.host, self._requested_port), self.app)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="dsprogress-sandbox",
             daemon=True,
         )
