@@ -14,7 +14,7 @@ import responses
 from sync.digest import channels
 from sync.errors import DeliveryError
 
-from .smtp import SmtpServer, free_port
+from .smtp import SmtpServer, free_port, make_certificate, run_tls_smtp_server
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/secretslacktoken"
 DISCORD_URL = "https://discord.com/api/webhooks/123/secretdiscordtoken"
@@ -193,3 +193,41 @@ def test_notion_markdown_nests_with_tabs() -> None:
     assert channels.build_notion_markdown(markdown) == (
         "- **Entry**: 1/2\n\t- Data handling: 1/1\n1. Item\n\tProject idea: x\nplain\n"
     )
+
+
+# --------------------------------------------------------------------------------------- TLS
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    made = make_certificate(tmp_path)
+    if made is None:
+        pytest.skip("the openssl tool is needed to make a test certificate")
+    return made
+
+
+def test_starttls_verifies_the_certificate(certificate: tuple[Path, Path]) -> None:
+    with run_tls_smtp_server(*certificate, implicit=False) as server:
+        with pytest.raises(
+            DeliveryError, match=r"certificate of 127\.0\.0\.1:\d+ could not be verified"
+        ):
+            channels.send_email(
+                build_test_email(), host=server.host, port=server.port, security="starttls"
+            )
+        assert server.inbox.messages == []
+
+
+@pytest.mark.parametrize(("security", "implicit"), [("starttls", False), ("ssl", True)])
+def test_tls_delivers_to_a_trusted_server(
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    security: str,
+    implicit: bool,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust the test certificate
+    with run_tls_smtp_server(*certificate, implicit=implicit) as server:
+        channels.send_email(
+            build_test_email(), host=server.host, port=server.port, security=security
+        )
+        [message] = server.inbox.messages
+    assert "2026-W48" in message["Subject"]
