@@ -28,8 +28,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync.checklist import Checklist
 from sync.config import Settings
+from sync.digest.deliver import DeliveryReport, run_weekly_digest
 from sync.engine import SyncReport, run_sync
-from sync.errors import BusyError, DsprogressError
+from sync.errors import BusyError, DeliveryError, DsprogressError
 from sync.lock import DAEMON_LOCK, hold_lock
 from sync.logs import redact
 from sync.schedule import (
@@ -57,7 +58,7 @@ class SyncRunner(Protocol):
 class DigestRunner(Protocol):
     def __call__(
         self, settings: Settings, store: Store, checklist: Checklist, now: datetime
-    ) -> Any: ...
+    ) -> DeliveryReport: ...
 
 
 def utc_now() -> datetime:
@@ -74,18 +75,12 @@ class TickReport:
     backing_off_until: datetime | None = None
     digest_due: bool = False
     digest_week: str | None = None
-    digest: Any = None
+    digest: DeliveryReport | None = None
     digest_error: Exception | None = None
 
     @property
     def error(self) -> Exception | None:
         return self.sync_error or self.digest_error
-
-
-def _default_digest(settings: Settings, store: Store, checklist: Checklist, now: datetime) -> Any:
-    from sync.digest.deliver import run_weekly_digest  # type: ignore[attr-defined]
-
-    return run_weekly_digest(settings, store, checklist, now)
 
 
 class Ticker:
@@ -97,7 +92,7 @@ class Ticker:
         load_checklist: Callable[[], Checklist],
         *,
         sync: SyncRunner = run_sync,
-        digest: DigestRunner = _default_digest,
+        digest: DigestRunner = run_weekly_digest,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
@@ -105,6 +100,7 @@ class Ticker:
         self.sync = sync
         self.digest = digest
         self.clock = clock
+        self._told: set[tuple[str, str]] = set()
 
     def run_tick(self, reason: str = "tick") -> TickReport:
         report = TickReport(started_at=self.clock())
@@ -175,14 +171,27 @@ class Ticker:
             return
         try:
             with open_store(settings.state_dir) as store:
-                report.digest = self.digest(settings, store, checklist, now)
+                delivery = self.digest(settings, store, checklist, now)
         except Exception as exc:
             report.digest_error = exc
             log.error("digest %s failed: %s", week, _describe_error(exc))
             return
-        line = describe_digest(report.digest)
-        if line:
-            log.info("digest %s: %s", week, line)
+        report.digest = delivery
+        if delivery.failed:
+            names = ", ".join(r.channel for r in delivery.failed)
+            report.digest_error = DeliveryError(
+                f"the digest for {delivery.week} could not be sent on {names}",
+                details=[redact(r.describe()) for r in delivery.failed],
+            )
+        line = describe_delivery(delivery)
+        if delivery.failed:
+            log.warning("digest %s; trying again at the next tick", line)
+        elif any(r.outcome == "sent" for r in delivery.results):
+            log.info("digest %s", line)
+        elif (delivery.week, line) not in self._told:
+            # Already sent, or nothing to send yet: say so once per week, not at every tick.
+            self._told.add((delivery.week, line))
+            log.info("digest %s", line)
 
 
 def format_sync_line(report: SyncReport | None) -> str:
@@ -205,13 +214,10 @@ def format_sync_line(report: SyncReport | None) -> str:
     return " ".join(parts + extras)
 
 
-def describe_digest(result: Any) -> str:
-    """One line for what the digest step did (the digest's report says it best)."""
-    if result is None:
-        return ""
-    summary = getattr(result, "summary", None)
-    text = summary() if callable(summary) else str(result)
-    return redact(text)
+def describe_delivery(delivery: DeliveryReport) -> str:
+    """`2026-W47: file: sent: /state/digests/2026-W47.md, email: already sent`."""
+    outcomes = ", ".join(r.describe() for r in delivery.results) or "no channel configured"
+    return redact(f"{delivery.week}: {outcomes}")
 
 
 def _describe_error(exc: BaseException) -> str:

@@ -40,7 +40,7 @@ def configure_run_logging(*, verbose: bool, quiet: bool) -> None:
             handler.setLevel(logging.WARNING if quiet else logging.INFO)
             handler.addFilter(_RunLinesOnly())
     scheduler_log = logging.getLogger("apscheduler")
-    scheduler_log.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    scheduler_log.setLevel(logging.DEBUG if verbose else logging.ERROR)
     scheduler_log.propagate = False
     for handler in handlers:
         if handler not in scheduler_log.handlers:
