@@ -76,8 +76,9 @@ class Snapshot(BaseModel):
 
 
 def compute_progress(items: Iterable[SnapshotItem]) -> Progress:
-    """Done over total of the items that count (retired items do not)."""
-    counting = [i for i in items if not i.retired]
+    """Done over total of the items that count: retired and skipped items do not."""
+    current = [i for i in items if not i.retired]
+    counting = [i for i in current if i.status != "skipped"]
     done = sum(1 for i in counting if i.status == "done")
     total = len(counting)
     return Progress(
@@ -85,7 +86,7 @@ def compute_progress(items: Iterable[SnapshotItem]) -> Progress:
         total=total,
         percent=round(100.0 * done / total, 1) if total else 0.0,
         in_progress=sum(1 for i in counting if i.status == "in_progress"),
-        skipped=sum(1 for i in counting if i.status == "skipped"),
+        skipped=len(current) - len(counting),
     )
 
 

@@ -29,7 +29,15 @@ def states() -> dict[str, ItemState]:
     checklist = load_checklist()
     items = {}
     for index, entry in enumerate(checklist.ordered_items()):
-        status = "done" if index < 3 else ("in_progress" if index == 3 else "not_started")
+        status = (
+            "done"
+            if index < 3
+            else "in_progress"
+            if index == 3
+            else "skipped"
+            if index == 4
+            else "not_started"
+        )
         items[entry.key] = ItemState(
             key=entry.key,
             page_id=f"page-{index}",
@@ -74,11 +82,12 @@ def build() -> object:
     )
 
 
-def test_progress_counts_custom_items_but_not_retired_ones() -> None:
+def test_progress_counts_own_items_but_not_retired_or_skipped_ones() -> None:
     snapshot = build()
-    total = len(load_checklist().items) + 1
+    total = len(load_checklist().items) + 1 - 1  # plus the own item, less the skipped one
     assert (snapshot.progress.done, snapshot.progress.total) == (4, total)  # type: ignore[attr-defined]
     assert snapshot.progress.in_progress == 1  # type: ignore[attr-defined]
+    assert snapshot.progress.skipped == 1  # type: ignore[attr-defined]
 
 
 def test_items_come_in_checklist_order_with_own_items_last() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, timezone
 
 import click
 from rich.markup import escape
@@ -12,6 +11,7 @@ from rich.table import Table
 from sync.cli.context import load_cli_settings
 from sync.cli.output import console, echo_json
 from sync.config import Settings
+from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
 from sync.snapshot import Progress, load_snapshot
 from sync.store import open_store
@@ -22,13 +22,6 @@ BAR_WIDTH = 20
 def render_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     filled = round(width * done / total) if total else 0
     return "█" * filled + "░" * (width - filled)
-
-
-def _week_start(now: datetime, zone: Any, week_start: str) -> datetime:
-    local = now.astimezone(zone)
-    offset = local.weekday() if week_start == "mon" else (local.weekday() + 1) % 7
-    start = (local - timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start.replace(tzinfo=None).replace(tzinfo=zone)
 
 
 @click.command()
@@ -47,9 +40,10 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
             hint="Run `dsprogress sync` first (or `dsprogress init` to set everything up).",
         )
     now = datetime.now(timezone.utc)
-    since = _week_start(now, settings.zone, settings.week_start)
+    week = week_containing(now, settings.zone, settings.week_start)
+    window = build_week_window(week, settings.zone, settings.week_start)
     with open_store(settings.state_dir) as store:
-        events = store.load_history(since=since)
+        events = store.load_history(since=window.start, until=window.end)
         last_pull = store.last_successful_pull()
     completions = [
         e for e in events if e.to_status == "done" and e.from_status not in (None, "done")
