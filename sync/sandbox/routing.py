@@ -29,7 +29,7 @@ class Request:
 
     def query_page_size(self) -> int:
         raw = self.query_value("page_size")
-        return page_size(raw, "query.page_size") if raw is not None else page_size(None, "")
+        return page_size(raw, "query.page_size")
 
 
 Handler = Callable[[Request], JSON]

@@ -115,6 +115,10 @@ class _HTTPServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer is normal here (faults, timeouts): log, don't print."""
+        log.debug("sandbox http: error serving %s", client_address, exc_info=True)
+
 
 class _HTTPServer6(_HTTPServer):
     address_family = socket.AF_INET6

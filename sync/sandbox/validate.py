@@ -100,16 +100,21 @@ MISSING: Any = _MISSING
 """Marks an absent body field, shown by Notion as `undefined`."""
 
 
+def _failed(path: str) -> str:
+    """`body failed validation` or `query failed validation`, after the path's first part."""
+    return f"{path.split('.', 1)[0].split('[', 1)[0]} failed validation"
+
+
 def invalid(path: str, expectation: str, value: Any) -> NotionError:
     """`body failed validation: body.x should be <expectation>, instead was `<value>`.`"""
     return validation(
-        f"body failed validation: {path} should be {expectation}, instead was {shown(value)}."
+        f"{_failed(path)}: {path} should be {expectation}, instead was {shown(value)}."
     )
 
 
 def too_long(path: str, limit: int, actual: int) -> NotionError:
     return validation(
-        f"body failed validation: {path}.length should be ≤ `{limit}`, instead was `{actual}`."
+        f"{_failed(path)}: {path}.length should be ≤ `{limit}`, instead was `{actual}`."
     )
 
 
@@ -201,10 +206,10 @@ def page_size(value: Any, path: str) -> int:
         raise invalid(path, "a number", value)
     if value > MAX_PAGE_SIZE:
         raise validation(
-            f"body failed validation: {path} should be ≤ `{MAX_PAGE_SIZE}`, instead was `{value}`."
+            f"{_failed(path)}: {path} should be ≤ `{MAX_PAGE_SIZE}`, instead was `{value}`."
         )
     if value < 1:
-        raise validation(f"body failed validation: {path} should be ≥ `1`, instead was `{value}`.")
+        raise validation(f"{_failed(path)}: {path} should be ≥ `1`, instead was `{value}`.")
     return value
 
 

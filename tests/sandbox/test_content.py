@@ -303,3 +303,11 @@ def test_unknown_blocks_are_listed_in_markdown(notion: Client, page: dict[str, A
     result = notion.pages.retrieve_markdown(page["id"])
     assert result["unknown_block_ids"] == [appended["results"][1]["id"]]
     assert result["markdown"].startswith("before\n<unknown ")
+
+
+def test_children_page_size_over_100_is_400(notion: Client, page: dict[str, Any]) -> None:
+    with pytest.raises(APIResponseError) as caught:
+        notion.blocks.children.list(page["id"], page_size=101)
+    assert str(caught.value) == (
+        "query failed validation: query.page_size should be ≤ `100`, instead was `101`."
+    )
