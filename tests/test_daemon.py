@@ -2,12 +2,13 @@
 
 The unit tests drive `Ticker` with a fake clock and a fake engine that records its runs in a real
 state store, as the engine does. The integration tests run `python -m sync run` as a subprocess
-against an in-process sandbox with a 2-second interval; they poll the state store with generous
-deadlines and assert on what happened, never on how long it took.
+against an in-process sandbox (the `sandbox` fixture) with a 2-second interval; they poll the state
+store with generous deadlines and assert on what happened, never on how long it took.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -118,6 +119,11 @@ class FakeDigest:
         return DeliveryReport(week, (result,))
 
 
+@functools.cache
+def bundled_checklist() -> Checklist:
+    return load_checklist()
+
+
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # after "mon 08:00"
 SUNDAY = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)  # this week's digest was sent Monday
 
@@ -127,7 +133,7 @@ def make_ticker(
 ) -> tuple[Ticker, FakeEngine, FakeDigest]:
     engine = FakeEngine(clock, outcomes)
     fake_digest = digest or FakeDigest()
-    ticker = Ticker(settings, load_checklist, sync=engine, digest=fake_digest, clock=clock)
+    ticker = Ticker(settings, bundled_checklist, sync=engine, digest=fake_digest, clock=clock)
     return ticker, engine, fake_digest
 
 
@@ -295,12 +301,6 @@ def test_lock_errors_inside_the_daemon_lock_keep_their_own_message(tmp_path: Pat
 
 
 # --------------------------------------------------------------------------- against the sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(rate_limit=None) as server:
-        yield server
 
 
 def sandbox_env(sandbox: SandboxServer, state_dir: Path, **extra: str) -> dict[str, str]:
@@ -490,3 +490,42 @@ def test_daemon_survives_failing_syncs_and_reports_them(
     assert data.sync.failures >= 2
     assert data.sync.last_failure_error is not None
     assert "NotionRequestError" in data.sync.last_failure_error
+
+
+# ----------------------------------------------------------------------------------- the CLI
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from sync.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    return int(exited.value.code or 0), capsys.readouterr().err
+
+
+def test_run_without_notion_settings_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DSPROGRESS_STATE_DIR", str(tmp_path / "state"))
+    code, err = run_cli(["run", "--once"], capsys)
+    assert code == 3
+    assert "NOTION_TOKEN" in err
+
+
+def test_run_once_while_a_daemon_holds_the_state_dir_exits_9(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "NOTION_TOKEN": SECRET,
+        "NOTION_PARENT_PAGE_ID": "0" * 31 + "1",
+        "DSPROGRESS_STATE_DIR": str(tmp_path / "state"),
+        "DSPROGRESS_LOCK_TIMEOUT": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with hold_lock(tmp_path / "state", DAEMON_LOCK, 0, what="test"):
+        code, err = run_cli(["run", "--once"], capsys)
+    assert code == 9
+    assert "the dsprogress daemon is already running for" in err
+    assert "DSPROGRESS_STATE_DIR" in err
