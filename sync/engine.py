@@ -45,6 +45,7 @@ from sync.plan import (
     TrashPage,
     UpdatePage,
     check_plan,
+    find_lost_learner_columns,
     plan_sync,
 )
 from sync.snapshot import build_snapshot, write_snapshot
@@ -261,6 +262,7 @@ def _run(
         remembered=len(state),
         retire_threshold=settings.retire_threshold,
         retyped=columns.retyped,
+        lost_learner_columns=find_lost_learner_columns(columns.missing, state),
         force=force,
     )
     if halts:

@@ -299,6 +299,34 @@ def plan_sync(
     )
 
 
+def _holds_learner_value(state: ItemState, field_name: str) -> bool:
+    if field_name == "done":
+        return state.status == "done"
+    if field_name == "status":
+        return state.status != "not_started"
+    if field_name == "done_on":
+        return state.done_on is not None
+    if field_name == "notes":
+        return bool(state.notes)
+    if field_name == "evidence":
+        return bool(state.evidence)
+    return False
+
+
+def find_lost_learner_columns(
+    missing_columns: Sequence[str], state: Mapping[str, ItemState]
+) -> list[str]:
+    """Learner-owned columns that are gone from Notion while the state still holds their values.
+
+    Re-adding such a column empty and pulling would record every tick as undone.
+    """
+    return [
+        field_name
+        for field_name in missing_columns
+        if any(_holds_learner_value(s, field_name) for s in state.values())
+    ]
+
+
 def check_plan(
     plan: Plan,
     *,
@@ -306,10 +334,22 @@ def check_plan(
     remembered: int,
     retire_threshold: float,
     retyped: Sequence[tuple[str, str, str]] = (),
+    lost_learner_columns: Sequence[str] = (),
     force: bool = False,
 ) -> list[Halt]:
     """Reasons to stop before any write. Forceable halts are dropped when `force` is set."""
     halts: list[Halt] = []
+    for field_name in lost_learner_columns:
+        column = FIELD_BY_NAME[field_name].default_name
+        halts.append(
+            Halt(
+                f'your "{column}" column is gone from the database, and the last sync still '
+                "holds its values",
+                "Run `dsprogress doctor --fix`: it adds the column back and restores your values "
+                "from the last sync.",
+                forceable=False,
+            )
+        )
     for field_name, column, actual in retyped:
         expected = FIELD_BY_NAME[field_name].type
         halts.append(

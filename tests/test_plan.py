@@ -353,3 +353,27 @@ def test_retyped_column_halts_even_with_force() -> None:
 def test_the_same_inputs_give_the_same_plan(mode: str) -> None:
     rows = [*synced_rows(), row(None, "Own", page_id="p-own")]
     assert plan(rows, mode=mode) == plan(rows, mode=mode)
+
+
+def test_a_lost_learner_column_with_remembered_values_halts_even_with_force() -> None:
+    from sync.plan import find_lost_learner_columns
+
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    ticked = {
+        **state,
+        "entry.networks.dense": state_of(row("entry.networks.dense", "Dense", done=True)),
+    }
+    assert find_lost_learner_columns(["done", "notes", "description"], ticked) == ["done"]
+    assert find_lost_learner_columns(["done"], state) == []  # nothing ticked yet: re-add freely
+    result = plan(rows, ticked, missing_columns=("done",))
+    halts = check_plan(
+        result,
+        remote_row_count=2,
+        remembered=2,
+        retire_threshold=0.25,
+        lost_learner_columns=["done"],
+        force=True,
+    )
+    assert len(halts) == 1 and '"Done" column is gone' in halts[0].reason
+    assert "doctor --fix" in halts[0].hint

@@ -153,3 +153,16 @@ def test_an_existing_database_is_adopted_by_id(world: World) -> None:
     items = world.snapshot_items()
     assert items["entry.networks.cnn"].page_id == keyed and items["entry.networks.cnn"].done
     assert items["custom.read-a-paper"].page_id == own
+
+
+def test_deleting_the_done_column_halts_instead_of_losing_ticks(world: World) -> None:
+    world.sync()
+    world.control.tick(world.page_of("entry.networks.cnn")["id"])
+    world.sync()
+    world.control.delete_property(world.data_source_id, "Done")
+    world.control.reset_requests()
+    with pytest.raises(SafetyHaltError, match='"Done" column is gone') as caught:
+        world.sync()
+    assert "doctor --fix" in caught.value.hint
+    assert world.writes() == 0
+    assert world.snapshot_items()["entry.networks.cnn"].done
