@@ -363,6 +363,10 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         )
     for number in range(version, SCHEMA_VERSION):
         db.execute("BEGIN IMMEDIATE")
+        # Another process may have migrated while we waited for the write lock: look again.
+        if int(db.execute("PRAGMA user_version").fetchone()[0]) > number:
+            db.execute("COMMIT")
+            continue
         try:
             for statement in _MIGRATIONS[number].split(";\n"):
                 if statement.strip():

@@ -137,3 +137,22 @@ def test_an_unwritable_state_dir_is_a_state_error(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="cannot use the state folder") as caught:
         open_store(blocker / "state")
     assert "DSPROGRESS_STATE_DIR" in caught.value.hint
+
+
+def test_two_processes_opening_a_new_state_at_once_both_succeed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pathlib; from sync.store import open_store; "
+        "open_store(pathlib.Path(sys.argv[1])).close()"
+    )
+    for attempt in range(5):
+        folder = tmp_path / f"race-{attempt}"
+        runs = [
+            subprocess.Popen([sys.executable, "-c", code, str(folder)], stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        for run in runs:
+            _, err = run.communicate(timeout=60)
+            assert run.returncode == 0, err.decode()
