@@ -16,7 +16,7 @@ from sync.digest.deliver import (
     select_channels,
 )
 from sync.digest.render import FORMATS, Format, render_digest
-from sync.digest.week import last_complete_week, parse_week
+from sync.digest.week import last_complete_week, parse_week, week_containing
 from sync.errors import DeliveryError
 from sync.store import open_store, utc_now
 
@@ -69,6 +69,13 @@ def digest(
     selected = select_channels(settings, channel) if send else []
     with open_store(settings.state_dir) as store:
         data = load_digest(store, checklist, week=target, zone=zone, week_start=week_start, now=now)
+        first_week = data.tracking_since is not None and data.tracking_since >= data.window.end
+        if week is None and not send and first_week:
+            # Tracking began after the last complete week: preview this week so far instead.
+            target = week_containing(now, zone, week_start)
+            data = load_digest(
+                store, checklist, week=target, zone=zone, week_start=week_start, now=now
+            )
         check_tracked(data)
         if not send:
             shown: Format = "json" if as_json else fmt

@@ -227,6 +227,9 @@ def _completions(view: _View, outcome: _WeekOutcome) -> tuple[Completion, ...]:
     return tuple(result)
 
 
+OWN_ITEMS = "Your own items"
+
+
 def _levels(view: _View) -> tuple[tuple[LevelProgress, ...], int]:
     """Done/total per level and category (skipped items are not counted), and the skip count."""
     levels = []
@@ -250,6 +253,16 @@ def _levels(view: _View) -> tuple[tuple[LevelProgress, ...], int]:
             levels.append(
                 LevelProgress(level.name, level.icon, Progress(done, total), tuple(categories))
             )
+    own = [
+        view.status(key)
+        for key, state in view.items.items()
+        if state.custom and not state.retired and key not in view.by_key
+    ]
+    skipped += own.count("skipped")
+    counted_own = [s for s in own if s != "skipped"]
+    if counted_own:  # the learner's own rows count in progress, as in the snapshot
+        progress = Progress(counted_own.count("done"), len(counted_own))
+        levels.append(LevelProgress(OWN_ITEMS, None, progress, ()))
     return tuple(levels), skipped
 
 
@@ -388,7 +401,7 @@ def compute_digest(
             active_weeks=sum(1 for outcome in replay.weeks.values() if outcome.completed),
             tracked_weeks=weeks_between(first_week, week) + 1 if tracking_since else 0,
         ),
-        pace=_pace(levels, recent, window.end_local.date()),
+        pace=_pace([lv for lv in levels if lv.name != OWN_ITEMS], recent, window.end_local.date()),
         sync=compute_sync_health(runs, window.start, now, last_successful_sync, zone),
         tracking_since=tracking_since.astimezone(zone) if tracking_since else None,
         skipped=skipped,

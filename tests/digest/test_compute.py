@@ -219,3 +219,35 @@ def test_compute_imports_no_io_module() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_own_items_count_in_progress_but_not_in_the_pace_of_a_level(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from sync.model import ItemState
+
+    learner, week, now = normal_week(tmp_path)
+    own = ItemState(
+        key="custom.kaggle",
+        page_id="00000000-0000-4000-8000-0000000000aa",
+        title="Kaggle",
+        level=None,
+        category=None,
+        order=None,
+        status="done",
+        custom=True,
+    )
+    retired = replace(
+        own, key="custom.old", page_id="00000000-0000-4000-8000-0000000000ab", retired=True
+    )
+    learner.items.update({own.key: own, retired.key: retired})
+    learner.pull("2026-11-29 20:00")  # still inside the week, after its last pull
+    data = digest_of(learner, week, now)
+    own_level = data.levels[-1]
+    assert (own_level.name, own_level.progress.done, own_level.progress.total) == (
+        "Your own items",
+        1,
+        1,
+    )
+    assert (data.overall.done, data.overall.total) == (7, 11)
+    assert data.pace.level == "Intermediate"
