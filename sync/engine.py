@@ -10,58 +10,36 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sync.apply import Applier
 from sync.checklist import Checklist
 from sync.config import Settings, require_notion
 from sync.errors import (
-    DsprogressError,
-    NotionNotFoundError,
-    NotionUnavailableError,
     SafetyHaltError,
 )
 from sync.lock import hold_sync_lock
-from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow, TickEvent
-from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
+from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow
+from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import (
-    FIELD_BY_NAME,
     FIELDS,
     Columns,
-    build_database_schema,
-    build_page_properties,
-    build_schema_property,
     parse_row,
     resolve_columns,
 )
-from sync.notion.views import build_view_bodies
 from sync.plan import (
-    AddColumns,
-    AdoptRow,
-    CreatePage,
-    FillDoneOn,
-    MigrateKey,
     Mode,
-    NotionAction,
     Plan,
-    RetireItem,
     TrashPage,
-    UpdatePage,
     check_plan,
     find_lost_learner_columns,
     plan_sync,
 )
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
+from sync.target import resolve_target
 
 log = logging.getLogger("dsprogress.engine")
 DATABASE_ICON = "🎓"
 ProgressCallback = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True)
-class Target:
-    database_id: str | None
-    data_source_id: str | None
-    database_url: str | None
-    created: bool = False
 
 
 @dataclass
@@ -233,7 +211,7 @@ def _run(
     now = now or datetime.now(timezone.utc)
     today = now.astimezone(settings.zone).date()
     # -- gather --------------------------------------------------------------------------------
-    target = _resolve_target(settings, store, notion, checklist, dry_run)
+    target = resolve_target(settings, store, notion, checklist, dry_run)
     recorded_ids: dict[str, str] = store.get_json_meta("column_ids") or {}
     if target.data_source_id is None:
         columns = Columns(names={s.field: s.default_name for s in FIELDS})
@@ -290,7 +268,7 @@ def _run(
         )
     # -- apply ---------------------------------------------------------------------------------
     assert target.data_source_id is not None
-    applier = _Applier(notion, target.data_source_id, columns, dict(plan.rows), now)
+    applier = Applier(notion, target.data_source_id, columns, dict(plan.rows), now)
     total = len(plan.notion_actions)
     for index, action in enumerate(plan.notion_actions, start=1):
         applier.apply(action)
@@ -323,170 +301,6 @@ def _run(
         )
         report.snapshot_path = write_snapshot(snapshot, settings.state_dir)
     return report
-
-
-def _resolve_target(
-    settings: Settings, store: Store, notion: NotionAdapter, checklist: Checklist, dry_run: bool
-) -> Target:
-    recorded_db = store.get_meta("database_id")
-    recorded_ds = store.get_meta("data_source_id")
-    configured = settings.notion_database_id
-    if configured and configured != recorded_db:
-        try:
-            database = notion.fetch_database(configured)
-        except NotionNotFoundError as exc:
-            raise NotionNotFoundError(
-                f"NOTION_DATABASE_ID {configured} does not exist or is not shared with your "
-                "integration",
-                hint="Open the database in Notion, ... menu -> Connections -> add your "
-                "integration; and use the database's own URL (the part before ?v=).",
-            ) from exc
-        sources = database.get("data_sources") or []
-        if not sources:
-            raise NotionNotFoundError(f"database {configured} has no data source")
-        target = Target(configured, str(sources[0]["id"]), str(database.get("url", "")))
-        if not dry_run:
-            _record_target(store, target)
-        return target
-    if recorded_db and recorded_ds:
-        return Target(recorded_db, recorded_ds, store.get_meta("database_url"))
-    if dry_run:
-        return Target(None, None, None, created=True)
-    parent = settings.notion_parent_page_id
-    assert parent is not None  # require_notion checked it
-    schema = build_database_schema(checklist.level_names(), checklist.category_names())
-    try:
-        database = notion.create_database(parent, checklist.title, DATABASE_ICON, schema)
-    except NotionNotFoundError as exc:
-        raise NotionNotFoundError(
-            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
-            "with your integration"
-        ) from exc
-    except AmbiguousWriteError as exc:
-        raise NotionUnavailableError(
-            "creating the checklist database failed midway",
-            hint="Look under your parent page in Notion: delete a half-created "
-            "database there if you see one, then run the command again.",
-        ) from exc
-    target = Target(
-        str(database["id"]),
-        str(database["data_sources"][0]["id"]),
-        str(database.get("url", "")),
-        created=True,
-    )
-    _record_target(store, target)
-    log.info("created database %s", target.database_id)
-    _add_views(notion, store, target, checklist)
-    return target
-
-
-def _add_views(notion: NotionAdapter, store: Store, target: Target, checklist: Checklist) -> None:
-    """Create the board, table and Next up views: best effort, never fails the push."""
-    assert target.database_id is not None and target.data_source_id is not None
-    created: list[dict[str, str]] = []
-    try:
-        source = notion.fetch_data_source(target.data_source_id)
-        ids = resolve_columns(source.get("properties", {}), {}).ids
-        levels = [(level.name, level.icon) for level in checklist.levels]
-        for body in build_view_bodies(target.database_id, target.data_source_id, ids, levels):
-            view = notion.create_view(body)
-            created.append({"name": str(body["name"]), "view_id": str(view.get("id", ""))})
-    except (DsprogressError, AmbiguousWriteError) as exc:
-        log.warning(
-            "views: created %d, then gave up (%s); the database works without them",
-            len(created),
-            exc,
-        )
-    store.set_json_meta("views", created)
-
-
-def _record_target(store: Store, target: Target) -> None:
-    with store.transaction():
-        store.set_meta("database_id", target.database_id)
-        store.set_meta("data_source_id", target.data_source_id)
-        store.set_meta("database_url", target.database_url)
-
-
-class _Applier:
-    """Applies Notion actions one by one, keeping the rows map current."""
-
-    def __init__(
-        self,
-        notion: NotionAdapter,
-        data_source_id: str,
-        columns: Columns,
-        rows: dict[str, RemoteRow],
-        now: datetime,
-    ) -> None:
-        self.notion = notion
-        self.data_source_id = data_source_id
-        self.columns = columns
-        self.rows = rows
-        self.now = now
-        self.baselines: list[TickEvent] = []
-
-    def apply(self, action: NotionAction) -> None:
-        log.info("%s %s", action.verb, getattr(action, "key", ""))
-        if isinstance(action, AddColumns):
-            self._add_columns(action)
-        elif isinstance(action, CreatePage):
-            self._create(action)
-        elif isinstance(action, TrashPage):
-            self.notion.update_row(action.page_id, in_trash=True)
-            self.rows.pop(action.key, None)
-        else:
-            key, values = _update_values(action)
-            page = self.notion.update_row(
-                action.page_id, build_page_properties(values, self.columns)
-            )
-            self.rows[key] = parse_row(page, self.columns)
-
-    def _add_columns(self, action: AddColumns) -> None:
-        properties = {
-            FIELD_BY_NAME[f].default_name: build_schema_property(FIELD_BY_NAME[f])
-            for f in action.fields
-        }
-        source = self.notion.update_data_source(self.data_source_id, properties)
-        self.columns = resolve_columns(source.get("properties", {}), self.columns.ids)
-
-    def _create(self, action: CreatePage) -> None:
-        values = {**action.values, "status": "Not started", "done": False, "retired": False}
-        properties = build_page_properties(values, self.columns)
-        try:
-            page = self.notion.create_row(self.data_source_id, properties)
-        except AmbiguousWriteError:
-            # The create may have landed: look before creating again, never create blindly.
-            found = self.notion.find_rows_by_key(
-                self.data_source_id, self.columns.names["key"], action.key
-            )
-            page = found[0] if found else self.notion.create_row(self.data_source_id, properties)
-        row = parse_row(page, self.columns)
-        self.rows[action.key] = row
-        self.baselines.append(
-            TickEvent(
-                key=action.key,
-                title=row.title,
-                level=row.level,
-                category=row.category,
-                from_status=None,
-                to_status=row.status,
-                observed_at=self.now,
-            )
-        )
-
-
-def _update_values(action: NotionAction) -> tuple[str, dict[str, Any]]:
-    if isinstance(action, UpdatePage):
-        return action.key, dict(action.changes)
-    if isinstance(action, AdoptRow):
-        return action.key, {"key": action.key}
-    if isinstance(action, MigrateKey):
-        return action.new_key, {"key": action.new_key}
-    if isinstance(action, RetireItem):
-        return action.key, {"retired": True}
-    if isinstance(action, FillDoneOn):
-        return action.key, {"done_on": action.day}
-    raise TypeError(f"not an update: {action!r}")
 
 
 def _build_states(

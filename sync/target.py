@@ -1,0 +1,111 @@
+"""Which database a run works on: the configured one, the recorded one, or a new one.
+
+Creating the database records its ids at once (its own transaction), so a crash right after can
+never lead to a second database; the views are added best effort.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sync.checklist import Checklist
+from sync.config import Settings
+from sync.errors import DsprogressError, NotionNotFoundError, NotionUnavailableError
+from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
+from sync.notion.mapping import build_database_schema, resolve_columns
+from sync.notion.views import build_view_bodies
+from sync.store import Store
+
+log = logging.getLogger("dsprogress.engine")
+DATABASE_ICON = "🎓"
+
+
+@dataclass(frozen=True)
+class Target:
+    database_id: str | None
+    data_source_id: str | None
+    database_url: str | None
+    created: bool = False
+
+
+def resolve_target(
+    settings: Settings, store: Store, notion: NotionAdapter, checklist: Checklist, dry_run: bool
+) -> Target:
+    recorded_db = store.get_meta("database_id")
+    recorded_ds = store.get_meta("data_source_id")
+    configured = settings.notion_database_id
+    if configured and configured != recorded_db:
+        try:
+            database = notion.fetch_database(configured)
+        except NotionNotFoundError as exc:
+            raise NotionNotFoundError(
+                f"NOTION_DATABASE_ID {configured} does not exist or is not shared with your "
+                "integration",
+                hint="Open the database in Notion, ... menu -> Connections -> add your "
+                "integration; and use the database's own URL (the part before ?v=).",
+            ) from exc
+        sources = database.get("data_sources") or []
+        if not sources:
+            raise NotionNotFoundError(f"database {configured} has no data source")
+        target = Target(configured, str(sources[0]["id"]), str(database.get("url", "")))
+        if not dry_run:
+            _record_target(store, target)
+        return target
+    if recorded_db and recorded_ds:
+        return Target(recorded_db, recorded_ds, store.get_meta("database_url"))
+    if dry_run:
+        return Target(None, None, None, created=True)
+    parent = settings.notion_parent_page_id
+    assert parent is not None  # require_notion checked it
+    schema = build_database_schema(checklist.level_names(), checklist.category_names())
+    try:
+        database = notion.create_database(parent, checklist.title, DATABASE_ICON, schema)
+    except NotionNotFoundError as exc:
+        raise NotionNotFoundError(
+            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
+            "with your integration"
+        ) from exc
+    except AmbiguousWriteError as exc:
+        raise NotionUnavailableError(
+            "creating the checklist database failed midway",
+            hint="Look under your parent page in Notion: delete a half-created "
+            "database there if you see one, then run the command again.",
+        ) from exc
+    target = Target(
+        str(database["id"]),
+        str(database["data_sources"][0]["id"]),
+        str(database.get("url", "")),
+        created=True,
+    )
+    _record_target(store, target)
+    log.info("created database %s", target.database_id)
+    _add_views(notion, store, target, checklist)
+    return target
+
+
+def _add_views(notion: NotionAdapter, store: Store, target: Target, checklist: Checklist) -> None:
+    """Create the board, table and Next up views: best effort, never fails the push."""
+    assert target.database_id is not None and target.data_source_id is not None
+    created: list[dict[str, str]] = []
+    try:
+        source = notion.fetch_data_source(target.data_source_id)
+        ids = resolve_columns(source.get("properties", {}), {}).ids
+        levels = [(level.name, level.icon) for level in checklist.levels]
+        for body in build_view_bodies(target.database_id, target.data_source_id, ids, levels):
+            view = notion.create_view(body)
+            created.append({"name": str(body["name"]), "view_id": str(view.get("id", ""))})
+    except (DsprogressError, AmbiguousWriteError) as exc:
+        log.warning(
+            "views: created %d, then gave up (%s); the database works without them",
+            len(created),
+            exc,
+        )
+    store.set_json_meta("views", created)
+
+
+def _record_target(store: Store, target: Target) -> None:
+    with store.transaction():
+        store.set_meta("database_id", target.database_id)
+        store.set_meta("data_source_id", target.data_source_id)
+        store.set_meta("database_url", target.database_url)
