@@ -23,13 +23,17 @@ from pydantic import (
     Field,
     PrivateAttr,
     Strict,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
 from sync.checklist_migrations import build_migration_map, check_migrations
+from sync.checklist_problems import (
+    StrictLoader,
+    describe_yaml_error,
+    show_value,
+    validate_into,
+)
 from sync.errors import ChecklistError
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
@@ -270,73 +274,6 @@ def _structure_problems(
     return problems
 
 
-# pydantic error types -> what the field must be, in the YAML author's words
-_EXPECTED = {"int_type": "a whole number", "string_type": "text", "bool_type": "true or false"}
-_EXPECTED |= dict.fromkeys(("tuple_type", "list_type"), "a list")
-_EXPECTED |= dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "a mapping")
-
-
-def _show(value: object) -> str:
-    """A value as the user wrote it in YAML, kept short."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list, tuple)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    text = f'"{value}"' if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _field_name(loc: tuple[int | str, ...]) -> str:
-    name = ""
-    for part in loc:
-        if isinstance(part, int):
-            name += f"[{part}]"
-        elif part == "[key]":
-            name += " (a key)"
-        elif not name:
-            name = part
-        else:
-            name += f'["{part}"]'
-    return name
-
-
-def _describe(error: ErrorDetails) -> str:
-    """One readable phrase for one pydantic error: `order must be a whole number, got "abc"`."""
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        parent = _field_name(loc[:-1])
-        return f'unknown field "{loc[-1]}"' + (f" in {parent}" if parent else "")
-    field = _field_name(loc)
-    subject = field or "it"
-    if kind == "missing":
-        return f"{subject} is required but missing"
-    if kind == "too_short":
-        return f"{subject} must not be empty"
-    if kind in _EXPECTED:
-        must = f"must be {_EXPECTED[kind]}, got {_show(error['input'])}"
-        return f"{field} {must}" if field else must
-    if kind == "value_error":
-        reason = error.get("ctx", {}).get("error")
-        return f"{subject} {reason}" if field else str(reason)
-    message = error["msg"]
-    return f"{subject}: {message[:1].lower()}{message[1:]}"
-
-
-def _validate(
-    model: type[BaseModel], data: object, label: str, problems: list[str]
-) -> BaseModel | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            prefix = f"{label}: " if label else ""
-            problems.append(prefix + _describe(error))
-        return None
-
-
 class _Header(BaseModel):
     """The top level of the file; the lists are validated element by element afterwards."""
 
@@ -347,41 +284,6 @@ class _Header(BaseModel):
     levels: Annotated[list[Any], _NonEmpty]
     items: Annotated[list[Any], _NonEmpty]
     migrations: list[Any] | None = None
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses a field given twice in one mapping (YAML keeps only the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first_line: dict[str, int] = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str"):
-                line = key_node.start_mark.line + 1
-                if key_node.value in first_line:
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f'"{key_node.value}" appears twice (first on line '
-                        f"{first_line[key_node.value]})",
-                        key_node.start_mark,
-                    )
-                first_line[key_node.value] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        reason = exc.problem or exc.context or "invalid YAML"
-        kind = (
-            "YAML error"
-            if isinstance(exc, yaml.constructor.ConstructorError)
-            else "YAML syntax error"
-        )
-        if mark is not None:
-            return f"line {mark.line + 1}: {kind}: {reason} (column {mark.column + 1})"
-        return f"{kind}: {reason}"
-    return f"YAML syntax error: {exc}"
 
 
 def _fail(source: str, problems: list[str]) -> ChecklistError:
@@ -401,16 +303,16 @@ def parse_checklist(text: str, source: str) -> Checklist:
     Raises `ChecklistError` whose details list every problem found, one line each.
     """
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
+        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
-        raise _fail(source, [_yaml_problem(exc)]) from None
+        raise _fail(source, [describe_yaml_error(exc)]) from None
     if data is None:
         raise _fail(source, ["the file is empty; expected title, version, levels and items"])
     if not isinstance(data, dict):
-        raise _fail(source, [f"the top level must be a mapping, got {_show(data)}"])
+        raise _fail(source, [f"the top level must be a mapping, got {show_value(data)}"])
 
     problems: list[str] = []
-    header = _validate(_Header, data, "", problems)
+    header = validate_into(_Header, data, "", problems)
     raw_levels = _list_at(data, "levels")
     raw_items = _list_at(data, "items")
     raw_migrations = _list_at(data, "migrations")
@@ -419,7 +321,7 @@ def parse_checklist(text: str, source: str) -> Checklist:
     for index, raw in enumerate(raw_levels):
         name = raw.get("name") if isinstance(raw, dict) else None
         label = f"levels[{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
-        level = _validate(Level, raw, label, problems)
+        level = validate_into(Level, raw, label, problems)
         if isinstance(level, Level):
             levels.append((index, level))
 
@@ -430,7 +332,7 @@ def parse_checklist(text: str, source: str) -> Checklist:
         if isinstance(key, str):
             keys.append((index, key))
         label = _item_label(index, key)
-        item = _validate(ChecklistItem, raw, label, problems)
+        item = validate_into(ChecklistItem, raw, label, problems)
         if isinstance(item, ChecklistItem):
             items.append((index, item))
             if item.key.startswith(RESERVED_KEY_PREFIX):
@@ -441,7 +343,7 @@ def parse_checklist(text: str, source: str) -> Checklist:
 
     migrations: list[tuple[int, Migration]] = []
     for index, raw in enumerate(raw_migrations):
-        migration = _validate(Migration, raw, f"migrations[{index}]", problems)
+        migration = validate_into(Migration, raw, f"migrations[{index}]", problems)
         if isinstance(migration, Migration):
             migrations.append((index, migration))
 

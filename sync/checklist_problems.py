@@ -1,0 +1,114 @@
+"""Problems in a checklist file, in the author's words: one line per YAML or pydantic error.
+
+PURE helpers for `sync.checklist.parse_checklist`: a YAML loader that refuses duplicated fields,
+and translations of YAML marks and pydantic errors into readable lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+# pydantic error types -> what the field must be, in the YAML author's words
+_EXPECTED = {"int_type": "a whole number", "string_type": "text", "bool_type": "true or false"}
+_EXPECTED |= dict.fromkeys(("tuple_type", "list_type"), "a list")
+_EXPECTED |= dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "a mapping")
+
+
+def show_value(value: object) -> str:
+    """A value as the user wrote it in YAML, kept short."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = f'"{value}"' if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part == "[key]":
+            name += " (a key)"
+        elif not name:
+            name = part
+        else:
+            name += f'["{part}"]'
+    return name
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One readable phrase for one pydantic error: `order must be a whole number, got "abc"`."""
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _field_name(loc[:-1])
+        return f'unknown field "{loc[-1]}"' + (f" in {parent}" if parent else "")
+    field = _field_name(loc)
+    subject = field or "it"
+    if kind == "missing":
+        return f"{subject} is required but missing"
+    if kind == "too_short":
+        return f"{subject} must not be empty"
+    if kind in _EXPECTED:
+        must = f"must be {_EXPECTED[kind]}, got {show_value(error['input'])}"
+        return f"{field} {must}" if field else must
+    if kind == "value_error":
+        reason = error.get("ctx", {}).get("error")
+        return f"{subject} {reason}" if field else str(reason)
+    message = error["msg"]
+    return f"{subject}: {message[:1].lower()}{message[1:]}"
+
+
+def validate_into(
+    model: type[BaseModel], data: object, label: str, problems: list[str]
+) -> BaseModel | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            prefix = f"{label}: " if label else ""
+            problems.append(prefix + _describe(error))
+        return None
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a field given twice in one mapping (YAML keeps only the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str"):
+                line = key_node.start_mark.line + 1
+                if key_node.value in first_line:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f'"{key_node.value}" appears twice (first on line '
+                        f"{first_line[key_node.value]})",
+                        key_node.start_mark,
+                    )
+                first_line[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def describe_yaml_error(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "invalid YAML"
+        kind = (
+            "YAML error"
+            if isinstance(exc, yaml.constructor.ConstructorError)
+            else "YAML syntax error"
+        )
+        if mark is not None:
+            return f"line {mark.line + 1}: {kind}: {reason} (column {mark.column + 1})"
+        return f"{kind}: {reason}"
+    return f"YAML syntax error: {exc}"
