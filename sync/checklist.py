@@ -39,6 +39,7 @@ from sync.errors import ChecklistError
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
 RESERVED_KEY_PREFIX = "custom."
 MAX_TITLE_LENGTH = 2000  # Notion's limit for one rich-text run
+MAX_OPTION_LENGTH = 100  # Notion's limit for a select option's name
 
 _KEY_HINT = "use lowercase dot-separated parts of a-z, 0-9, _ and -, like entry.networks.cnn"
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -94,12 +95,21 @@ class ChecklistItem(BaseModel):
     ongoing: _Bool = False
 
 
+def _check_option_name(value: str) -> str:
+    """Levels and categories become Notion select options: no commas, at most 100 characters."""
+    if "," in value:
+        raise ValueError(f'"{value}" contains a comma, which Notion refuses in a select option')
+    if len(value) > MAX_OPTION_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_OPTION_LENGTH}")
+    return value
+
+
 class Level(BaseModel):
     """A level (Entry, Intermediate, Advanced) and its categories, in display order."""
 
     model_config = _FROZEN
 
-    name: _Name
+    name: Annotated[_Name, AfterValidator(_check_option_name)]
     icon: str | None = None
     categories: tuple[str, ...]
 
@@ -110,6 +120,8 @@ class Level(BaseModel):
             raise ValueError("must list at least one category")
         if any(not name.strip() for name in value):
             raise ValueError("must not contain an empty name")
+        for name in value:
+            _check_option_name(name)
         duplicates = sorted({name for name in value if value.count(name) > 1})
         if duplicates:
             shown = ", ".join(f'"{name}"' for name in duplicates)

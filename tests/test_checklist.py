@@ -538,3 +538,20 @@ def test_an_unreadable_file_names_the_path_and_the_reason(tmp_path: Path) -> Non
     assert caught.value.exit_code == 4
     with pytest.raises(ChecklistError, match="Is a directory"):
         load_checklist(tmp_path)
+
+
+def test_level_and_category_names_must_be_valid_notion_select_options() -> None:
+    text = """
+title: T
+version: 1
+levels:
+  - name: "Entry, basic"
+    categories: ["Nets, deep", General]
+items:
+  - {key: a.b, title: X, level: "Entry, basic", category: General, order: 1, description: d}
+"""
+    with pytest.raises(ChecklistError) as caught:
+        parse_checklist(text, "t.yaml")
+    details = "\n".join(caught.value.details)
+    assert "Entry, basic" in details and "comma" in details
+    assert "Nets, deep" in details
