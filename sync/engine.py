@@ -233,6 +233,7 @@ def _run(
         last_pull=store.last_successful_pull(),
         missing_columns=columns.missing,
         prune=prune,
+        used_keys=store.load_used_keys(),
     )
     halts = check_plan(
         plan,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -192,8 +192,13 @@ def plan_sync(
     last_pull: datetime | None = None,
     missing_columns: Sequence[str] = (),
     prune: bool = False,
+    used_keys: Set[str] = frozenset(),
 ) -> Plan:
-    """Plan one run. `today` is the learner's local day (for Done on); `now` stamps tick events."""
+    """Plan one run. `today` is the learner's local day (for Done on); `now` stamps tick events.
+
+    `used_keys` are keys the history has seen: an own row is never given a key that once meant
+    another item (a trashed row may come back).
+    """
     push = mode in ("push", "sync")
     pull = mode in ("pull", "sync")
     notion: list[NotionAction] = []
@@ -225,7 +230,7 @@ def plan_sync(
         else:
             base = f"{CUSTOM_PREFIX}{slugify(row.title)}"
             key, n = base, 2
-            while key in known_keys or key in candidates or key in state:
+            while key in known_keys or key in candidates or key in state or key in used_keys:
                 key, n = f"{base}-{n}", n + 1
             notion.append(AdoptRow(row.page_id, key, row.title))
         known_keys.add(key)

@@ -242,6 +242,11 @@ class Store:
             for row in rows
         ]
 
+    def load_used_keys(self) -> set[str]:
+        """Every key the history has ever seen."""
+        rows = self._db.execute("SELECT DISTINCT key FROM tick_history").fetchall()
+        return {str(row[0]) for row in rows}
+
     # -- runs ----------------------------------------------------------------------------------
     def start_run(self, kind: str, started_at: datetime) -> int:
         cursor = self._db.execute(

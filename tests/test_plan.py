@@ -377,3 +377,9 @@ def test_a_lost_learner_column_with_remembered_values_halts_even_with_force() ->
     )
     assert len(halts) == 1 and '"Done" column is gone' in halts[0].reason
     assert "doctor --fix" in halts[0].hint
+
+
+def test_an_own_row_never_gets_a_key_the_history_has_used() -> None:
+    rows = [*synced_rows(), row(None, "Read a paper", page_id="p-new")]
+    result = plan(rows, mode="push", used_keys={"custom.read-a-paper"})
+    assert AdoptRow("p-new", "custom.read-a-paper-2", "Read a paper") in result.notion_actions

@@ -198,3 +198,21 @@ def test_dry_run_writes_nothing_anywhere(world: World) -> None:
     assert world.writes() == 0
     assert not world.snapshot_items()["entry.networks.cnn"].done
     assert [e for e in world.history() if e.from_status] == []
+
+
+def test_a_trashed_own_row_that_comes_back_keeps_its_own_key(world: World) -> None:
+    world.sync()
+    first = world.control.add_row(
+        world.data_source_id, "Read a paper", {"Done": {"checkbox": True}}
+    )
+    world.sync()
+    world.control.trash(first)
+    world.sync()
+    second = world.control.add_row(world.data_source_id, "Read a paper")
+    world.sync()
+    world.control.restore(first)
+    report = world.sync()
+    assert report.plan.duplicates == ()
+    assert key_of(world.control.page(first)) != key_of(world.control.page(second))
+    own = {k: v for k, v in world.snapshot_items().items() if k.startswith("custom.")}
+    assert len(own) == 2 and sum(item.done for item in own.values()) == 1
