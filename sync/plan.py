@@ -275,7 +275,13 @@ def plan_sync(
     for key, row in sorted(chosen.items(), key=lambda kv: kv[0]):
         before = state.get(key)
         previous = before.status if before is not None else None
-        if pull and row.status == "done" and row.done_on is None and previous != "done":
+        first_sight = before is None
+        if (
+            (pull or first_sight)
+            and row.status == "done"
+            and row.done_on is None
+            and previous != "done"
+        ):
             notion.append(FillDoneOn(row.page_id, key, today))
         # The first sight of an item is its baseline (in any mode); changes come with a pull.
         if before is None or (pull and previous != row.status):

@@ -383,3 +383,9 @@ def test_an_own_row_never_gets_a_key_the_history_has_used() -> None:
     rows = [*synced_rows(), row(None, "Read a paper", page_id="p-new")]
     result = plan(rows, mode="push", used_keys={"custom.read-a-paper"})
     assert AdoptRow("p-new", "custom.read-a-paper-2", "Read a paper") in result.notion_actions
+
+
+def test_done_on_is_filled_the_first_time_an_item_is_seen_done_even_by_a_push() -> None:
+    rows = [row(None, "Kaggle", page_id="p-own", done=True), *synced_rows()]
+    result = plan(rows, mode="push")
+    assert FillDoneOn("p-own", "custom.kaggle", TODAY) in result.notion_actions
