@@ -51,7 +51,7 @@ class Applier:
         self.columns = columns
         self.rows = rows
         self.now = now
-        self.baselines: list[TickEvent] = []
+        self.created: list[TickEvent] = []  # one event per page created, from None
 
     def apply(self, action: NotionAction) -> None:
         log.info("%s %s", action.verb, getattr(action, "key", ""))
@@ -90,7 +90,7 @@ class Applier:
             page = found[0] if found else self.notion.create_row(self.data_source_id, properties)
         row = parse_row(page, self.columns)
         self.rows[action.key] = row
-        self.baselines.append(
+        self.created.append(
             TickEvent(
                 key=action.key,
                 title=row.title,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from sync.errors import (
     SafetyHaltError,
 )
 from sync.lock import hold_sync_lock
-from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow
+from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow, TickEvent
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import (
     FIELDS,
@@ -223,6 +223,7 @@ def _run(
     rows = [parse_row(page, columns) for page in pages]
     state = store.load_items()
     # -- plan and check ------------------------------------------------------------------------
+    last_pull = store.last_successful_pull()
     plan = plan_sync(
         checklist,
         rows,
@@ -230,7 +231,7 @@ def _run(
         mode=mode,
         now=now,
         today=today,
-        last_pull=store.last_successful_pull(),
+        last_pull=last_pull,
         missing_columns=columns.missing,
         prune=prune,
         used_keys=store.load_used_keys(),
@@ -278,7 +279,7 @@ def _run(
             progress(index, total, action.verb)
     # -- commit --------------------------------------------------------------------------------
     items = _build_states(plan, applier.rows, state, checklist, mode, now)
-    events = [t.event for t in plan.ticks] + applier.baselines
+    events = [t.event for t in plan.ticks] + _continue_history(applier.created, state, last_pull)
     with store.transaction():
         store.replace_items(list(items.values()))
         store.append_ticks(events, run_id)
@@ -304,6 +305,21 @@ def _run(
     return report
 
 
+def _continue_history(
+    created: list[TickEvent], previous: Mapping[str, ItemState], last_pull: datetime | None
+) -> list[TickEvent]:
+    """Events for pages created this run: a baseline for a new key; for a key whose page was
+    replaced (the learner trashed it), the change from its last known status, if any."""
+    events = []
+    for event in created:
+        before = previous.get(event.key)
+        if before is None:
+            events.append(event)
+        elif before.status != event.to_status:
+            events.append(replace(event, from_status=before.status, window_start=last_pull))
+    return events
+
+
 def _build_states(
     plan: Plan,
     rows: Mapping[str, RemoteRow],
@@ -318,7 +334,8 @@ def _build_states(
         before = previous.get(key)
         custom = key.startswith(CUSTOM_PREFIX)
         retired = row.retired or (not custom and checklist.item(key) is None)
-        learner = row if pulled or before is None else None
+        # A push alone keeps the pulled learner values, unless another page now holds the key.
+        learner = row if pulled or before is None or before.page_id != row.page_id else None
         status = learner.status if learner is not None else before.status  # type: ignore[union-attr]
         if status == "in_progress":
             since = before.in_progress_since if before and before.status == "in_progress" else now

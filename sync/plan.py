@@ -283,8 +283,10 @@ def plan_sync(
             and previous != "done"
         ):
             notion.append(FillDoneOn(row.page_id, key, today))
-        # The first sight of an item is its baseline (in any mode); changes come with a pull.
-        if before is None or (pull and previous != row.status):
+        # The first sight of an item is its baseline (in any mode); changes come with a pull, or
+        # with any run when another page now holds the key (the history stays one chain).
+        moved = before is not None and before.page_id != row.page_id
+        if before is None or ((pull or moved) and previous != row.status):
             ticks.append(
                 RecordTick(
                     TickEvent(

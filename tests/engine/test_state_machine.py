@@ -6,14 +6,8 @@ sandbox over HTTP. A small model says what every Notion row, the state and the t
 hold after each run, and when a run must halt ("no rows", too many retired); after each successful
 run the same run again must be a no-op.
 
-KNOWN BUG, reported rather than fixed here: when the learner trashes a checklist row whose state
-status is not `not_started` and then runs `push`, the push creates a fresh row and records its
-baseline (None -> not_started) in the history, but the state keeps the old status (e.g. done) for
-the new page. Replaying the history then disagrees with the state, and the next pull records
-`done -> not_started` right after a `not_started` event. Minimal reproduction: sync; tick "Dense
-layers"; sync; trash that row; push. `push_recreated` exempts exactly these keys from the two
-history checks, until a pull brings state and history together again. The model mirrors today's
-behaviour for these keys (`commit`), so a fix shows up here as a mismatch: update both then.
+A row the learner trashed is recreated by the next push; its key's history continues from the
+last known status (e.g. `done -> not_started`), so replaying the history always ends at the state.
 """
 
 from __future__ import annotations
@@ -133,9 +127,6 @@ class EngineMachine(RuleBasedStateMachine):
         self.seen_events = 0
         self.used_keys: set[str] = set()  # every key the tick history has seen
         self.replay: dict[str, str] = {}  # the tick history replayed so far: key -> status
-        # The KNOWN BUG of the module docstring: keys whose state and history disagree since a
-        # push recreated their trashed row.
-        self.push_recreated: set[str] = set()
 
     def teardown(self) -> None:
         self.sandbox.stop()
@@ -345,9 +336,13 @@ class EngineMachine(RuleBasedStateMachine):
             seen_done = (pull or before is None) and row.status == "done" != previous
             if seen_done and not row.done_on:
                 out.fills.add(row.page_id)
-            if before is None or (pull and previous != row.status):
+            moved = before is not None and before[0] != row.page_id
+            if before is None or ((pull or moved) and previous != row.status):
                 out.ticks.append((key, previous, row.status))
-        out.ticks += [(key, None, "not_started") for key in out.creates]
+        for key in out.creates:  # a recreated row continues its key's history
+            previous = self.state[key][1] if key in self.state else None
+            if previous != "not_started":
+                out.ticks.append((key, previous, "not_started"))
         return out
 
     def commit(self, expected: Prediction, mode: str) -> None:
@@ -371,14 +366,12 @@ class EngineMachine(RuleBasedStateMachine):
             self.pages[new["id"]].status_option = "Not started"
             expected.chosen[key] = new["id"]
         pulled = mode in ("pull", "sync")
-        for key in expected.creates:
-            if not pulled and self.state.get(key, ("", "not_started"))[1] != "not_started":
-                self.push_recreated.add(key)
         state: dict[str, tuple[str, str]] = {}
         for key, page_id in expected.chosen.items():
             before = self.state.get(key)
             page = self.pages[page_id]
-            state[key] = (page_id, page.status if pulled or before is None else before[1])
+            fresh_view = pulled or before is None or before[0] != page_id
+            state[key] = (page_id, page.status if fresh_view else before[1])
         self.state = state
         self.synced_titles = dict(self.titles)
 
@@ -429,7 +422,7 @@ class EngineMachine(RuleBasedStateMachine):
         new = [(e.key, e.from_status, e.to_status) for e in history[self.seen_events :]]
         assert sorted(new, key=str) == sorted(ticks, key=str), "tick events differ from the model"
         for seen in history[self.seen_events :]:
-            if seen.from_status is not None and seen.key not in self.push_recreated:
+            if seen.from_status is not None:
                 assert seen.from_status == self.replay.get(seen.key), (
                     f"history jumps for {seen.key}: {self.replay.get(seen.key)} then "
                     f"{seen.from_status} -> {seen.to_status}"
@@ -438,15 +431,10 @@ class EngineMachine(RuleBasedStateMachine):
             self.used_keys.add(seen.key)
         self.seen_events = len(history)
         for key, item in items.items():
-            if key in self.push_recreated:
-                continue
             assert self.replay.get(key) == item.status, (
                 f"replaying the history of {key} ends at {self.replay.get(key)}, the state says "
                 f"{item.status}"
             )
-        self.push_recreated = {
-            k for k in self.push_recreated if k in items and self.replay[k] != items[k].status
-        }
         if pulled:
             notion = {p["id"]: p for p in self.world.rows()}
             for key, item in self.world.snapshot_items().items():

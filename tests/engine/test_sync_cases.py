@@ -216,3 +216,17 @@ def test_a_trashed_own_row_that_comes_back_keeps_its_own_key(world: World) -> No
     assert key_of(world.control.page(first)) != key_of(world.control.page(second))
     own = {k: v for k, v in world.snapshot_items().items() if k.startswith("custom.")}
     assert len(own) == 2 and sum(item.done for item in own.values()) == 1
+
+
+def test_a_trashed_row_recreated_by_a_push_continues_its_history(world: World) -> None:
+    world.sync()
+    world.control.tick(world.page_of("entry.networks.dense")["id"])
+    world.sync()
+    world.control.trash(world.page_of("entry.networks.dense")["id"])
+    world.sync("push")
+    world.sync("pull")
+    chain = [
+        (e.from_status, e.to_status) for e in world.history() if e.key == "entry.networks.dense"
+    ]
+    assert chain == [(None, "not_started"), ("not_started", "done"), ("done", "not_started")]
+    assert not world.snapshot_items()["entry.networks.dense"].done
