@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -115,35 +116,18 @@ def run_sync(
     )
     store = open_store(settings.state_dir)
     started = time.monotonic()
+    options = _RunOptions(
+        mode, dry_run, force, prune, confirm_prune, now or datetime.now(timezone.utc), progress
+    )
     try:
         if dry_run:
-            report = _run(
-                settings,
-                checklist,
-                store,
-                notion,
-                mode,
-                True,
-                force,
-                prune,
-                confirm_prune,
-                now,
-                progress,
-            )
+            report = _run(settings, checklist, store, notion, options)
         else:
-            with hold_sync_lock(settings.state_dir, settings.lock_timeout):
-                report = _run_recorded(
-                    settings,
-                    checklist,
-                    store,
-                    notion,
-                    mode,
-                    force,
-                    prune,
-                    confirm_prune,
-                    now,
-                    progress,
-                )
+            with (
+                hold_sync_lock(settings.state_dir, settings.lock_timeout),
+                _recorded_run(store, options, notion) as run_id,
+            ):
+                report = _run(settings, checklist, store, notion, options, run_id)
         report.requests = notion.requests
         report.retries = notion.retries
         report.duration = round(time.monotonic() - started, 3)
@@ -154,34 +138,23 @@ def run_sync(
             notion.close()
 
 
-def _run_recorded(
-    settings: Settings,
-    checklist: Checklist,
-    store: Store,
-    notion: NotionAdapter,
-    mode: Mode,
-    force: bool,
-    prune: bool,
-    confirm_prune: Callable[[list[TrashPage]], bool] | None,
-    now: datetime | None,
-    progress: ProgressCallback | None,
-) -> SyncReport:
-    run_id = store.start_run(mode, now or datetime.now(timezone.utc))
+@dataclass(frozen=True)
+class _RunOptions:
+    mode: Mode
+    dry_run: bool
+    force: bool
+    prune: bool
+    confirm_prune: Callable[[list[TrashPage]], bool] | None
+    now: datetime
+    progress: ProgressCallback | None
+
+
+@contextmanager
+def _recorded_run(store: Store, options: _RunOptions, notion: NotionAdapter) -> Iterator[int]:
+    """Record the run in the state; a run that raises is recorded as failed, with its error."""
+    run_id = store.start_run(options.mode, options.now)
     try:
-        report = _run(
-            settings,
-            checklist,
-            store,
-            notion,
-            mode,
-            False,
-            force,
-            prune,
-            confirm_prune,
-            now,
-            progress,
-            run_id=run_id,
-        )
+        yield run_id
     except BaseException as exc:
         store.finish_run(
             run_id,
@@ -191,7 +164,6 @@ def _run_recorded(
             counts={"requests": notion.requests},
         )
         raise
-    return report
 
 
 def _run(
@@ -199,16 +171,10 @@ def _run(
     checklist: Checklist,
     store: Store,
     notion: NotionAdapter,
-    mode: Mode,
-    dry_run: bool,
-    force: bool,
-    prune: bool,
-    confirm_prune: Callable[[list[TrashPage]], bool] | None,
-    now: datetime | None,
-    progress: ProgressCallback | None,
+    options: _RunOptions,
     run_id: int | None = None,
 ) -> SyncReport:
-    now = now or datetime.now(timezone.utc)
+    mode, dry_run, now = options.mode, options.dry_run, options.now
     today = now.astimezone(settings.zone).date()
     # -- gather --------------------------------------------------------------------------------
     target = resolve_target(settings, store, notion, checklist, dry_run)
@@ -233,7 +199,7 @@ def _run(
         today=today,
         last_pull=last_pull,
         missing_columns=columns.missing,
-        prune=prune,
+        prune=options.prune,
         used_keys=store.load_used_keys(),
     )
     halts = check_plan(
@@ -243,7 +209,7 @@ def _run(
         retire_threshold=settings.retire_threshold,
         retyped=columns.retyped,
         lost_learner_columns=find_lost_learner_columns(columns.missing, state),
-        force=force,
+        force=options.force,
     )
     if halts:
         first, *others = halts
@@ -263,7 +229,7 @@ def _run(
     if dry_run:
         return report
     trash = [a for a in plan.notion_actions if isinstance(a, TrashPage)]
-    if trash and (confirm_prune is None or not confirm_prune(trash)):
+    if trash and (options.confirm_prune is None or not options.confirm_prune(trash)):
         raise SafetyHaltError(
             f"{len(trash)} retired pages would be moved to Notion's Trash; nothing was written",
             "Rerun `dsprogress push --prune --yes` to confirm.",
@@ -275,8 +241,8 @@ def _run(
     for index, action in enumerate(plan.notion_actions, start=1):
         applier.apply(action)
         report.applied.append(describe_action(action))
-        if progress is not None:
-            progress(index, total, action.verb)
+        if options.progress is not None:
+            options.progress(index, total, action.verb)
     # -- commit --------------------------------------------------------------------------------
     items = _build_states(plan, applier.rows, state, checklist, mode, now)
     events = [t.event for t in plan.ticks] + _continue_history(applier.created, state, last_pull)
