@@ -87,11 +87,16 @@ class ItemState:
 
 @dataclass(frozen=True)
 class TickEvent:
-    """A change of an item's status observed by a pull (append-only history).
+    """A change of an item's status observed in Notion (append-only history).
 
-    `from_status` is None for the first observation of an item (the baseline, not a completion).
-    The change happened between `window_start` (the previous successful pull, None at first) and
+    `from_status` is None for the first observation of an item by this state folder. The change
+    happened between `window_start` (the previous successful pull, None at first) and
     `observed_at`; Notion's minute-rounded `last_edited_time` is kept only as `edited_hint`.
+
+    `done_on` is the row's Done on when the event reaches "done" and the learner (not the tool)
+    set it: the completion's date, which wins over the observation window. `rebuilt` marks a
+    first observation made by a state folder that did not know the item's past (a new, lost or
+    rebuilt state): a done item observed so without a `done_on` was done before tracking began.
     """
 
     key: str
@@ -103,6 +108,8 @@ class TickEvent:
     observed_at: datetime
     window_start: datetime | None = None
     edited_hint: datetime | None = None
+    done_on: date | None = None
+    rebuilt: bool = False
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,11 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (week, channel)
     );
     """,
+    # version 2: the learner's completion date and the rebuilt mark on history events
+    """
+    ALTER TABLE tick_history ADD COLUMN done_on TEXT;
+    ALTER TABLE tick_history ADD COLUMN rebuilt INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -195,8 +200,8 @@ class Store:
     def append_ticks(self, events: Sequence[TickEvent], run_id: int | None) -> None:
         self._db.executemany(
             "INSERT INTO tick_history (key, title, level, category, from_status, to_status,"
-            " observed_at, window_start, edited_hint, run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " observed_at, window_start, edited_hint, run_id, done_on, rebuilt)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.key,
@@ -209,6 +214,8 @@ class Store:
                     _ts(e.window_start),
                     _ts(e.edited_hint),
                     run_id,
+                    e.done_on.isoformat() if e.done_on else None,
+                    int(e.rebuilt),
                 )
                 for e in events
             ],
@@ -238,6 +245,8 @@ class Store:
                 observed_at=cast(datetime, _parse_ts(row["observed_at"])),
                 window_start=_parse_ts(row["window_start"]),
                 edited_hint=_parse_ts(row["edited_hint"]),
+                done_on=_parse_day(row["done_on"]),
+                rebuilt=bool(row["rebuilt"]),
             )
             for row in rows
         ]
