@@ -258,8 +258,7 @@ def _serve_until_stopped(server: SandboxServer) -> None:
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        while not stop.wait(0.2):
-            pass
+        stop.wait()  # no timeout: the process sleeps until a signal arrives
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sync.sandbox.api_pages import property_filter
 from sync.sandbox.ids import JSON
 from sync.sandbox.objects import (
@@ -11,7 +13,14 @@ from sync.sandbox.objects import (
     page_object,
     view_object,
 )
-from sync.sandbox.query import build_filter, find_property, paginate, sort_pages
+from sync.sandbox.query import (
+    Predicate,
+    build_filter,
+    find_property,
+    paginate,
+    paginate_newest_first,
+    sort_pages,
+)
 from sync.sandbox.routing import Request, Route
 from sync.sandbox.schema import (
     create_data_source,
@@ -20,6 +29,7 @@ from sync.sandbox.schema import (
     update_data_source,
     update_database,
 )
+from sync.sandbox.store import Workspace
 from sync.sandbox.validate import (
     MISSING,
     invalid,
@@ -68,18 +78,29 @@ def data_sources_query(request: Request) -> JSON:
     ws, body = request.ws, request.body
     source = ws.lookup("data source", request.params["data_source_id"], "data_source_id")
     size = page_size(body.get("page_size", MISSING), "body.page_size")
-    pages = [ws.pages[i] for i in source["row_ids"]]
-    pages = [page for page in pages if not page["in_trash"]]
-    if body.get("filter") is not None:
-        predicate = build_filter(ws, source, body["filter"])
-        pages = [page for page in pages if predicate(page)]
-    ordered = sort_pages(source, pages, body.get("sorts", MISSING))
-    chunk, next_cursor, has_more = paginate(
-        ordered, body.get("start_cursor", MISSING), size, opaque=True
-    )
+    keep = _kept_rows(ws, source, body.get("filter"))
+    cursor = body.get("start_cursor", MISSING)
+    sorts = body.get("sorts", MISSING)
+    if sorts is MISSING or sorts is None:
+        # The default order is the creation order reversed: no sort, only this page's rows read.
+        chunk, next_cursor, has_more = paginate_newest_first(
+            ws, source["row_ids"], keep, cursor, size
+        )
+    else:
+        pages = [page for page in (ws.pages[i] for i in source["row_ids"]) if keep(page)]
+        ordered = sort_pages(source, pages, sorts)
+        chunk, next_cursor, has_more = paginate(ordered, cursor, size, opaque=True)
     only = property_filter(request, chunk[0]) if chunk else None
     results = [page_object(ws, page, only) for page in chunk]
     return list_object(results, next_cursor, has_more, "page_or_data_source")
+
+
+def _kept_rows(ws: Workspace, source: JSON, raw_filter: Any) -> Predicate:
+    """Which rows a query returns: not trashed, and matching its filter if it has one."""
+    if raw_filter is None:
+        return lambda page: not page["in_trash"]
+    predicate = build_filter(ws, source, raw_filter)
+    return lambda page: not page["in_trash"] and predicate(page)
 
 
 def _check_view_parts(request: Request, source: JSON, view_type: str) -> JSON:

@@ -322,18 +322,51 @@ def plain_title(page: JSON) -> str:
     return plain_text(page["values"].get("title"))
 
 
+def _cursor_item_id(start_cursor: Any, *, opaque: bool) -> str | None:
+    """The id of the item a cursor names; None when there is no cursor."""
+    if start_cursor is MISSING or start_cursor is None:
+        return None
+    if not isinstance(start_cursor, str) or (opaque and not start_cursor.startswith("s:")):
+        raise invalid_cursor(start_cursor)
+    item_id = normalize_id(start_cursor.rsplit(":", 1)[-1])
+    if item_id is None:
+        raise invalid_cursor(start_cursor)
+    return item_id
+
+
+def paginate_newest_first(
+    ws: Workspace, row_ids: list[str], keep: Predicate, start_cursor: Any, page_size: int
+) -> tuple[list[JSON], str | None, bool]:
+    """One page of a query in the default order (newest first), as `paginate` would cut it from
+    every kept row, but reading only the rows this page needs: `row_ids` is in creation order."""
+    start = len(row_ids) - 1
+    item_id = _cursor_item_id(start_cursor, opaque=True)
+    if item_id is not None:
+        try:
+            start = row_ids.index(item_id)
+        except ValueError:
+            raise invalid_cursor(start_cursor) from None
+        if not keep(ws.pages[item_id]):
+            raise invalid_cursor(start_cursor)
+    chunk: list[JSON] = []
+    for index in range(start, -1, -1):
+        page = ws.pages[row_ids[index]]
+        if not keep(page):
+            continue
+        if len(chunk) == page_size:
+            return chunk, f"s:{new_id()}:{page['id']}", True
+        chunk.append(page)
+    return chunk, None, False
+
+
 def paginate(
     items: list[JSON], start_cursor: Any, page_size: int, *, opaque: bool
 ) -> tuple[list[JSON], str | None, bool]:
     """One page of results. Cursors name the next item: the bare id (block children) or an
     opaque `s:<token>:<id>` (queries, search). A cursor whose item is gone is refused."""
     start = 0
-    if start_cursor is not MISSING and start_cursor is not None:
-        if not isinstance(start_cursor, str):
-            raise invalid_cursor(start_cursor)
-        item_id = normalize_id(start_cursor.rsplit(":", 1)[-1])
-        if opaque and not start_cursor.startswith("s:"):
-            item_id = None
+    item_id = _cursor_item_id(start_cursor, opaque=opaque)
+    if item_id is not None:
         index = next((i for i, item in enumerate(items) if item["id"] == item_id), None)
         if index is None:
             raise invalid_cursor(start_cursor)

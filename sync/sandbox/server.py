@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import selectors
 import socket
 import threading
 from collections.abc import Iterable
@@ -95,7 +96,30 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app = app
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._stopping = False
+        self._wake_reader, self._wake_writer = socket.socketpair()
         super().__init__(address, _Handler)
+
+    def serve_until_stopped(self) -> None:
+        """Accept connections until `stop_serving`; sleeps in select while idle (no polling)."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self._stopping:
+                for key, _ in selector.select():
+                    if key.fileobj is self and not self._stopping:
+                        self.handle_request()  # readable: accepts at once
+                self.service_actions()
+
+    def stop_serving(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(OSError):
+            self._wake_writer.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -163,8 +187,7 @@ class SandboxServer:
         server_class = _HTTPServer6 if ":" in self.host else _HTTPServer
         self._httpd = server_class((self.host, self._requested_port), self.app)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.01},
+            target=self._httpd.serve_until_stopped,
             name="dsprogress-sandbox",
             daemon=True,
         )
@@ -177,11 +200,11 @@ class SandboxServer:
             self._control = None
         if self._httpd is None:
             return
-        self._httpd.shutdown()
-        self._httpd.close_connections()
-        self._httpd.server_close()
+        self._httpd.stop_serving()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._httpd.close_connections()
+        self._httpd.server_close()
         self._httpd = None
         self._thread = None
 

@@ -313,6 +313,38 @@ def test_pagination_over_three_pages(notion: Client, sandbox_db: SandboxDatabase
     assert len({page["id"] for page in everything}) == 250
 
 
+def test_filtered_pages_in_default_order_skip_trashed_and_unmatched_rows(
+    notion: Client, sandbox_db: SandboxDatabase
+) -> None:
+    ids = [
+        notion.pages.create(
+            parent={"data_source_id": sandbox_db.data_source_id},
+            properties={"Name": {"title": text(f"Item {number}")}},
+        )["id"]
+        for number in range(230)
+    ]
+    for page_id in ids[::7]:
+        notion.pages.update(page_id, in_trash=True)
+    body = {"filter": {"property": "Name", "title": {"contains": "1"}}, "page_size": 30}
+    default_order = collect_paginated_api(
+        notion.data_sources.query, data_source_id=sandbox_db.data_source_id, **body
+    )
+    # created_time ties (one minute) keep the newest-first order, so an explicit sort agrees.
+    sorted_order = collect_paginated_api(
+        notion.data_sources.query,
+        data_source_id=sandbox_db.data_source_id,
+        sorts=[{"timestamp": "created_time", "direction": "descending"}],
+        **body,
+    )
+    expected = [
+        page_id
+        for number, page_id in reversed(list(enumerate(ids)))
+        if "1" in str(number) and number % 7
+    ]
+    assert [page["id"] for page in default_order] == expected
+    assert [page["id"] for page in sorted_order] == expected
+
+
 @pytest.mark.parametrize(
     ("size", "message"),
     [
