@@ -20,7 +20,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from sync.checklist import Checklist, load_checklist, parse_checklist
+from sync.checklist import Checklist, parse_checklist
+from sync.checklist_files import load_checklist
 from sync.config import load_settings
 from sync.engine import run_sync
 from sync.sandbox import SandboxServer

@@ -10,10 +10,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sync.model import RemoteRow, TickEvent
+from sync.model import FIELD_BY_NAME, RemoteRow, TickEvent
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.notion.mapping import (
-    FIELD_BY_NAME,
     Columns,
     build_page_properties,
     build_schema_property,

@@ -1,8 +1,8 @@
 """The checklist template: models, parsing with validation, and loading.
 
-`parse_checklist` is pure: it turns YAML text into a frozen `Checklist`, or raises one
-`ChecklistError` that lists every problem in the file, one line each. `load_checklist` reads the
-file (the bundled `templates/checklist.yaml` by default) and parses it.
+PURE: `parse_checklist` turns YAML text into a frozen `Checklist`, or raises one `ChecklistError`
+that lists every problem in the file, one line each. Reading the file (the bundled
+`templates/checklist.yaml` by default) lives in `checklist_files.py`.
 
 Keys are identities: `level.category.slug`, lowercase. The `custom.` prefix is reserved for the
 learner's own items, which never come from the template.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
@@ -382,40 +381,3 @@ def parse_checklist(text: str, source: str) -> Checklist:
         items=tuple(item for _, item in items),
         migrations=tuple(migration for _, migration in migrations),
     )
-
-
-# ---------------------------------------------------------------------------------- files
-
-
-def bundled_templates_dir() -> Path:
-    """The templates folder: `sync/templates` in an installed wheel, else the repo's `templates/`.
-
-    The wheel build copies the top-level `templates/` into the package (pyproject force-include).
-    """
-    installed = Path(__file__).resolve().parent / "templates"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parent.parent / "templates"
-
-
-def bundled_checklist_path() -> Path:
-    return bundled_templates_dir() / "checklist.yaml"
-
-
-def load_checklist(path: Path | None = None) -> Checklist:
-    """Read and parse a checklist file; None means the bundled checklist."""
-    target = bundled_checklist_path() if path is None else Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ChecklistError(
-            f"cannot read the checklist {target}: not UTF-8 text (byte {exc.start})",
-            hint="Save the checklist as UTF-8 text.",
-        ) from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ChecklistError(
-            f"cannot read the checklist {target}: {reason}",
-            hint="Check the path (DSPROGRESS_CHECKLIST or the PATH argument) and its permissions.",
-        ) from None
-    return parse_checklist(text, str(target))

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.checklist import load_checklist
+from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings
 from sync.engine import SyncReport, run_sync
 from sync.sandbox import SandboxServer

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sync.checklist import Checklist, load_checklist
+from sync.checklist import Checklist
+from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings, require_notion
 from sync.doctor_local import (
     CheckResult,
@@ -28,8 +29,9 @@ from sync.doctor_local import (
 )
 from sync.errors import DsprogressError, NotionAuthError, NotionNotFoundError, StateError
 from sync.lock import hold_sync_lock
+from sync.model import FIELD_BY_NAME
 from sync.notion.adapter import NotionAdapter
-from sync.notion.mapping import FIELD_BY_NAME, build_page_properties, resolve_columns
+from sync.notion.mapping import build_page_properties, resolve_columns
 from sync.notion.schema_check import (
     build_restore_values,
     build_schema_repair,

@@ -18,10 +18,9 @@ from sync.errors import (
     SafetyHaltError,
 )
 from sync.lock import hold_sync_lock
-from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow, TickEvent
+from sync.model import CUSTOM_PREFIX, FIELDS, ItemState, RemoteRow, TickEvent
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import (
-    FIELDS,
     Columns,
     parse_row,
     resolve_columns,

@@ -21,6 +21,36 @@ STATUS_OPTIONS: dict[str, Status] = {
 }
 CUSTOM_PREFIX = "custom."
 
+# Who writes each column: the checklist (content), the learner (in Notion), the tool (bookkeeping).
+Owner = Literal["checklist", "learner", "tool"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One of our columns: its name for us, its default name in Notion, its type and owner."""
+
+    field: str  # our name for the column
+    default_name: str  # the column's name in a new database
+    type: str  # Notion property type
+    owner: Owner
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("title", "Name", "title", "checklist"),
+    FieldSpec("key", "Key", "rich_text", "tool"),
+    FieldSpec("done", "Done", "checkbox", "learner"),
+    FieldSpec("status", "Status", "select", "learner"),
+    FieldSpec("level", "Level", "select", "checklist"),
+    FieldSpec("category", "Category", "select", "checklist"),
+    FieldSpec("order", "Order", "number", "checklist"),
+    FieldSpec("description", "Description", "rich_text", "checklist"),
+    FieldSpec("done_on", "Done on", "date", "learner"),
+    FieldSpec("notes", "Notes", "rich_text", "learner"),
+    FieldSpec("evidence", "Evidence", "url", "learner"),
+    FieldSpec("retired", "Retired", "checkbox", "tool"),
+)
+FIELD_BY_NAME = {spec.field: spec for spec in FIELDS}
+
 
 def derive_status(done: bool, status_option: str | None) -> Status:
     """An item is done when Done is ticked or its Status is Done; otherwise Status decides."""

@@ -16,8 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from sync.checklist import Checklist, ChecklistItem
-from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow, TickEvent
-from sync.notion.mapping import FIELD_BY_NAME
+from sync.model import CUSTOM_PREFIX, FIELD_BY_NAME, ItemState, RemoteRow, TickEvent
 
 Mode = Literal["push", "pull", "sync"]
 CHECKLIST_FIELDS = ("title", "level", "category", "order", "description")

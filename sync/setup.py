@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sync.checklist import load_checklist
+from sync.checklist_files import load_checklist
 from sync.config import DEFAULT_BASE_URL, load_settings, parse_notion_id
 from sync.engine import ProgressCallback, SyncReport, run_sync
 from sync.errors import ConfigError, NotionNotFoundError, StateError

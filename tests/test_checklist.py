@@ -16,10 +16,9 @@ from sync.checklist import (
     Checklist,
     ChecklistItem,
     Level,
-    bundled_checklist_path,
-    load_checklist,
     parse_checklist,
 )
+from sync.checklist_files import bundled_checklist_path, load_checklist
 from sync.errors import ChecklistError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.checklist import Checklist, load_checklist
+from sync.checklist import Checklist
+from sync.checklist_files import load_checklist
 from sync.config import ENV_NAMES, Settings, load_settings
 from sync.daemon import Ticker, hold_daemon_lock, run_daemon, run_once
 from sync.digest.deliver import ChannelResult, DeliveryReport, Outcome, load_digest

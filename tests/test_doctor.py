@@ -22,9 +22,8 @@ from aiosmtpd.controller import Controller
 
 from sync.doctor import check_schema, explain_not_found
 from sync.doctor_local import TEST_SUBJECT
-from sync.model import ItemState
+from sync.model import FIELDS, ItemState
 from sync.notion.adapter import NotionAdapter
-from sync.notion.mapping import FIELDS
 from sync.notion.schema_check import build_restore_values, build_schema_repair
 from sync.sandbox import SandboxServer
 from sync.setup import InitChoices, TokenInfo, run_init

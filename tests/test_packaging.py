@@ -52,7 +52,11 @@ def test_wheel_installs_and_shows_the_bundled_checklist(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop("DSPROGRESS_CHECKLIST", None)
     where = subprocess.run(
-        [sys.executable, "-c", "import sync.checklist as c; print(c.bundled_checklist_path())"],
+        [
+            sys.executable,
+            "-c",
+            "from sync.checklist_files import bundled_checklist_path as p; print(p())",
+        ],
         cwd=elsewhere,
         env=env,
         capture_output=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sync.checklist import load_checklist
+from sync.checklist_files import load_checklist
 from sync.errors import StateError
 from sync.model import ItemState
 from sync.snapshot import (

@@ -11,7 +11,8 @@ from dotenv import dotenv_values
 from rich.table import Table
 from rich.text import Text
 
-from sync.checklist import Checklist, ChecklistItem, bundled_checklist_path, load_checklist
+from sync.checklist import Checklist, ChecklistItem
+from sync.checklist_files import bundled_checklist_path, load_checklist
 from sync.cli.output import console, echo_json
 
 CHECKLIST_ENV = "DSPROGRESS_CHECKLIST"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync.checklist import Checklist, load_checklist
+from sync.checklist import Checklist
+from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings
 
 

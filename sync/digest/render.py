@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import jinja2
 
-from sync.checklist import bundled_templates_dir
+from sync.checklist_files import bundled_templates_dir
 from sync.digest.data import DigestData
 from sync.digest.week import format_utc_offset
 from sync.errors import ConfigError

@@ -10,38 +10,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from sync.model import STATUS_OPTIONS, RemoteRow
+from sync.model import FIELD_BY_NAME, FIELDS, STATUS_OPTIONS, FieldSpec, RemoteRow
 
-Owner = Literal["checklist", "learner", "tool"]
 MAX_TEXT = 2000
 MAX_RICH_TEXT_ITEMS = 100
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    field: str  # our name for the column
-    default_name: str  # the column's name in a new database
-    type: str  # Notion property type
-    owner: Owner
-
-
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("title", "Name", "title", "checklist"),
-    FieldSpec("key", "Key", "rich_text", "tool"),
-    FieldSpec("done", "Done", "checkbox", "learner"),
-    FieldSpec("status", "Status", "select", "learner"),
-    FieldSpec("level", "Level", "select", "checklist"),
-    FieldSpec("category", "Category", "select", "checklist"),
-    FieldSpec("order", "Order", "number", "checklist"),
-    FieldSpec("description", "Description", "rich_text", "checklist"),
-    FieldSpec("done_on", "Done on", "date", "learner"),
-    FieldSpec("notes", "Notes", "rich_text", "learner"),
-    FieldSpec("evidence", "Evidence", "url", "learner"),
-    FieldSpec("retired", "Retired", "checkbox", "tool"),
-)
-FIELD_BY_NAME = {spec.field: spec for spec in FIELDS}
 STATUS_COLORS = {"Not started": "gray", "In progress": "blue", "Done": "green", "Skipped": "brown"}
 LEVEL_COLORS = ("green", "blue", "purple", "orange", "pink", "red", "yellow", "brown")
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.checklist import Checklist
-from sync.model import STATUS_OPTIONS, ItemState
+from sync.model import FIELD_BY_NAME, STATUS_OPTIONS, ItemState
 from sync.notion.mapping import (
-    FIELD_BY_NAME,
     LEVEL_COLORS,
     STATUS_COLORS,
     build_schema_property,

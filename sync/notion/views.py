@@ -33,7 +33,7 @@ def build_view_bodies(
 ) -> list[dict[str, Any]]:
     """Request bodies for `POST /v1/views`, in tab order.
 
-    `column_ids` maps our field names (see `mapping.FIELDS`) to the data source's property ids;
+    `column_ids` maps our field names (see `model.FIELDS`) to the data source's property ids;
     `levels` is (name, icon) in checklist order. Returns [] when a column the views need is
     missing, so a damaged schema never produces half-configured views.
     """

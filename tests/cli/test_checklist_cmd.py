@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sync.checklist import bundled_checklist_path, load_checklist
+from sync.checklist_files import bundled_checklist_path, load_checklist
 from sync.cli import cli
 from sync.errors import ChecklistError
 

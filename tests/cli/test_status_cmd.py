@@ -12,7 +12,7 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sync.checklist import load_checklist
+from sync.checklist_files import load_checklist
 from sync.model import ItemState, TickEvent
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import open_store

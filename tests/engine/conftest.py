@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from sync.checklist import Checklist, load_checklist, parse_checklist
+from sync.checklist import Checklist, parse_checklist
+from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings
 from sync.engine import SyncReport, run_sync
 from sync.sandbox import SandboxServer

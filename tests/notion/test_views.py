@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.notion.mapping import FIELDS
+from sync.model import FIELDS
 from sync.notion.views import (
     BOARD_NAME,
     DEFAULT_LEVEL_ICON,
