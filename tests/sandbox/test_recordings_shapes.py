@@ -5,14 +5,13 @@ block) the sandbox must give the same top-level keys with the same JSON types as
 plus the same nested shapes where they matter (parents, property values, schema entries, rich
 text, select options, block payloads, timestamp formats).
 
-The recordings are read at test time from $DSPROGRESS_RECORDINGS_DIR, else from
-`<repo root>/../shared/notion/recordings`; nothing of them is copied into this repository.
+The recordings are vendored in `tests/data/notion/recordings/` (with their licences and a README
+saying where each came from), so the test runs on a fresh clone.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,28 +29,17 @@ MS_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def recordings_dir() -> Path | None:
-    configured = os.environ.get("DSPROGRESS_RECORDINGS_DIR")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(
-        Path(__file__).resolve().parents[2].parent / "shared" / "notion" / "recordings"
-    )
-    return next((c for c in candidates if (c / "users_me.json").is_file()), None)
+RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "notion" / "recordings"
 
 
 @pytest.fixture(scope="module")
 def recorded() -> dict[str, JSONObject]:
     """Response bodies of the recordings, by file stem."""
-    folder = recordings_dir()
-    if folder is None:
-        pytest.skip(
-            "Notion recordings not found: set DSPROGRESS_RECORDINGS_DIR or provide "
-            "<repo root>/../shared/notion/recordings"
-        )
     bodies: dict[str, JSONObject] = {}
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(RECORDINGS.glob("*.json")):
         pair = json.loads(path.read_text(encoding="utf-8"))
         bodies[path.stem] = pair["response"]["body"]
+    assert len(bodies) >= 39, f"the vendored recordings are missing from {RECORDINGS}"
     return bodies
 
 
