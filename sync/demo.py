@@ -7,12 +7,13 @@ Starts the sandbox on a free port, syncs the checklist into it, acts as the lear
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings
-from sync.engine import SyncReport, run_sync
+from sync.engine import SyncReport
 from sync.sandbox import SandboxServer
 from sync.sandbox.control import SandboxControl
 from sync.store import open_store
@@ -40,8 +41,10 @@ def _key_of(page: dict[str, object]) -> str:
     return "".join(t.get("plain_text", "") for t in key.get("rich_text", []))
 
 
-def act_as_learner(control: SandboxControl, data_source_id: str, say: Say) -> None:
-    """What a learner does in the Notion app during a week."""
+def act_as_learner(
+    control: SandboxControl, data_source_id: str, titles: Mapping[str, str], say: Say
+) -> None:
+    """What a learner does in the Notion app during a week (told by the items' titles)."""
     pages = {_key_of(p): str(p["id"]) for p in control.pages(data_source_id)}
     for key in (
         "entry.data_handling.small_image_datasets",
@@ -50,37 +53,41 @@ def act_as_learner(control: SandboxControl, data_source_id: str, say: Say) -> No
     ):
         if key in pages:
             control.tick(pages[key])
-            say(f"  ticked {key}")
-    if "entry.networks.rnn" in pages:
-        control.set_select(pages["entry.networks.rnn"], "Status", "In progress")
-        control.set_text(pages["entry.networks.rnn"], "Notes", "Working through a text classifier")
-        say("  marked entry.networks.rnn in progress, with a note")
+            say(f"  ticked Done on '{titles[key]}'")
+    rnn = "entry.networks.rnn"
+    if rnn in pages:
+        control.set_select(pages[rnn], "Status", "In progress")
+        control.set_text(pages[rnn], "Notes", "Working through a text classifier")
+        say(f"  set '{titles[rnn]}' to In progress, with a note")
     control.add_row(data_source_id, "Kaggle: Titanic competition", {"Done": {"checkbox": True}})
-    say("  added an own item: Kaggle: Titanic competition (ticked)")
+    say("  added an own row 'Kaggle: Titanic competition', ticked")
 
 
 def run_demo(
     say: Say,
-    show_report: Callable[[SyncReport], None],
+    sync: Callable[[Settings, Checklist], SyncReport],
     show_status: Callable[[Settings], None],
     state_dir: Path | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
 ) -> Path:
-    """Run the demo; return the state folder (kept, so the learner can look at it)."""
+    """Run the demo; return the state folder (kept, so the learner can look at it).
+
+    `sync` runs one sync and shows its report (the CLI wraps it in its progress display).
+    """
     folder = state_dir or Path(tempfile.mkdtemp(prefix="dsprogress-demo-"))
     checklist = load_checklist()
+    titles = {item.key: item.title for item in checklist.items}
     with SandboxServer(port=0) as sandbox:
         settings = build_demo_settings(sandbox, folder)
         say(f"Sandbox Notion at {sandbox.base_url}; state in {folder}")
         say(f"1. First sync: the checklist ({len(checklist.items)} items) goes into Notion")
-        show_report(run_sync(settings, checklist, mode="sync", progress=progress))
+        sync(settings, checklist)
         with open_store(folder) as store:
             data_source_id = store.get_meta("data_source_id")
         assert data_source_id is not None
         say("2. Meanwhile, in Notion, the learner...")
-        act_as_learner(sandbox.control, data_source_id, say)
+        act_as_learner(sandbox.control, data_source_id, titles, say)
         say("3. Second sync: ticks come back, with a dated history")
-        show_report(run_sync(settings, checklist, mode="sync", progress=progress))
+        sync(settings, checklist)
         say("4. Progress (`dsprogress status`, no network needed)")
         show_status(settings)
     return folder

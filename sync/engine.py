@@ -19,7 +19,7 @@ from sync.errors import (
 )
 from sync.lock import hold_sync_lock
 from sync.model import CUSTOM_PREFIX, FIELDS, ItemState, RemoteRow, TickEvent
-from sync.notion.adapter import NotionAdapter
+from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import (
     Columns,
     parse_row,
@@ -106,12 +106,18 @@ def run_sync(
     adapter: NotionAdapter | None = None,
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
+    on_wait: Callable[[float], None] | None = None,
+    on_retry: RetryCallback | None = None,
 ) -> SyncReport:
-    """One push, pull or sync. Raises a DsprogressError on anything the user must fix."""
+    """One push, pull or sync. Raises a DsprogressError on anything the user must fix.
+
+    `progress`, `on_wait` (waiting for another sync's lock) and `on_retry` (before a retry of a
+    failed request) let a command show what the run is doing.
+    """
     token = require_notion(settings)
     own_adapter = adapter is None
     notion = adapter or NotionAdapter(
-        token, settings.notion_base_url, rate_limit=settings.rate_limit
+        token, settings.notion_base_url, rate_limit=settings.rate_limit, on_retry=on_retry
     )
     store = open_store(settings.state_dir)
     started = time.monotonic()
@@ -123,7 +129,7 @@ def run_sync(
             report = _run(settings, checklist, store, notion, options)
         else:
             with (
-                hold_sync_lock(settings.state_dir, settings.lock_timeout),
+                hold_sync_lock(settings.state_dir, settings.lock_timeout, on_wait),
                 _recorded_run(store, options, notion) as run_id,
             ):
                 report = _run(settings, checklist, store, notion, options, run_id)

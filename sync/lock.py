@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -15,8 +15,19 @@ DAEMON_LOCK = "daemon.lock"
 
 
 @contextmanager
-def hold_lock(state_dir: Path, name: str, timeout: float, *, what: str) -> Iterator[None]:
-    """Hold the named lock; wait at most `timeout` seconds, then raise BusyError."""
+def hold_lock(
+    state_dir: Path,
+    name: str,
+    timeout: float,
+    *,
+    what: str,
+    on_wait: Callable[[float], None] | None = None,
+) -> Iterator[None]:
+    """Hold the named lock; wait at most `timeout` seconds, then raise BusyError.
+
+    When the lock is taken, `on_wait(timeout)` is called once before waiting, so that a command
+    can say what it is waiting for.
+    """
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -26,7 +37,12 @@ def hold_lock(state_dir: Path, name: str, timeout: float, *, what: str) -> Itera
         ) from exc
     lock = FileLock(str(state_dir / name))
     try:
-        lock.acquire(timeout=timeout)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait is not None:
+                on_wait(timeout)
+            lock.acquire(timeout=timeout)
     except Timeout as exc:
         raise BusyError(f"{what} is already running for {state_dir}") from exc
     try:
@@ -35,5 +51,7 @@ def hold_lock(state_dir: Path, name: str, timeout: float, *, what: str) -> Itera
         lock.release()
 
 
-def hold_sync_lock(state_dir: Path, timeout: float) -> AbstractContextManager[None]:
-    return hold_lock(state_dir, SYNC_LOCK, timeout, what="another sync")
+def hold_sync_lock(
+    state_dir: Path, timeout: float, on_wait: Callable[[float], None] | None = None
+) -> AbstractContextManager[None]:
+    return hold_lock(state_dir, SYNC_LOCK, timeout, what="another sync", on_wait=on_wait)

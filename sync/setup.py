@@ -22,7 +22,7 @@ from sync.config import DEFAULT_BASE_URL, load_settings, parse_notion_id
 from sync.engine import ProgressCallback, SyncReport, run_sync
 from sync.errors import ConfigError, NotionNotFoundError, StateError
 from sync.logs import register_secret
-from sync.notion.adapter import NotionAdapter
+from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import plain_text
 from sync.store import open_store
 
@@ -272,6 +272,8 @@ def run_init(
     first_sync: bool = True,
     adapter: NotionAdapter | None = None,
     progress: ProgressCallback | None = None,
+    on_wait: Callable[[float], None] | None = None,
+    on_retry: RetryCallback | None = None,
     on_env_written: Callable[[Path], None] | None = None,
 ) -> InitReport:
     """Write `.env`, then run the first sync (which creates the database and its views)."""
@@ -294,7 +296,15 @@ def run_init(
     report = InitReport(env_path=env_path, state_dir=settings.state_dir)
     if not first_sync:
         return report
-    report.sync = run_sync(settings, checklist, mode="sync", adapter=adapter, progress=progress)
+    report.sync = run_sync(
+        settings,
+        checklist,
+        mode="sync",
+        adapter=adapter,
+        progress=progress,
+        on_wait=on_wait,
+        on_retry=on_retry,
+    )
     with open_store(settings.state_dir) as store:
         report.database_url = store.get_meta("database_url") or report.sync.database_url
         report.views = list(store.get_json_meta("views") or [])

@@ -15,27 +15,38 @@ import click
 from rich.markup import escape
 
 from sync import __version__
-from sync.cli.output import err_console
+from sync.cli.output import add_common_options, err_console, is_verbose
 from sync.errors import DsprogressError
 
 log = logging.getLogger("dsprogress")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The top-level group: every command it hands out takes --verbose and --quiet too."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        return add_common_options(command) if command is not None else None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="dsprogress")
-@click.option("-v", "--verbose", is_flag=True, help="Show debug logs and tracebacks.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Track the Data Science progress checklist in Notion.
 
     Push the checklist into a Notion database, tick items in Notion, pull your progress back into a
     local snapshot with a dated history, and receive a weekly digest.
+
+    -v/--verbose and -q/--quiet go before or after the command's name.
     """
     ctx.ensure_object(dict)
-    ctx.obj["verbose"] = verbose
     from sync.logs import configure_logging
 
-    configure_logging(verbose=verbose)
+    configure_logging(verbose=is_verbose())
+
+
+add_common_options(cli)
 
 
 def _register_commands() -> None:
@@ -68,7 +79,8 @@ _register_commands()
 
 
 def _verbose_requested(argv: list[str]) -> bool:
-    return "-v" in argv or "--verbose" in argv
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    return "-v" in words or "--verbose" in words
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Consoles shared by the commands: stdout for results, stderr for messages and errors."""
+"""Consoles shared by the commands (stdout for results, stderr for messages and errors), and the
+options every command takes (--verbose, --quiet), before or after the subcommand's name."""
 
 from __future__ import annotations
 
@@ -15,3 +16,68 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 def echo_json(data: Any) -> None:
     """Print machine-readable output: plain JSON on stdout, no colour, stable key order."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _flags() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    root = ctx.find_root()
+    if not isinstance(root.obj, dict):
+        root.obj = {}
+    return root.obj
+
+
+def is_verbose() -> bool:
+    return bool(_flags().get("verbose"))
+
+
+def is_quiet() -> bool:
+    """--quiet: no progress display and no narration; results, warnings and errors only."""
+    return bool(_flags().get("quiet")) and not is_verbose()
+
+
+def _remember_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        _flags()["verbose"] = True
+        from sync.logs import configure_logging
+
+        configure_logging(verbose=True)
+    return value
+
+
+def _remember_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        _flags()["quiet"] = True
+    return value
+
+
+def common_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_remember_verbose,
+            help="Show debug logs and tracebacks.",
+        ),
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_remember_quiet,
+            help="Print only results, warnings and errors (no progress display).",
+        ),
+    ]
+
+
+def add_common_options(command: click.Command) -> click.Command:
+    """Give a command (and, for a group, each of its subcommands) --verbose and --quiet."""
+    if not any(param.name == "verbose" for param in command.params):
+        command.params.extend(common_options())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_common_options(sub)
+    return command

@@ -9,6 +9,7 @@ import click
 
 from sync.checklist import Checklist
 from sync.cli.context import load_cli_settings, load_configured_checklist
+from sync.cli.output import is_quiet, is_verbose
 from sync.config import require_notion
 from sync.daemon import Ticker, run_daemon, run_once
 
@@ -54,9 +55,7 @@ def configure_run_logging(*, verbose: bool, quiet: bool) -> None:
     help="Do what is due (a sync; this week's digest if due and not sent yet), then exit: "
     "for cron, systemd timers and CI schedules.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
-@click.pass_context
-def run(ctx: click.Context, once: bool, quiet: bool) -> None:
+def run(once: bool) -> None:
     """Sync every DSPROGRESS_SYNC_INTERVAL and send the weekly digest on schedule.
 
     Runs in the foreground until SIGTERM or Ctrl-C (the running sync finishes first), logging one
@@ -66,7 +65,7 @@ def run(ctx: click.Context, once: bool, quiet: bool) -> None:
     settings = load_cli_settings()
     require_notion(settings)
     load_configured_checklist(settings)  # fail now on a broken checklist, not at the first tick
-    configure_run_logging(verbose=bool(ctx.obj and ctx.obj.get("verbose")), quiet=quiet)
+    configure_run_logging(verbose=is_verbose(), quiet=is_quiet())
 
     def load_checklist() -> Checklist:  # read at each tick, so edits apply without a restart
         return load_configured_checklist(settings)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from sync.cli.output import console, echo_json, err_console
+from sync.cli.live import run_display
+from sync.cli.output import console, echo_json, err_console, is_quiet
+from sync.cli.report import print_database_after_interrupt
 from sync.config import DEFAULT_BASE_URL, system_timezone_name
 from sync.doctor import CheckResult, check_configuration, run_doctor
 from sync.errors import ChecksFailedError, ConfigError, DsprogressError, NotionAuthError
@@ -47,21 +46,6 @@ It needs a Notion token, one of two kinds:
 The token is read without being shown, and saved only in {env} (readable by you alone).
 """
 _PATH = click.Path(path_type=Path)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("Writing the checklist to Notion", total=None)
-
-        def advance(done: int, total: int, verb: str) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
 
 
 @click.command()
@@ -126,16 +110,41 @@ def init(
         choices, info = _gather_interactively(token, parent, database, base_url, state_dir, zone)
     if checklist is not None:
         choices = replace(choices, checklist=checklist)
-    with _progress(not no_sync and err_console.is_terminal) as progress:
-        report = run_init(
-            choices,
-            env_path=env_file,
-            overwrite=force,
-            first_sync=not no_sync,
-            progress=progress,
-            on_env_written=lambda p: console.print(f"Wrote {p} (mode 600)."),
-        )
+
+    def env_written(path: Path) -> None:
+        console.print(f"Wrote {escape(str(path))} (mode 600).")
+        if not no_sync:
+            display.start()  # only now: the line above must not share a line with the bar
+
+    try:
+        with run_display(
+            err_console, "Writing the checklist to Notion", enabled=True, quiet=is_quiet()
+        ) as display:
+            report = run_init(
+                choices,
+                env_path=env_file,
+                overwrite=force,
+                first_sync=not no_sync,
+                on_env_written=env_written,
+                **display.hooks(),
+            )
+    except KeyboardInterrupt:
+        _remind_database(env_file)
+        raise
     _print_init_report(report, info, choices)
+
+
+def _remind_database(env_file: Path) -> None:
+    """After Ctrl-C during the first sync: the database's URL, if it was created already."""
+    from sync.config import load_settings
+
+    if not env_file.exists():
+        return
+    try:
+        settings = load_settings(env_file)
+    except DsprogressError:
+        return
+    print_database_after_interrupt(settings.state_dir)
 
 
 def _adapter(token: str, base_url: str) -> NotionAdapter:

@@ -34,6 +34,8 @@ log = logging.getLogger("dsprogress.notion")
 _sdk_log = logging.getLogger("dsprogress.notion.sdk")
 _sdk_log.addHandler(logging.NullHandler())
 _sdk_log.propagate = False
+RetryCallback = Callable[[float, str], None]
+"""Told (seconds to wait, what failed) before each retry, so that a command can say so."""
 
 
 class AmbiguousWriteError(Exception):
@@ -73,6 +75,7 @@ class NotionAdapter:
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_retry: RetryCallback | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = Client(
@@ -88,6 +91,7 @@ class NotionAdapter:
         self.policy = policy or RetryPolicy()
         self.requests = 0
         self.retries = 0
+        self.on_retry = on_retry
 
     def close(self) -> None:
         self._client.close()
@@ -154,6 +158,8 @@ class NotionAdapter:
                 attempt,
                 delay,
             )
+            if self.on_retry is not None:
+                self.on_retry(delay, failure.description)
             if rate_limited:
                 self.pacer.pause(delay)
             else:
@@ -162,7 +168,9 @@ class NotionAdapter:
     def _classify_api_error(self, exc: APIResponseError, what: str) -> _Retryable:
         if exc.status in RETRYABLE_STATUSES:
             return _Retryable(
-                exc, parse_retry_after(exc.headers.get("retry-after")), f"{exc.status} {exc.code}"
+                exc,
+                parse_retry_after(exc.headers.get("retry-after")),
+                f"{exc.status} {getattr(exc.code, 'value', exc.code)}",
             )
         message = str(exc)
         if exc.status == 401:
