@@ -19,6 +19,14 @@ def bundled_templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+def bundled_env_example_path() -> Path:
+    """`.env.example`: `sync/templates/env.example` in a wheel, else the repo's `.env.example`."""
+    installed = Path(__file__).resolve().parent / "templates" / "env.example"
+    if installed.is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / ".env.example"
+
+
 def bundled_checklist_path() -> Path:
     return bundled_templates_dir() / "checklist.yaml"
 

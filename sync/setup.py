@@ -158,6 +158,11 @@ def fetch_token_info(notion: NotionAdapter) -> TokenInfo:
 
 
 # -- the parent page -----------------------------------------------------------------------------
+PAGE_LINK_HINT = (
+    "Paste the page's link (in Notion: Share -> Copy link, or the browser's address bar) "
+    "or the 32-character id at its end."
+)
+
 @dataclass(frozen=True)
 class PageChoice:
     page_id: str
@@ -202,7 +207,7 @@ def fetch_parent_page(notion: NotionAdapter, value: str, kind: TokenKind | None)
     try:
         page_id = parse_notion_id(value)
     except ValueError as exc:
-        raise ConfigError(f"{value.strip()[:80]!r} {exc}") from None
+        raise ConfigError(f"{value.strip()[:80]!r} {exc}", hint=PAGE_LINK_HINT) from None
     try:
         page = notion.fetch_page(page_id)
     except NotionNotFoundError as exc:

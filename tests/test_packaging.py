@@ -75,3 +75,13 @@ def test_wheel_installs_and_shows_the_bundled_checklist(tmp_path: Path) -> None:
     items = json.loads(shown.stdout)
     assert any(item["title"] == "Transfer learning" for item in items)
     assert (site / "sync" / "templates" / "checklist.yaml").is_file()
+    assert (site / "sync" / "templates" / "env.example").is_file()
+    example = subprocess.run(
+        [sys.executable, "-m", "sync", "init", "--print-env-example"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert example.stdout == (ROOT / ".env.example").read_text(encoding="utf-8")

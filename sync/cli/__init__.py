@@ -53,6 +53,8 @@ def _register_commands() -> None:
     # Each command group lives in its own module; register it here.
     from sync.cli.checklist_cmd import checklist
     from sync.cli.digest_cmd import digest
+    from sync.cli.history_cmd import history
+    from sync.cli.open_cmd import open_command
     from sync.cli.run_cmd import run
     from sync.cli.sandbox_cmd import sandbox
     from sync.cli.setup_cmd import doctor, init
@@ -64,6 +66,8 @@ def _register_commands() -> None:
     cli.add_command(pull)
     cli.add_command(sync_command)
     cli.add_command(status)
+    cli.add_command(history)
+    cli.add_command(open_command)
 
     from sync.cli.demo_cmd import demo
 

@@ -48,7 +48,7 @@ def item_json(item: ChecklistItem) -> dict[str, Any]:
 
 @click.group()
 def checklist() -> None:
-    """Check and display the checklist template.
+    """Check, display or export the checklist template.
 
     The checklist is the YAML file that defines the levels, categories and items pushed to
     Notion. dsprogress uses the file named by $DSPROGRESS_CHECKLIST, or the bundled
@@ -125,3 +125,36 @@ def _level_tables(loaded: Checklist) -> list[Table]:
             table.add_section()
         tables.append(table)
     return tables
+
+
+@checklist.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def export(path: Path, force: bool) -> None:
+    """Write an editable copy of the bundled checklist to PATH.
+
+    Edit the copy, point DSPROGRESS_CHECKLIST at it and check it with
+    `dsprogress checklist validate PATH`. Keep each item's key: it is the item's identity.
+    """
+    from sync.errors import ConfigError
+
+    if path.exists() and not force:
+        raise ConfigError(
+            f"{path} already exists; not overwriting it",
+            hint="Choose another path, or pass --force to replace it.",
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bundled_checklist_path().read_bytes())
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="Choose a path in a folder you can write to.",
+        ) from None
+    console.print(Text(f"Wrote {path}."))
+    console.print(
+        Text(
+            f"Next: edit it, set DSPROGRESS_CHECKLIST={path} in .env and run "
+            f"`dsprogress checklist validate {path}`."
+        )
+    )

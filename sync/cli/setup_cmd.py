@@ -61,10 +61,8 @@ _PATH = click.Path(path_type=Path)
 @click.option(
     "--base-url",
     metavar="URL",
-    default=lambda: os.environ.get("NOTION_BASE_URL") or DEFAULT_BASE_URL,
-    show_default=False,
-    help="Where the Notion API lives: $NOTION_BASE_URL, else https://api.notion.com (only "
-    "change it for the local sandbox).",
+    help="Where the Notion API lives: $NOTION_BASE_URL (environment, then .env), else "
+    "https://api.notion.com (only change it for the local sandbox).",
 )
 @click.option("--state-dir", type=_PATH, help="Folder for the state and snapshot.")
 @click.option("--timezone", "zone", metavar="ZONE", help="IANA time zone, e.g. Europe/Berlin.")
@@ -72,18 +70,24 @@ _PATH = click.Path(path_type=Path)
 @click.option("--env-file", type=_PATH, default=Path(".env"), show_default=True)
 @click.option("--force", is_flag=True, help="Update an existing .env without asking.")
 @click.option("--no-sync", is_flag=True, help="Write .env only; do not run the first sync.")
+@click.option(
+    "--print-env-example",
+    is_flag=True,
+    help="Print the commented .env.example (every setting) and exit.",
+)
 def init(
     non_interactive: bool,
     token: str | None,
     parent: str | None,
     database: str | None,
-    base_url: str,
+    base_url: str | None,
     state_dir: Path | None,
     zone: str | None,
     checklist: Path | None,
     env_file: Path,
     force: bool,
     no_sync: bool,
+    print_env_example: bool,
 ) -> None:
     """Set up dsprogress: check a Notion token, pick a page, create the checklist database.
 
@@ -95,6 +99,12 @@ def init(
       dsprogress init
       NOTION_TOKEN=ntn_... dsprogress init --non-interactive --parent https://www.notion.so/My-page-1a2b...
     """
+    if print_env_example:
+        from sync.checklist_files import bundled_env_example_path
+
+        click.echo(bundled_env_example_path().read_text(encoding="utf-8"), nl=False)
+        return
+    base_url = base_url or resolve_base_url(env_file)
     token = token or (os.environ.get("NOTION_TOKEN") if non_interactive else None)
     if non_interactive:
         choices, info = _gather_from_options(token, parent, database, base_url, state_dir, zone)
@@ -147,6 +157,18 @@ def _remind_database(env_file: Path) -> None:
     print_database_after_interrupt(settings.state_dir)
 
 
+def resolve_base_url(env_file: Path) -> str:
+    """NOTION_BASE_URL from the environment, else from the .env init is about to update."""
+    from_env = os.environ.get("NOTION_BASE_URL", "").strip()
+    if from_env:
+        return from_env
+    if env_file.is_file():
+        from dotenv import dotenv_values
+
+        return (dotenv_values(env_file).get("NOTION_BASE_URL") or "").strip() or DEFAULT_BASE_URL
+    return DEFAULT_BASE_URL
+
+
 def _adapter(token: str, base_url: str) -> NotionAdapter:
     """An adapter for the checks before .env exists (pacing from DSPROGRESS_RATE_LIMIT)."""
     try:
@@ -193,7 +215,10 @@ def _parse_database(value: str | None) -> str | None:
     try:
         return parse_notion_id(value)
     except ValueError as exc:
-        raise ConfigError(f"--database {exc}") from None
+        raise ConfigError(
+            f"--database {exc}",
+            hint="Paste the database's link (open it as a full page, then Share -> Copy link).",
+        ) from None
 
 
 def _zone(value: str | None) -> str | None:

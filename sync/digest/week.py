@@ -138,3 +138,17 @@ def format_utc_offset(moment: datetime) -> str:
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def format_day_range(first: date, last: date) -> str:
+    """A week's days as people write them: `23–29 Nov`, `30 Nov – 6 Dec`, `28 Dec – 3 Jan 2027`."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b}"
+    return f"{first.day} {first:%b} {first.year} – {last.day} {last:%b} {last.year}"
+
+
+def format_week(window: WeekWindow) -> str:
+    """`2026-W48 (23–29 Nov)`: the ISO code with the days it covers."""
+    return f"{window.week} ({format_day_range(window.first_day, window.last_day)})"
