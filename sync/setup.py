@@ -163,6 +163,7 @@ PAGE_LINK_HINT = (
     "or the 32-character id at its end."
 )
 
+
 @dataclass(frozen=True)
 class PageChoice:
     page_id: str
