@@ -25,14 +25,15 @@ from sync.sandbox.validate import (
 
 
 def blocks_retrieve(request: Request) -> JSON:
-    kind, record = request.ws.lookup_container(request.params["block_id"])
+    kind, record = request.ws.lookup_container(request.params["block_id"], databases=True)
     return block_object(request.ws, kind, record)
 
 
 def blocks_delete(request: Request) -> JSON:
-    """DELETE /v1/blocks/{id}: moves a block (or a page) to the trash, answers the block."""
+    """DELETE /v1/blocks/{id}: moves a block, a page or a database to the trash, answers the
+    block (a page as child_page, a database as child_database)."""
     ws = request.ws
-    kind, record = ws.lookup_container(request.params["block_id"])
+    kind, record = ws.lookup_container(request.params["block_id"], databases=True)
     ws.check_editable(kind, record)
     record["in_trash"] = True
     ws.touch(record, request.actor)
@@ -69,7 +70,13 @@ def children_append(request: Request) -> JSON:
     check_total(specs, "body.children")
     after = check_after(ws, container, body["after"], "body.after") if body.get("after") else None
     records = store_blocks(ws, kind, container, specs, request.actor, after=after)
-    results = [block_object(ws, "block", record) for record in records]
+    shown = [("block", record) for record in records]
+    if after is not None and records:
+        # Recorded: an append `after` a block answers the new blocks and every sibling after them.
+        siblings = visible_children(ws, container)
+        last = next(i for i, (_, r) in enumerate(siblings) if r["id"] == records[-1]["id"])
+        shown += siblings[last + 1 :]
+    results = [block_object(ws, child_kind, record) for child_kind, record in shown]
     return list_object(results, None, False, "block")
 
 

@@ -19,6 +19,7 @@ from sync.sandbox import api_content, api_databases, api_pages
 from sync.sandbox.faults import FaultRule, FaultSet, RateLimiter
 from sync.sandbox.ids import JSON, new_id
 from sync.sandbox.requestlog import RequestLog
+from sync.sandbox.richtext import mentions_resolved_by
 from sync.sandbox.routing import Request, Route, log_route_for, match_route
 from sync.sandbox.store import Workspace
 from sync.sandbox.validate import (
@@ -173,7 +174,7 @@ class SandboxApp:
             route, params = found
             body = parse_body(method, raw_body)
             ws = self.ws
-            with ws.lock:
+            with ws.lock, mentions_resolved_by(ws.mention_target):
                 request = Request(ws, method, path, params, query, body, ws.bot_id)
                 result = route.handler(request)
                 if route.write:

@@ -6,6 +6,7 @@ person user, so `last_edited_by` shows a person, as after an edit in the Notion 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
 from sync.sandbox.objects import data_source_object, page_object
 from sync.sandbox.pages import create_page, update_page
+from sync.sandbox.richtext import mentions_resolved_by
 from sync.sandbox.routing import compile_template
 from sync.sandbox.schema import update_data_source
 from sync.sandbox.validate import NotionError
@@ -240,7 +242,8 @@ def handle_control(
     if not isinstance(body, dict):
         return _error(400, "invalid_json", "The body must be a JSON object.")
     try:
-        with app.ws.lock:
+        lookup = functools.partial(app.ws.mention_target, shared_only=False)
+        with app.ws.lock, mentions_resolved_by(lookup):
             result = route.handler(app, params, parse_qs(parts.query), body)
             if route.write:
                 app.ws.save()

@@ -13,7 +13,8 @@ from urllib.parse import quote
 JSON = dict[str, Any]
 """A JSON object as parsed by `json.loads`: the sandbox stores and answers these."""
 
-NOTION_HOST = "https://www.notion.so"
+# The form the API answered with in July 2026 (recorded by notion-sdk-py): app.notion.com/p/.
+NOTION_HOST = "https://app.notion.com/p"
 
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _DASHED = re.compile(
@@ -48,7 +49,7 @@ def normalize_id(raw: str) -> str | None:
 
 
 def compact_id(object_id: str) -> str:
-    """The 32-hex form used in notion.so URLs."""
+    """The 32-hex form used in Notion URLs."""
     return object_id.replace("-", "")
 
 
@@ -87,7 +88,7 @@ def iso_now(ts: float) -> str:
 
 
 def page_url(title: str, page_id: str) -> str:
-    """`https://www.notion.so/<Title-slug>-<32hex>`, or without the slug when the title is empty."""
+    """`https://app.notion.com/p/<Title-slug>-<32hex>`, or without the slug for an empty title."""
     slug = re.sub(r"[^\w]+", "-", title).strip("-")
     if slug:
         return f"{NOTION_HOST}/{slug}-{compact_id(page_id)}"
@@ -95,7 +96,7 @@ def page_url(title: str, page_id: str) -> str:
 
 
 def database_url(database_id: str) -> str:
-    """Databases and their data sources share `https://www.notion.so/<32hex of the database>`."""
+    """Databases and their data sources share `https://app.notion.com/p/<32hex of the database>`."""
     return f"{NOTION_HOST}/{compact_id(database_id)}"
 
 

@@ -86,7 +86,10 @@ def database_object(ws: Workspace, database: JSON) -> JSON:
         "created_time": ms_time(database["created_time"]),
         "last_edited_time": ms_time(database["last_edited_time"]),
         "data_sources": [
-            {"id": s["id"], "name": data_source_name(s)} for s in sources if not s["in_trash"]
+            # An untitled data source goes by its database's title (recorded: "New database").
+            {"id": s["id"], "name": data_source_name(s) or plain_text(database["title"])}
+            for s in sources
+            if not s["in_trash"]
         ],
         "icon": database["icon"],
         "cover": None,
@@ -108,7 +111,7 @@ def data_source_object(ws: Workspace, data_source: JSON) -> JSON:
         "last_edited_by": user_ref(data_source["last_edited_by"]),
         "last_edited_time": minute_time(data_source["last_edited_time"]),
         "title": data_source["title"],
-        "description": data_source["description"],
+        "description": database["description"],  # recorded: the database's, kept in step
         "is_inline": database["is_inline"],
         "properties": {
             prop["name"]: render_schema_entry(prop) for prop in data_source["properties"].values()

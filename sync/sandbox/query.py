@@ -8,6 +8,7 @@ minute-rounded times the API shows, so an edit at 10:00:30 does NOT match `on_or
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -41,13 +42,15 @@ _FILTER_KEYS: dict[str, tuple[str, ...]] = {
     "created_by": ("created_by", "people"),
     "last_edited_by": ("last_edited_by", "people"),
 }
+# Relative date conditions (recorded, today = 2026-06-27): whole days from today, both ends
+# included; a month or a year is a calendar one (past_month took 05-27, next_year 2027-06-27).
 _RELATIVE = {
-    "past_week": -7,
-    "past_month": -30,
-    "past_year": -365,
-    "next_week": 7,
-    "next_month": 30,
-    "next_year": 365,
+    "past_week": (0, 0, -7),
+    "past_month": (0, -1, 0),
+    "past_year": (-1, 0, 0),
+    "next_week": (0, 0, 7),
+    "next_month": (0, 1, 0),
+    "next_year": (1, 0, 0),
 }
 
 Predicate = Callable[[JSON], bool]
@@ -75,7 +78,7 @@ def _moment(raw: Any, path: str) -> tuple[datetime, bool]:
         if len(text) == 10:
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=timezone.utc), True
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
         raise invalid(path, "a valid ISO 8601 date string", text) from None
     if moment.tzinfo is None:
@@ -83,29 +86,51 @@ def _moment(raw: Any, path: str) -> tuple[datetime, bool]:
     return moment.astimezone(timezone.utc), False
 
 
+def _shift(day: date, years: int, months: int, days: int) -> date:
+    """`day` moved by calendar years and months (the day clamped to the month's end) and days."""
+    month_index = day.year * 12 + day.month - 1 + years * 12 + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last)) + timedelta(days=days)
+
+
+def _relative_days(condition: str, now: float) -> tuple[date, date]:
+    """The first and last day a relative condition (`past_week`, `this_week`...) takes."""
+    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
+    if condition == "this_week":  # Monday to Sunday (ISO weeks)
+        monday = today - timedelta(days=today.weekday())
+        return monday, monday + timedelta(days=6)
+    other = _shift(today, *_RELATIVE[condition])
+    return (other, today) if other < today else (today, other)
+
+
 def _date_predicate(
-    ws: Workspace, condition: str, value: Any, path: str, getter: Callable[[JSON], datetime | None]
+    ws: Workspace,
+    condition: str,
+    value: Any,
+    path: str,
+    getter: Callable[[JSON], datetime | None],
+    *,
+    to_minute: bool = False,
 ) -> Predicate:
+    """A date condition; `to_minute`: a date-time given is cut to the minute first, as Notion
+    does when it stores one (recorded: `equals 06:57:51` matched a date written at 06:57:51)."""
     if condition in ("is_empty", "is_not_empty"):
         wanted = condition == "is_empty"
         return lambda page: (getter(page) is None) == wanted
-    if condition in _RELATIVE:
-        today = datetime.fromtimestamp(ws.now(), tz=timezone.utc)
-        days = _RELATIVE[condition]
-        low, high = (
-            (today + timedelta(days=days), today)
-            if days < 0
-            else (today, today + timedelta(days=days))
-        )
+    if condition in _RELATIVE or condition == "this_week":
+        low, high = _relative_days(condition, ws.now())
 
         def relative(page: JSON) -> bool:
             moment = getter(page)
-            return moment is not None and low <= moment <= high
+            return moment is not None and low <= moment.date() <= high
 
         return relative
     if condition not in ("equals", "before", "after", "on_or_before", "on_or_after"):
         raise invalid(path, "a date filter condition", condition)
     target, whole_day = _moment(value, f"{path}.{condition}")
+    if to_minute:
+        target = target.replace(second=0, microsecond=0)
 
     def compare(page: JSON) -> bool:
         moment = getter(page)
@@ -187,7 +212,7 @@ def _property_predicate(ws: Workspace, data_source: JSON, spec: JSON, path: str)
     if kind == "number":
         return _number_predicate(condition, value, cpath, stored)
     if kind == "date":
-        return _date_predicate(ws, condition, value, cpath, _stored_date(prop))
+        return _date_predicate(ws, condition, value, cpath, _stored_date(prop), to_minute=True)
     if kind in TIMESTAMP_TYPES:
         return _date_predicate(ws, condition, value, cpath, _timestamp(kind))
     user_field = "created_by" if kind == "created_by" else "last_edited_by"
@@ -233,6 +258,8 @@ def _number_predicate(
     if condition not in tests:
         raise invalid(path, "a number filter condition", condition)
     test = tests[condition]
+    if condition == "does_not_equal":  # recorded: empty rows are included
+        return lambda page: stored(page) is None or test(stored(page))
     return lambda page: stored(page) is not None and test(stored(page))
 
 

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from sync.sandbox.ids import JSON
+from sync.sandbox.dates import normalize_date
+from sync.sandbox.ids import JSON, normalize_id
 from sync.sandbox.validate import (
     MAX_RICH_TEXT_CONTENT,
     MAX_URL_LENGTH,
     invalid,
+    invalid_id,
     require_list,
     require_object,
     require_str,
     too_long,
 )
+
+MENTION_TYPES = ("page", "database", "user", "date")
+MentionLookup = Callable[[str, str], tuple[JSON, str, str | None]]
+"""(kind, id) -> (mention payload, plain_text, href) of a page, database or user mention; raises
+the 404 of an object the integration cannot see."""
+_lookup: ContextVar[MentionLookup | None] = ContextVar("mention_lookup", default=None)
+
+
+@contextmanager
+def mentions_resolved_by(lookup: MentionLookup) -> Iterator[None]:
+    """Rich text parsed inside resolves mentions with `lookup` (the workspace of the request)."""
+    token = _lookup.set(lookup)
+    try:
+        yield
+    finally:
+        _lookup.reset(token)
+
 
 ANNOTATION_FLAGS = ("bold", "italic", "strikethrough", "underline", "code")
 
@@ -64,10 +86,48 @@ def _annotations(raw: Any, path: str) -> JSON:
     return annotations
 
 
+def _mention(raw: Any, path: str, annotations: JSON) -> JSON:
+    """A mention item: a date (its plain text is the date as answered), or a page, database or
+    user, looked up in the workspace (plain text: the title or `@name`)."""
+    mention = require_object(raw, path)
+    kind = mention.get("type") or next((k for k in MENTION_TYPES if k in mention), None)
+    if kind not in MENTION_TYPES:
+        raise invalid(f"{path}.type", "one of `page`, `database`, `user`, `date`", kind)
+    target = require_object(mention.get(kind), f"{path}.{kind}")
+    href: str | None = None
+    if kind == "date":
+        payload: JSON = normalize_date(target, f"{path}.date")
+        plain = payload["start"] + (f" → {payload['end']}" if payload["end"] else "")
+    else:
+        raw_id = require_str(target.get("id"), f"{path}.{kind}.id")
+        object_id = normalize_id(raw_id)
+        if object_id is None:
+            raise invalid_id(f"{path}.{kind}.id", raw_id)
+        lookup = _lookup.get()
+        if lookup is None:
+            raise invalid(path, "a date mention (no workspace to look the target up in)", kind)
+        payload, plain, href = lookup(kind, object_id)
+    return {
+        "type": "mention",
+        "mention": {"type": kind, kind: payload},
+        "annotations": annotations,
+        "plain_text": plain,
+        "href": href,
+    }
+
+
+def _item_kind(item: JSON) -> Any:
+    if "type" in item:
+        return item["type"]
+    return next((k for k in ("mention", "equation") if k in item), "text")
+
+
 def _parse_item(raw: Any, path: str) -> JSON:
     item = require_object(raw, path)
-    kind = item.get("type", "equation" if "equation" in item else "text")
+    kind = _item_kind(item)
     annotations = _annotations(item.get("annotations"), f"{path}.annotations")
+    if kind == "mention":
+        return _mention(item.get("mention"), f"{path}.mention", annotations)
     if kind == "equation":
         equation = require_object(item.get("equation"), f"{path}.equation")
         expression = require_str(equation.get("expression"), f"{path}.equation.expression")
@@ -79,7 +139,7 @@ def _parse_item(raw: Any, path: str) -> JSON:
             "href": None,
         }
     if kind != "text":
-        raise invalid(f"{path}.type", '`"text"` or `"equation"`', kind)
+        raise invalid(f"{path}.type", '`"text"`, `"mention"` or `"equation"`', kind)
     text = require_object(item.get("text"), f"{path}.text")
     content = require_str(text.get("content"), f"{path}.text.content")
     if len(content) > MAX_RICH_TEXT_CONTENT:

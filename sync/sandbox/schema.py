@@ -12,7 +12,7 @@ from typing import Any
 from sync.sandbox.ids import JSON, new_id, new_property_id
 from sync.sandbox.pages import parse_icon
 from sync.sandbox.query import find_property
-from sync.sandbox.richtext import parse_rich_text
+from sync.sandbox.richtext import parse_rich_text, text_items
 from sync.sandbox.store import Workspace
 from sync.sandbox.validate import (
     MISSING,
@@ -31,6 +31,8 @@ from sync.sandbox.values import (
     convert_value,
     schema_type,
 )
+
+UNTITLED_DATABASE = "New database"
 
 
 def _title_entry(name: str) -> JSON:
@@ -116,7 +118,6 @@ def new_data_source(
         "id": new_id(),
         "database_id": database["id"],
         "title": copy.deepcopy(title),
-        "description": [],
         "icon": icon,
         "created_time": now,
         "last_edited_time": now,
@@ -139,7 +140,10 @@ def create_database(ws: Workspace, body: JSON, actor: str) -> JSON:
         raise invalid("body.parent.page_id", "defined", MISSING)
     page = ws.lookup("page", parent["page_id"], "body.parent.page_id")
     ws.check_editable("page", page)
-    title = parse_rich_text(body.get("title", []), "body.title")
+    source_title = parse_rich_text(body.get("title", []), "body.title")
+    # Recorded: a database created without a title is called "New database" (its data source
+    # keeps an empty title).
+    title = source_title or text_items(UNTITLED_DATABASE)
     description = parse_rich_text(body.get("description", []), "body.description")
     is_inline = require_bool(body.get("is_inline", False), "body.is_inline")
     icon = parse_icon(body.get("icon"), "body.icon")
@@ -168,7 +172,7 @@ def create_database(ws: Workspace, body: JSON, actor: str) -> JSON:
     }
     ws.databases[database["id"]] = database
     page["children"].append(database["id"])
-    data_source = new_data_source(ws, database, title, schema, None, actor)
+    data_source = new_data_source(ws, database, source_title, schema, None, actor)
     new_view(ws, database, data_source, actor, name="Default view", view_type="table")
     return database
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sync.sandbox.ids import JSON, new_id, normalize_id
-from sync.sandbox.richtext import text_items
-from sync.sandbox.validate import archived, invalid_id, not_found
+from sync.sandbox.ids import JSON, new_id, normalize_id, page_url
+from sync.sandbox.richtext import plain_text, text_items
+from sync.sandbox.validate import NotionError, archived, invalid_id, not_found
 
 DATA_FORMAT = "dsprogress-sandbox/1"
 DEFAULT_INTEGRATION_NAME = "dsprogress sandbox"
@@ -246,12 +246,18 @@ class Workspace:
     def not_found(self, kind: str, object_id: str) -> Exception:
         return not_found(kind, object_id, self.integration_name, self.bot_id)
 
-    def lookup_container(self, raw_id: str, *, shared_only: bool = True) -> tuple[str, JSON]:
-        """A page or a block, for the block-children endpoints."""
+    def lookup_container(
+        self, raw_id: str, *, shared_only: bool = True, databases: bool = False
+    ) -> tuple[str, JSON]:
+        """A page or a block, for the block-children endpoints; with `databases`, a database too
+        (retrieving or deleting a block answers a database as a child_database block)."""
         object_id = normalize_id(raw_id)
         if object_id is None:
             raise invalid_id("block_id", raw_id)
-        for kind, table in (("page", self.pages), ("block", self.blocks)):
+        tables = [("page", self.pages), ("block", self.blocks)]
+        if databases:
+            tables.append(("database", self.databases))
+        for kind, table in tables:
             record = table.get(object_id)
             if record is not None and (not shared_only or self.is_shared(kind, record)):
                 return kind, record
@@ -323,12 +329,30 @@ class Workspace:
             "name": LEARNER_NAME,
             "avatar_url": None,
             "type": "person",
-            "person": {"email": LEARNER_EMAIL},
+            "person": {"email": LEARNER_EMAIL, "email_verified": True},
         }
 
     def user_in_value(self, user_id: str) -> JSON:
-        """A user inside a created_by / last_edited_by value (the bot payload is `{}`)."""
+        """A user inside a value or a mention: the bot's payload is `{}`, a person's holds only
+        the e-mail (as recorded)."""
         user = self.user_object(user_id)
         if user["type"] == "bot":
             user["bot"] = {}
+        else:
+            user["person"] = {"email": user["person"]["email"]}
         return user
+
+    def mention_target(
+        self, kind: str, object_id: str, *, shared_only: bool = True
+    ) -> tuple[JSON, str, str | None]:
+        """What a mention of a page, database or user shows: (payload, plain_text, href)."""
+        if kind == "user":
+            if object_id not in (self.bot_id, self.person_id):
+                raise NotionError(
+                    404, "object_not_found", f"Could not find user with ID: {object_id}."
+                )
+            user = self.user_in_value(object_id)
+            return user, f"@{user['name']}", None
+        record = self.lookup(kind, object_id, f"{kind}_id", shared_only=shared_only)
+        title = record["values"].get("title") if kind == "page" else record["title"]
+        return {"id": record["id"]}, plain_text(title) or "Untitled", page_url("", record["id"])

@@ -7,12 +7,10 @@ values vanish with it. Select values are stored as option ids: deleting an optio
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sync.sandbox.dates import normalize_date
 from sync.sandbox.ids import JSON, minute_time, new_id
 from sync.sandbox.richtext import parse_rich_text, plain_text, text_items
 from sync.sandbox.validate import (
@@ -55,7 +53,6 @@ UNSUPPORTED_TYPES = (
 )
 COLORS = ("default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
 _AUTO_COLORS = COLORS[1:]
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE_WORDS = {"yes", "true", "1", "checked", "x", "✓", "done"}
 
 UserRef = Callable[[str], JSON]
@@ -164,55 +161,6 @@ class PendingOptions:
             if property_id in schema:
                 schema[property_id]["config"].setdefault("options", []).extend(options)
         self.added = {}
-
-
-def _format_moment(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
-def _normalize_moment(raw: Any, path: str, time_zone: str | None) -> str:
-    text = require_str(raw, path)
-    if _DATE_ONLY.match(text):
-        try:
-            date.fromisoformat(text)
-        except ValueError:
-            raise invalid(path, "a valid ISO 8601 date string", text) from None
-        return text
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise invalid(path, "a valid ISO 8601 date string", text) from None
-    if moment.tzinfo is None:
-        zone = ZoneInfo(time_zone) if time_zone else timezone.utc
-        return _format_moment(moment.replace(tzinfo=zone))
-    return _format_moment(moment.astimezone(timezone.utc))
-
-
-def normalize_date(raw: Any, path: str) -> JSON:
-    """A date value as Notion returns it: date-only stays; a time with an offset becomes UTC with
-    milliseconds and `time_zone: null`; a time without offset keeps the given `time_zone`."""
-    value = require_object(raw, path)
-    zone_raw = value.get("time_zone")
-    zone: str | None = None
-    if zone_raw is not None:
-        zone = require_str(zone_raw, f"{path}.time_zone")
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise invalid(f"{path}.time_zone", "a valid IANA time zone", zone) from None
-    start_raw = value.get("start")
-    start_has_offset = (
-        isinstance(start_raw, str)
-        and not _DATE_ONLY.match(start_raw)
-        and (start_raw.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", start_raw) is not None)
-    )
-    kept_zone = None if start_has_offset or zone is None else zone
-    start = _normalize_moment(start_raw, f"{path}.start", kept_zone)
-    end_raw = value.get("end")
-    end = None if end_raw is None else _normalize_moment(end_raw, f"{path}.end", kept_zone)
-    if _DATE_ONLY.match(start):
-        kept_zone = None
-    return {"start": start, "end": end, "time_zone": kept_zone}
 
 
 def _optional_text(raw: Any, path: str, limit: int) -> str | None:

@@ -311,3 +311,78 @@ def test_children_page_size_over_100_is_400(notion: Client, page: dict[str, Any]
     assert str(caught.value) == (
         "query failed validation: query.page_size should be ≤ `100`, instead was `101`."
     )
+
+
+def test_append_after_answers_the_new_blocks_and_the_siblings_after_them(
+    notion: Client, page: dict[str, Any]
+) -> None:
+    first = notion.blocks.children.append(
+        page["id"], children=[{"paragraph": rich(t)} for t in ("a", "d", "e")]
+    )
+    answer = notion.blocks.children.append(
+        page["id"],
+        children=[{"paragraph": rich("b")}, {"paragraph": rich("c")}],
+        after=first["results"][0]["id"],
+    )
+    shown = [b["paragraph"]["rich_text"][0]["plain_text"] for b in answer["results"]]
+    assert shown == ["b", "c", "d", "e"]  # as recorded: not only the new blocks
+
+
+def test_mentions_of_dates_pages_databases_and_users(
+    notion: Client, sandbox: SandboxServer, page: dict[str, Any], sandbox_db: SandboxDatabase
+) -> None:
+    learner = next(u for u in notion.users.list()["results"] if u["type"] == "person")
+    mentions = [
+        {"mention": {"type": "date", "date": {"start": "2022-12-16", "end": None}}},
+        {"type": "mention", "mention": {"type": "page", "page": {"id": page["id"]}}},
+        {"mention": {"database": {"id": sandbox_db.database_id}}},
+        {"mention": {"type": "user", "user": {"object": "user", "id": learner["id"]}}},
+    ]
+    block = notion.blocks.children.append(
+        page["id"], children=[{"paragraph": {"rich_text": mentions}}]
+    )["results"][0]
+    items = block["paragraph"]["rich_text"]
+    assert [i["plain_text"] for i in items] == [
+        "2022-12-16",
+        "Notes",
+        "DS Progress",
+        f"@{learner['name']}",
+    ]
+    assert items[0]["mention"] == {
+        "type": "date",
+        "date": {"start": "2022-12-16", "end": None, "time_zone": None},
+    }
+    assert items[1]["mention"] == {"type": "page", "page": {"id": page["id"]}}
+    assert items[1]["href"] == "https://app.notion.com/p/" + page["id"].replace("-", "")
+    assert items[3]["mention"]["user"]["person"] == {"email": learner["person"]["email"]}
+    assert items[3]["href"] is None
+    # A learner's @-mention in a row's Notes is kept and read back.
+    row = notion.pages.create(
+        parent={"data_source_id": sandbox_db.data_source_id},
+        properties={"Notes": {"rich_text": [*text("due "), mentions[0]]}},
+    )
+    assert plain(row["properties"]["Notes"]) == "due 2022-12-16"
+    with pytest.raises(APIResponseError) as caught:
+        notion.blocks.children.append(
+            page["id"],
+            children=[
+                {
+                    "paragraph": {
+                        "rich_text": [{"mention": {"page": {"id": sandbox.unshared_page_id}}}]
+                    }
+                }
+            ],
+        )
+    assert caught.value.code == APIErrorCode.ObjectNotFound
+
+
+def test_deleting_a_database_as_a_block_trashes_it(
+    notion: Client, sandbox: SandboxServer, sandbox_db: SandboxDatabase
+) -> None:
+    block = notion.blocks.retrieve(sandbox_db.database_id)
+    assert block["type"] == "child_database" and block["child_database"] == {"title": "DS Progress"}
+    deleted = notion.blocks.delete(sandbox_db.database_id)
+    assert deleted["type"] == "child_database" and deleted["in_trash"] is True
+    assert notion.databases.retrieve(sandbox_db.database_id)["in_trash"] is True
+    ids = [c["id"] for c in notion.blocks.children.list(sandbox.root_page_id)["results"]]
+    assert sandbox_db.database_id not in ids

@@ -8,6 +8,7 @@ import pytest
 from notion_client import APIErrorCode, APIResponseError, Client
 
 from sync.sandbox import SandboxServer
+from sync.sandbox.richtext import plain_text
 from tests.sandbox_fixtures import CHECKLIST_SCHEMA, SandboxDatabase, plain, text
 
 MS_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")
@@ -30,7 +31,7 @@ def test_create_database_returns_a_database_with_its_data_source(
     assert database["icon"] == {"type": "emoji", "emoji": "📊"}
     assert database["in_trash"] is False and database["archived"] is False
     assert MS_TIME.match(database["created_time"])
-    assert database["url"] == "https://www.notion.so/" + database["id"].replace("-", "")
+    assert database["url"] == "https://app.notion.com/p/" + database["id"].replace("-", "")
     (source,) = database["data_sources"]
     assert source["name"] == "DS Progress"
     assert notion.databases.retrieve(database["id"])["data_sources"] == [source]
@@ -239,3 +240,23 @@ def test_second_data_source_and_database_id_parent(
     assert len(notion.databases.retrieve(sandbox_db.database_id)["data_sources"]) == 2
     with pytest.raises(APIResponseError, match="multiple data sources"):
         notion.pages.create(parent={"database_id": sandbox_db.database_id}, properties={})
+
+
+def test_a_database_without_a_title_is_called_new_database(
+    notion: Client, sandbox: SandboxServer
+) -> None:
+    database = notion.databases.create(parent={"type": "page_id", "page_id": sandbox.root_page_id})
+    assert plain_text(database["title"]) == "New database"  # as recorded
+    source_id = database["data_sources"][0]["id"]
+    assert database["data_sources"][0]["name"] == "New database"
+    assert notion.data_sources.retrieve(source_id)["title"] == []
+
+
+def test_the_database_description_shows_on_its_data_source(
+    notion: Client, sandbox_db: SandboxDatabase
+) -> None:
+    notion.databases.update(sandbox_db.database_id, description=text("My checklist"))
+    source = notion.data_sources.retrieve(sandbox_db.data_source_id)
+    assert plain_text(source["description"]) == "My checklist"
+    notion.databases.update(sandbox_db.database_id, description=[])
+    assert notion.data_sources.retrieve(sandbox_db.data_source_id)["description"] == []

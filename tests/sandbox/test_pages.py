@@ -37,7 +37,7 @@ def test_row_page_shape(notion: Client, sandbox_db: SandboxDatabase) -> None:
         "data_source_id": sandbox_db.data_source_id,
         "database_id": sandbox_db.database_id,
     }
-    assert page["url"] == "https://www.notion.so/Learn-pandas-" + page["id"].replace("-", "")
+    assert page["url"] == "https://app.notion.com/p/Learn-pandas-" + page["id"].replace("-", "")
     assert MINUTE_TIME.match(page["created_time"]) and MINUTE_TIME.match(page["last_edited_time"])
     assert page["in_trash"] is False and page["archived"] is False and page["is_archived"] is False
     properties = page["properties"]
@@ -187,14 +187,26 @@ def test_date_values_come_back_like_notion(notion: Client, sandbox_db: SandboxDa
     local = notion.pages.update(
         page["id"],
         properties={
-            "Done on": {"date": {"start": "2024-01-08T12:00:00", "time_zone": "Europe/Berlin"}}
+            "Done on": {
+                "date": {
+                    "start": "2024-07-08T12:34:56.789",
+                    "end": "2024-07-09T08:00:59",
+                    "time_zone": "Europe/London",
+                }
+            }
         },
     )
+    # Recorded: a date-time is cut to the minute and answered with the zone's offset applied.
     assert local["properties"]["Done on"]["date"] == {
-        "start": "2024-01-08T12:00:00.000+01:00",
-        "end": None,
-        "time_zone": "Europe/Berlin",
+        "start": "2024-07-08T12:34:00.000+01:00",
+        "end": "2024-07-09T08:00:00.000+01:00",
+        "time_zone": None,
     }
+    offset = notion.pages.update(
+        page["id"],
+        properties={"Done on": {"date": {"start": "2024-01-08T12:00:30+02:00"}}},
+    )
+    assert offset["properties"]["Done on"]["date"]["start"] == "2024-01-08T10:00:00.000+00:00"
     cleared = notion.pages.update(page["id"], properties={"Done on": {"date": None}})
     assert cleared["properties"]["Done on"]["date"] is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -162,6 +163,13 @@ def test_default_order_is_newest_first(read_only: ReadOnlyWorld) -> None:
             {"py.pandas", "stats.prob"},
         ),
         ({"property": "Hours", "number": {"is_empty": True}}, {"ml.linreg"}),
+        # Recorded: does_not_equal keeps the rows without a number.
+        (
+            {"property": "Hours", "number": {"does_not_equal": 10}},
+            {"py.pandas", "stats.prob", "ml.linreg", "ml.trees"},
+        ),
+        # Recorded: a date-time in a filter is cut to the minute, like a stored one.
+        ({"property": "Done on", "date": {"equals": "2026-02-01T09:30:59Z"}}, {"py.pandas"}),
         ({"property": "Done on", "date": {"equals": "2026-02-01"}}, {"py.pandas"}),
         ({"property": "Done on", "date": {"before": "2026-02-01"}}, {"py.basics"}),
         (
@@ -379,3 +387,38 @@ def test_query_on_unknown_or_unshared_data_source_is_404(notion: Client) -> None
         notion.data_sources.query("00000000-0000-4000-8000-000000000000")
     assert caught.value.status == 404
     assert "Could not find data source with ID" in str(caught.value)
+
+
+def test_relative_date_filters_count_whole_days_from_today(
+    notion: Client, sandbox: SandboxServer, sandbox_db: SandboxDatabase
+) -> None:
+    # As recorded against Notion with today = 2026-06-27 (a Saturday): both ends included, a
+    # month and a year are calendar ones, this_week is the week of today.
+    offset_days = {"today": 0, "-7": -7, "-8": -8, "-1m": -31, "-1y": -365, "+7": 7, "+1m": 30}
+    offset_days |= {"+1m+1": 31, "+1y": 365}
+    today = date(2026, 6, 27)
+    now = datetime.fromisoformat(sandbox.control.advance_clock(0).replace("Z", "+00:00"))
+    noon = datetime(2026, 6, 27, 12, tzinfo=timezone.utc)
+    sandbox.control.advance_clock((noon - now).total_seconds())
+    for key, days in offset_days.items():
+        day = today + timedelta(days=days)
+        start = f"{day.isoformat()}T06:57:51.46"
+        notion.pages.create(
+            parent={"data_source_id": sandbox_db.data_source_id},
+            properties={
+                "Key": {"rich_text": text(key)},
+                "Done on": {"date": {"start": start, "time_zone": "Europe/London"}},
+            },
+        )
+    expected = {
+        "this_week": {"today"},
+        "past_week": {"today", "-7"},
+        "past_month": {"today", "-7", "-8", "-1m"},  # back to 2026-05-27
+        "past_year": {"today", "-7", "-8", "-1m", "-1y"},
+        "next_week": {"today", "+7"},
+        "next_month": {"today", "+7", "+1m"},  # up to 2026-07-27
+        "next_year": {"today", "+7", "+1m", "+1m+1", "+1y"},
+    }
+    for condition, wanted in expected.items():
+        found = keys(notion, sandbox_db, filter={"property": "Done on", "date": {condition: {}}})
+        assert set(found) == wanted, condition

@@ -55,7 +55,7 @@ def test_create_and_retrieve_a_table_view(notion: Client, sandbox_db: SandboxDat
     assert view["filter"] is None and view["sorts"] is None and view["quick_filters"] is None
     assert MS_TIME.match(view["created_time"])
     database_hex, view_hex = sandbox_db.database_id.replace("-", ""), view["id"].replace("-", "")
-    assert view["url"] == f"https://www.notion.so/{database_hex}?v={view_hex}"
+    assert view["url"] == f"https://app.notion.com/p/{database_hex}?v={view_hex}"
     retrieved = notion.views.retrieve(view["id"])
     assert {k: v for k, v in retrieved.items() if k != "request_id"} == {
         k: v for k, v in view.items() if k != "request_id"
