@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sync.checklist import Checklist
 from sync.errors import StateError
 from sync.model import ItemState, Status
+from sync.progress import Tally, build_progress
 
 SNAPSHOT_FILE = "snapshot.json"
-SCHEMA_VERSION = 1
-OWN_ITEMS = "Your own items"
+SCHEMA_VERSION = 2  # 2: percents are whole numbers rounded down
 
 
 class SnapshotItem(BaseModel):
@@ -44,13 +45,31 @@ class SnapshotItem(BaseModel):
 
 
 class Progress(BaseModel):
+    """Done over total of the items that count (see `sync.progress`); percent rounded down."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     done: int
     total: int
-    percent: float
+    percent: int
     in_progress: int = 0
     skipped: int = 0
+
+    @field_validator("percent", mode="before")
+    @classmethod
+    def _whole_percent(cls, value: Any) -> Any:
+        """A snapshot of schema 1 held a percent such as 66.7: it reads as 66."""
+        return int(value) if isinstance(value, float) else value
+
+    @classmethod
+    def of(cls, counted: Tally) -> Progress:
+        return cls(
+            done=counted.done,
+            total=counted.total,
+            percent=counted.percent,
+            in_progress=counted.in_progress,
+            skipped=counted.skipped,
+        )
 
 
 class GroupProgress(Progress):
@@ -73,25 +92,6 @@ class Snapshot(BaseModel):
     progress: Progress
     levels: list[GroupProgress]
     categories: list[GroupProgress]
-
-
-def compute_progress(items: Iterable[SnapshotItem]) -> Progress:
-    """Done over total of the items that count: retired and skipped items do not."""
-    current = [i for i in items if not i.retired]
-    counting = [i for i in current if i.status != "skipped"]
-    done = sum(1 for i in counting if i.status == "done")
-    total = len(counting)
-    return Progress(
-        done=done,
-        total=total,
-        percent=round(100.0 * done / total, 1) if total else 0.0,
-        in_progress=sum(1 for i in counting if i.status == "in_progress"),
-        skipped=len(current) - len(counting),
-    )
-
-
-def _group(name: str, items: list[SnapshotItem]) -> GroupProgress:
-    return GroupProgress(name=name, **compute_progress(items).model_dump())
 
 
 def build_snapshot(
@@ -129,25 +129,15 @@ def build_snapshot(
         )
         for s in sorted(items.values(), key=sort_key)
     ]
+    report = build_progress(checklist, items)
     levels = [
-        _group(level, [i for i in snapshot_items if i.level == level and not i.custom])
-        for level in checklist.level_names()
+        GroupProgress(name=g.name, **Progress.of(g.tally).model_dump()) for g in report.levels
     ]
     categories = [
-        _group(
-            f"{level.name} / {category}",
-            [
-                i
-                for i in snapshot_items
-                if i.level == level.name and i.category == category and not i.custom
-            ],
-        )
-        for level in checklist.levels
-        for category in level.categories
+        GroupProgress(name=f"{level.name} / {c.name}", **Progress.of(c.tally).model_dump())
+        for level in report.levels
+        for c in level.categories
     ]
-    own = [i for i in snapshot_items if i.custom]
-    if own:
-        levels.append(_group(OWN_ITEMS, own))
     return Snapshot(
         synced_at=synced_at,
         checklist_title=checklist.title,
@@ -156,7 +146,7 @@ def build_snapshot(
         data_source_id=data_source_id,
         database_url=database_url,
         items=snapshot_items,
-        progress=compute_progress(snapshot_items),
+        progress=Progress.of(report.overall),
         levels=levels,
         categories=categories,
     )

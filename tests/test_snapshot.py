@@ -137,3 +137,19 @@ def test_a_damaged_snapshot_is_reported_not_crashed_on(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="not a valid snapshot"):
         load_snapshot(tmp_path)
     assert load_snapshot(tmp_path / "nothing-here") is None
+
+
+def test_percents_are_whole_and_rounded_down() -> None:
+    snapshot = build()
+    for group in [snapshot.progress, *snapshot.levels, *snapshot.categories]:  # type: ignore[attr-defined]
+        assert group.percent == (100 * group.done // group.total if group.total else 0)
+    assert isinstance(snapshot.progress.percent, int)  # type: ignore[attr-defined]
+
+
+def test_a_snapshot_of_schema_1_with_fractional_percents_still_reads(tmp_path: Path) -> None:
+    data = json.loads(build().model_dump_json())  # type: ignore[attr-defined]
+    data["schema_version"] = 1
+    data["progress"]["percent"] = 66.7
+    (tmp_path / SNAPSHOT_FILE).write_text(json.dumps(data))
+    loaded = load_snapshot(tmp_path)
+    assert loaded is not None and loaded.progress.percent == 66

@@ -8,11 +8,12 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from sync.cli.context import load_cli_settings
+from sync.cli.context import load_cli_settings, load_configured_checklist
 from sync.cli.output import console, echo_json
 from sync.config import Settings
 from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
+from sync.progress import build_timelines, completions_in_week
 from sync.snapshot import Progress, load_snapshot
 from sync.store import open_store
 
@@ -20,7 +21,7 @@ BAR_WIDTH = 20
 
 
 def render_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    filled = round(width * done / total) if total else 0
+    filled = width * done // total if total > 0 else 0  # rounded down, as percents are
     return "█" * filled + "░" * (width - filled)
 
 
@@ -39,15 +40,20 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
             f"no snapshot yet in {settings.state_dir}",
             hint="Run `dsprogress sync` first (or `dsprogress init` to set everything up).",
         )
+    checklist = load_configured_checklist(settings)
     now = datetime.now(timezone.utc)
     week = week_containing(now, settings.zone, settings.week_start)
     window = build_week_window(week, settings.zone, settings.week_start)
     with open_store(settings.state_dir) as store:
-        events = store.load_history(since=window.start, until=window.end)
+        history = store.load_history()
         last_pull = store.last_successful_pull()
-    completions = [
-        e for e in events if e.to_status == "done" and e.from_status not in (None, "done")
-    ]
+    timelines = build_timelines(
+        history, settings.zone, lambda key: checklist.resolve_key(key) or key
+    )
+    titles = {item.key: (item.title, item.level) for item in snapshot.items}
+    rank = {key: index for index, key in enumerate(titles)}  # checklist order, own items last
+    done = sorted(completions_in_week(timelines, window), key=lambda c: rank.get(c.key, len(rank)))
+    completions = [(c, *titles.get(c.key, (timelines[c.key].title, None))) for c in done]
     if as_json:
         echo_json(
             {
@@ -59,12 +65,12 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
                 "categories": [g.model_dump() for g in snapshot.categories],
                 "this_week": [
                     {
-                        "key": e.key,
-                        "title": e.title,
-                        "level": e.level,
-                        "observed_at": e.observed_at.isoformat(),
+                        "key": c.key,
+                        "title": title,
+                        "level": level,
+                        "completed_on": c.day.isoformat(),
                     }
-                    for e in completions
+                    for c, title, level in completions
                 ],
             }
         )
@@ -82,7 +88,7 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
             f"[bold]{escape(level.name)}[/]",
             render_bar(level.done, level.total),
             f"{level.done}/{level.total}",
-            f"{level.percent:.0f}%",
+            f"{level.percent}%",
         )
         for category in snapshot.categories:
             if category.name.startswith(f"{level.name} / "):
@@ -91,17 +97,15 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
                     f"  {escape(name)}",
                     render_bar(category.done, category.total),
                     f"{category.done}/{category.total}",
-                    f"{category.percent:.0f}%",
+                    f"{category.percent}%",
                 )
     console.print(table)
     local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
     console.print(f"Last sync: {local_sync}")
     if completions:
         console.print(f"This week: {len(completions)} done")
-        for event in completions:
-            console.print(
-                f"  ✓ {escape(event.title)} [dim]({escape(event.level or 'own item')})[/]"
-            )
+        for _, title, where in completions:
+            console.print(f"  ✓ {escape(title)} [dim]({escape(where or 'own item')})[/]")
     else:
         console.print("This week: nothing ticked yet")
     if snapshot.database_url:
@@ -111,5 +115,5 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
 def _line(label: str, progress: Progress) -> str:
     return (
         f"{label}: {render_bar(progress.done, progress.total)} {progress.done}/{progress.total} "
-        f"({progress.percent:.0f}%), {progress.in_progress} in progress"
+        f"({progress.percent}%), {progress.in_progress} in progress"
     )

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sync.digest.week import WeekWindow
 from sync.model import Status
+from sync.progress import percent_done
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,8 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        """Rounded down, so 100 means every item is done."""
-        return 100 * self.done // self.total if self.total else 0
+        """Rounded down, so 100 means every item is done (the rule of `sync.progress`)."""
+        return percent_done(self.done, self.total)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class DigestData:
     is_quiet: bool
     done_this_week: int
     done_last_week: int | None
-    four_week_average: float | None
+    four_week_average: float | None  # over `average_weeks` weeks: fewer than 4 early on
+    average_weeks: int
     overall: Progress
     starting_point: Progress | None  # the first digest only: done before this week's changes
     levels: tuple[LevelProgress, ...]

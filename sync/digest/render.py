@@ -149,8 +149,11 @@ def build_phrases(data: DigestData) -> Phrases:
     comparison = None
     if not data.is_first and data.done_last_week is not None:
         comparison = f"Last week: {data.done_last_week}"
-        if data.four_week_average is not None:
-            comparison += f" · four-week average: {format_number(data.four_week_average)}"
+        average, weeks = data.four_week_average, data.average_weeks
+        if average is not None and weeks >= 4:
+            comparison += f" · four-week average: {format_number(average)}"
+        elif average is not None and weeks > 1:  # over one week it would repeat the last week
+            comparison += f" · average of the last {weeks} weeks: {format_number(average)}"
     nudge = None
     if data.is_quiet:
         nudge = "A quiet week happens. "

@@ -124,6 +124,7 @@ def test_status_json(tmp_path: Path) -> None:
     assert data["progress"]["done"] == 3
     assert data["last_successful_sync"] is not None
     assert [e["title"] for e in data["this_week"]] == [this_week]
+    assert data["this_week"][0]["completed_on"] == data["synced_at"][:10]  # ticked "now"
     assert {level["name"] for level in data["levels"]} >= set(load_checklist().level_names())
 
 

@@ -117,6 +117,7 @@ class Learner:
                     to_status=item.status,
                     observed_at=at,
                     window_start=self.last_pull,
+                    rebuilt=self.last_pull is None,  # the first pull adopts an existing database
                 )
             )
             self.seen[key] = item.status

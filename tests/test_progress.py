@@ -1,0 +1,259 @@
+"""The one owner of progress: counting, rounding and completions, from hand-built histories.
+
+The histories follow the TickEvent contract: `from_status=None` is a first observation, `rebuilt`
+marks one made by a state folder that did not know the item's past, `done_on` is the learner's
+Done on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sync.checklist import parse_checklist
+from sync.digest.week import build_week_window, parse_week
+from sync.model import ItemState, Status, TickEvent
+from sync.progress import (
+    OWN_ITEMS,
+    Completion,
+    build_progress,
+    build_timelines,
+    completions_by_week,
+    completions_in_week,
+    next_up,
+    percent_done,
+    status_at,
+)
+
+from .digest.scenarios import CHECKLIST_YAML
+
+BERLIN = ZoneInfo("Europe/Berlin")
+CHECKLIST = parse_checklist(CHECKLIST_YAML, "test")
+W47 = build_week_window(parse_week("2026-W47"), BERLIN)  # Mon 16 Nov - Sun 22 Nov 2026
+W48 = build_week_window(parse_week("2026-W48"), BERLIN)  # Mon 23 Nov - Sun 29 Nov 2026
+
+
+def at(text: str) -> datetime:
+    """A Berlin wall time as an aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=BERLIN).astimezone(timezone.utc)
+
+
+def event(
+    key: str,
+    before: Status | None,
+    after: Status,
+    when: str,
+    *,
+    done_on: date | None = None,
+    rebuilt: bool = False,
+) -> TickEvent:
+    return TickEvent(
+        key, key, None, None, before, after, at(when), done_on=done_on, rebuilt=rebuilt
+    )
+
+
+def week_of(history: list[TickEvent], window: object = W48) -> list[Completion]:
+    return completions_in_week(build_timelines(history, BERLIN), window)  # type: ignore[arg-type]
+
+
+def state(key: str, status: Status, *, custom: bool = False, retired: bool = False) -> ItemState:
+    return ItemState(
+        key=key,
+        page_id=f"page-{key}",
+        title=key,
+        level=None,
+        category=None,
+        order=None,
+        status=status,
+        custom=custom,
+        retired=retired,
+    )
+
+
+# ------------------------------------------------------------------------------------ counting
+
+
+def test_percent_is_rounded_down_so_100_means_all_done() -> None:
+    assert percent_done(2, 3) == 66
+    assert percent_done(199, 200) == 99
+    assert percent_done(3, 3) == 100
+    assert percent_done(0, 0) == 0
+
+
+def test_skipped_items_leave_the_total_and_retired_items_do_not_count() -> None:
+    items = {
+        "entry.data.images": state("entry.data.images", "done"),
+        "entry.data.text": state("entry.data.text", "skipped"),
+        "entry.data.audio": state("entry.data.audio", "in_progress"),
+        "custom.kaggle": state("custom.kaggle", "done", custom=True),
+        "custom.old": state("custom.old", "done", custom=True, retired=True),
+        "entry.gone": state("entry.gone", "done", retired=True),
+    }
+    report = build_progress(CHECKLIST, items)
+    assert [level.name for level in report.levels] == [
+        "Entry",
+        "Intermediate",
+        "Advanced",
+        OWN_ITEMS,
+    ]
+    entry = report.levels[0]
+    data = entry.categories[0]
+    assert (data.name, data.tally.done, data.tally.total, data.tally.skipped) == (
+        "Data handling",
+        1,
+        2,
+        1,
+    )
+    assert (data.tally.in_progress, data.tally.percent) == (1, 50)
+    assert (report.levels[-1].tally.done, report.levels[-1].tally.total) == (1, 1)
+    overall = report.overall
+    assert (overall.done, overall.total, overall.skipped, overall.percent) == (2, 10, 1, 20)
+
+
+def test_next_up_is_the_open_checklist_items_in_order() -> None:
+    statuses: dict[str, Status] = {"entry.data.images": "done", "entry.data.text": "skipped"}
+    picked = next_up(CHECKLIST, lambda key: statuses.get(key, "not_started"), 3)
+    assert [item.key for item in picked] == [
+        "entry.data.audio",
+        "entry.nets.dense",
+        "entry.nets.cnn",
+    ]
+
+
+# --------------------------------------------------------------------------------- completions
+
+
+def test_a_tick_counts_in_the_week_it_was_seen() -> None:
+    history = [
+        event("entry.data.images", None, "not_started", "2026-11-02 10:00"),
+        event("entry.data.images", "not_started", "done", "2026-11-24 21:00"),
+    ]
+    assert week_of(history) == [Completion("entry.data.images", date(2026, 11, 24))]
+    assert week_of(history, W47) == []
+
+
+def test_a_re_tick_in_one_week_counts_once_on_its_last_day() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00"),
+        event(key, "not_started", "done", "2026-11-24 21:00"),
+        event(key, "done", "not_started", "2026-11-25 21:00"),
+        event(key, "not_started", "done", "2026-11-26 21:00"),
+    ]
+    assert week_of(history) == [Completion(key, date(2026, 11, 26))]
+
+
+def test_a_tick_undone_within_its_week_is_no_completion() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00"),
+        event(key, "not_started", "done", "2026-11-24 21:00"),
+        event(key, "done", "in_progress", "2026-11-26 21:00"),
+    ]
+    assert week_of(history) == []
+
+
+def test_an_item_done_at_a_week_start_is_no_completion_again() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00"),
+        event(key, "not_started", "done", "2026-11-18 21:00"),  # W47
+        event(key, "done", "not_started", "2026-11-24 21:00"),  # W48: unticked ...
+        event(key, "not_started", "done", "2026-11-25 21:00"),  # ... and ticked again
+    ]
+    by_week = completions_by_week(build_timelines(history, BERLIN), BERLIN, "mon")
+    assert {str(week): done for week, done in by_week.items()} == {
+        "2026-W47": [Completion(key, date(2026, 11, 18))]
+    }
+
+
+def test_an_own_item_added_already_ticked_counts() -> None:
+    history = [
+        event("entry.data.images", None, "not_started", "2026-11-02 10:00", rebuilt=True),
+        event("custom.kaggle", None, "done", "2026-11-25 21:00"),
+    ]
+    assert week_of(history) == [Completion("custom.kaggle", date(2026, 11, 25))]
+
+
+def test_a_rebuilt_state_seeing_a_done_item_without_done_on_is_no_completion() -> None:
+    key = "entry.data.images"
+    history = [event(key, None, "done", "2026-11-25 21:00", rebuilt=True)]
+    timelines = build_timelines(history, BERLIN)
+    assert completions_in_week(timelines, W48) == []
+    assert timelines[key].status_before(W48.start) == "done"  # part of the starting point
+
+
+def test_the_learners_done_on_wins_over_the_day_the_tick_was_seen() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00", rebuilt=True),
+        event(key, "not_started", "done", "2026-11-24 09:00", done_on=date(2026, 11, 19)),
+    ]
+    assert week_of(history) == []
+    assert week_of(history, W47) == [Completion(key, date(2026, 11, 19))]
+    timelines = build_timelines(history, BERLIN)
+    assert timelines[key].status_before(W48.start) == "done"
+
+
+def test_a_rebuilt_state_seeing_a_dated_tick_counts_it_on_that_date() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "done", "2026-11-25 21:00", rebuilt=True, done_on=date(2026, 11, 17))
+    ]
+    assert week_of(history, W47) == [Completion(key, date(2026, 11, 17))]
+    assert week_of(history) == []
+
+
+def test_a_done_on_in_the_future_counts_on_the_day_the_tick_was_seen() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00"),
+        event(key, "not_started", "done", "2026-11-24 21:00", done_on=date(2027, 1, 1)),
+    ]
+    assert week_of(history) == [Completion(key, date(2026, 11, 24))]
+
+
+def test_a_backdated_tick_undone_later_stays_in_its_week_and_reopens_in_the_later_one() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00"),
+        event(key, "not_started", "done", "2026-11-24 09:00", done_on=date(2026, 11, 19)),
+        event(key, "done", "not_started", "2026-11-25 09:00"),
+    ]
+    timeline = build_timelines(history, BERLIN)[key]
+    assert timeline.completed_in(W47.start, W47.end) == date(2026, 11, 19)
+    assert timeline.reopened_in(W48.start, W48.end) == at("2026-11-25 09:00")
+
+
+def test_the_completion_day_is_the_learners_local_day() -> None:
+    key = "entry.data.images"
+    history = [
+        event(key, None, "not_started", "2026-11-02 10:00"),
+        event(key, "not_started", "done", "2026-11-23 00:30"),  # Sunday 23:30 UTC
+    ]
+    assert week_of(history) == [Completion(key, date(2026, 11, 23))]
+
+
+def test_status_at_a_moment_follows_the_history_else_the_stored_state() -> None:
+    history = [
+        event("entry.data.images", None, "not_started", "2026-11-02 10:00"),
+        event("entry.data.images", "not_started", "in_progress", "2026-11-24 10:00"),
+    ]
+    items = {"entry.data.text": state("entry.data.text", "done")}
+    status = status_at(build_timelines(history, BERLIN), items, W48.start)
+    assert status("entry.data.images") == "not_started"
+    assert status("entry.data.text") == "done"  # never in the history: the stored status
+    later = status_at(build_timelines(history, BERLIN), items, W48.end)
+    assert later("entry.data.images") == "in_progress"
+
+
+def test_progress_imports_no_io_module() -> None:
+    code = (
+        "import sys, sync.progress\n"
+        "bad = {'sqlite3', 'smtplib', 'requests', 'httpx', 'notion_client', 'sync.store'}\n"
+        "assert not bad & set(sys.modules), bad & set(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
