@@ -12,16 +12,16 @@ import sys
 import traceback
 
 import click
-from rich.markup import escape
 
 from sync import __version__
-from sync.cli.output import add_common_options, err_console, is_verbose
+from sync.cli.output import add_common_options, is_verbose
+from sync.cli.registry import LazyGroup
 from sync.errors import DsprogressError
 
 log = logging.getLogger("dsprogress")
 
 
-class _Group(click.Group):
+class _Group(LazyGroup):
     """The top-level group: every command it hands out takes --verbose and --quiet too."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -49,42 +49,15 @@ def cli(ctx: click.Context) -> None:
 add_common_options(cli)
 
 
-def _register_commands() -> None:
-    # Each command group lives in its own module; register it here.
-    from sync.cli.checklist_cmd import checklist
-    from sync.cli.digest_cmd import digest
-    from sync.cli.history_cmd import history
-    from sync.cli.open_cmd import open_command
-    from sync.cli.run_cmd import run
-    from sync.cli.sandbox_cmd import sandbox
-    from sync.cli.setup_cmd import doctor, init
-    from sync.cli.status_cmd import status
-    from sync.cli.sync_cmd import pull, push, sync_command
-
-    cli.add_command(checklist)
-    cli.add_command(push)
-    cli.add_command(pull)
-    cli.add_command(sync_command)
-    cli.add_command(status)
-    cli.add_command(history)
-    cli.add_command(open_command)
-
-    from sync.cli.demo_cmd import demo
-
-    cli.add_command(demo)
-    cli.add_command(init)
-    cli.add_command(doctor)
-    cli.add_command(run)
-    cli.add_command(sandbox)
-    cli.add_command(digest)
-
-
-_register_commands()
-
-
 def _verbose_requested(argv: list[str]) -> bool:
     words = argv[: argv.index("--")] if "--" in argv else argv
     return "-v" in words or "--verbose" in words
+
+
+def _print_error(markup: str) -> None:
+    from sync.cli.output import err_console  # rich loads only when there is something to show
+
+    err_console.print(markup, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=args, prog_name="dsprogress", standalone_mode=False)
     except click.exceptions.Abort:
-        err_console.print("Aborted.")
+        _print_error("Aborted.")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -104,23 +77,24 @@ def main(argv: list[str] | None = None) -> None:
     except DsprogressError as exc:
         if verbose:
             traceback.print_exc()
-        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", highlight=False)
+        from rich.markup import escape
+
+        _print_error(f"[bold red]Error:[/] {escape(exc.message)}")
         for line in exc.details:
-            err_console.print(f"  - {escape(line)}", highlight=False)
+            _print_error(f"  - {escape(line)}")
         if exc.hint:
-            err_console.print(f"[yellow]Hint:[/] {escape(exc.hint)}", highlight=False)
+            _print_error(f"[yellow]Hint:[/] {escape(exc.hint)}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print("Interrupted.")
+        _print_error("Interrupted.")
         sys.exit(130)
     except Exception as exc:  # the last resort: one line, never a traceback unless asked
         log.debug("unexpected error", exc_info=True)
         if verbose:
             traceback.print_exc()
         name = type(exc).__name__
-        err_console.print(
-            f"[bold red]Error:[/] unexpected {name}; rerun with --verbose for the traceback.",
-            highlight=False,
+        _print_error(
+            f"[bold red]Error:[/] unexpected {name}; rerun with --verbose for the traceback."
         )
         sys.exit(1)
     sys.exit(0)

@@ -19,7 +19,8 @@ from sync.cli.sandbox_cmd import sandbox
 def test_the_command_is_registered() -> None:
     from sync.cli import cli
 
-    assert cli.commands["sandbox"] is sandbox
+    with click.Context(cli) as ctx:
+        assert cli.get_command(ctx, "sandbox") is sandbox
 
 
 def test_help_documents_every_option() -> None:
