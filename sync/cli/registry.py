@@ -15,7 +15,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "checklist": (
         "sync.cli.checklist_cmd",
         "checklist",
-        "Check and display the checklist template.",
+        "Check, display or export the checklist template.",
     ),
     "demo": (
         "sync.cli.demo_cmd",
