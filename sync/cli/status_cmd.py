@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import click
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +13,7 @@ from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
 from sync.progress import build_timelines, completions_in_week
 from sync.snapshot import Progress, load_snapshot
-from sync.store import open_store
+from sync.store import open_store, utc_now
 
 BAR_WIDTH = 20
 
@@ -41,7 +39,7 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
             hint="Run `dsprogress sync` first (or `dsprogress init` to set everything up).",
         )
     checklist = load_configured_checklist(settings)
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     week = week_containing(now, settings.zone, settings.week_start)
     window = build_week_window(week, settings.zone, settings.week_start)
     with open_store(settings.state_dir) as store:

@@ -8,7 +8,7 @@ table replaced. Times are local wall times in the learner's zone, so scenarios r
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,9 +91,30 @@ class Learner:
         """Change what Notion holds (title, notes, evidence ...) without a pull."""
         self.items[key] = replace(self.items[key], **fields)  # type: ignore[arg-type]
 
-    def pull(self, when: str, statuses: dict[str, Status] | None = None) -> None:
-        """Set these statuses in Notion, then pull at `when` (local time)."""
+    def add_own(self, key: str, title: str, status: Status = "not_started") -> None:
+        """The learner adds a row of their own in Notion (seen by the next pull)."""
+        self.items[key] = ItemState(
+            key=key,
+            page_id=f"00000000-0000-4000-8000-{len(self.items) + 1:012d}",
+            title=title,
+            level=None,
+            category=None,
+            order=None,
+            status=status,
+            custom=True,
+        )
+
+    def pull(
+        self,
+        when: str,
+        statuses: dict[str, Status] | None = None,
+        *,
+        done_on: dict[str, str] | None = None,
+    ) -> None:
+        """Set these statuses (and Done on dates, `2026-11-19`) in Notion, then pull at `when`."""
         at = self.at(when)
+        for key, day in (done_on or {}).items():
+            self.items[key] = replace(self.items[key], done_on=date.fromisoformat(day))
         for key, status in (statuses or {}).items():
             item = self.items[key]
             since = item.in_progress_since
@@ -118,6 +139,7 @@ class Learner:
                     observed_at=at,
                     window_start=self.last_pull,
                     rebuilt=self.last_pull is None,  # the first pull adopts an existing database
+                    done_on=item.done_on if item.status == "done" else None,
                 )
             )
             self.seen[key] = item.status
@@ -218,6 +240,35 @@ def reopened_and_stalled(state_dir: Path) -> tuple[Learner, str, str]:
     return me, "2026-W48", "2026-11-30 08:00"
 
 
+def backdated_done_on(state_dir: Path) -> tuple[Learner, str, str]:
+    """Done on set to last week wins: counted in W47 (last week), not in W48."""
+    me = Learner(state_dir, "Europe/Berlin")
+    me.pull("2026-11-04 18:00", {"entry.data.images": "done"})  # the starting point
+    me.pull("2026-11-11 18:00", {"entry.data.text": "done"})
+    me.pull("2026-11-18 18:00", {"entry.data.audio": "done"})
+    me.edit("entry.nets.dense", notes="Did it last Thursday, ticked it today.")
+    me.pull(
+        "2026-11-24 09:00",
+        {"entry.nets.dense": "done"},
+        done_on={"entry.nets.dense": "2026-11-19"},
+    )
+    me.pull("2026-11-26 20:00", {"entry.nets.cnn": "done"})
+    return me, "2026-W48", "2026-11-30 08:00"
+
+
+def retick_in_one_week(state_dir: Path) -> tuple[Learner, str, str]:
+    """Ticked, unticked and ticked again in one week counts once; an own row added ticked counts."""
+    me = Learner(state_dir, "Europe/Berlin")
+    me.pull("2026-11-09 18:00")
+    me.pull("2026-11-17 18:00", {"entry.data.images": "done"})
+    me.pull("2026-11-24 19:00", {"entry.data.text": "done"})
+    me.pull("2026-11-25 19:00", {"entry.data.text": "not_started"})
+    me.pull("2026-11-26 19:00", {"entry.data.text": "done"})
+    me.add_own("custom.kaggle", "Kaggle: Titanic competition", "done")
+    me.pull("2026-11-27 19:00")
+    return me, "2026-W48", "2026-11-30 08:00"
+
+
 SCENARIOS = {
     "normal": normal_week,
     "first": first_week,
@@ -225,6 +276,8 @@ SCENARIOS = {
     "dst_berlin": dst_berlin,
     "dst_new_york": dst_new_york,
     "reopened_stalled": reopened_and_stalled,
+    "backdated": backdated_done_on,
+    "retick": retick_in_one_week,
 }
 
 

@@ -18,12 +18,14 @@ from sync.model import RunRecord, TickEvent
 from .scenarios import (
     CHECKLIST_YAML,
     Learner,
+    backdated_done_on,
     dst_berlin,
     dst_new_york,
     empty_week,
     first_week,
     normal_week,
     reopened_and_stalled,
+    retick_in_one_week,
 )
 
 UTC = timezone.utc
@@ -251,3 +253,48 @@ def test_own_items_count_in_progress_but_not_in_the_pace_of_a_level(tmp_path: Pa
     )
     assert (data.overall.done, data.overall.total) == (7, 11)
     assert data.pace.level == "Intermediate"
+
+
+def test_a_backdated_done_on_counts_in_its_own_week(tmp_path: Path) -> None:
+    learner, week, now = backdated_done_on(tmp_path)
+    data = digest_of(learner, week, now)
+    assert keys(data.completions) == ["entry.nets.cnn"]  # dense was ticked in W48 ...
+    assert data.done_last_week == 2  # ... with Done on Thu 19 Nov: it counts in W47
+    last_week = digest_of(learner, "2026-W47", now)
+    assert keys(last_week.completions) == ["entry.data.audio", "entry.nets.dense"]
+    assert last_week.completions[1].completed_on == date(2026, 11, 19)
+    assert last_week.overall.done == 4 and not last_week.in_progress
+
+
+def test_a_backdated_done_on_joins_the_first_digests_starting_point(tmp_path: Path) -> None:
+    learner = Learner(tmp_path, "Europe/Berlin")
+    learner.pull("2026-11-24 19:00", {"entry.data.images": "done"})
+    learner.pull(
+        "2026-11-25 19:00",
+        {"entry.data.text": "done", "entry.data.audio": "done"},
+        done_on={"entry.data.text": "2026-11-10"},
+    )
+    data = digest_of(learner, "2026-W48", "2026-11-30 08:00")
+    assert data.is_first
+    assert data.starting_point is not None and data.starting_point.done == 2  # images, text
+    assert keys(data.completions) == ["entry.data.audio"]
+    assert data.overall.done == 3
+
+
+def test_a_re_tick_in_one_week_counts_once_and_an_own_row_added_ticked_counts(
+    tmp_path: Path,
+) -> None:
+    learner, week, now = retick_in_one_week(tmp_path)
+    data = digest_of(learner, week, now)
+    assert keys(data.completions) == ["entry.data.text", "custom.kaggle"]
+    assert data.completions[0].completed_on == date(2026, 11, 26)  # the tick that stayed
+    assert data.done_this_week == 2 and not data.reopened
+    assert (data.overall.done, data.overall.total) == (3, 11)
+
+
+def test_the_average_says_over_how_many_weeks_it_runs(tmp_path: Path) -> None:
+    learner, week, now = empty_week(tmp_path)
+    data = digest_of(learner, week, now)
+    assert (data.four_week_average, data.average_weeks) == (0.67, 3)
+    learner_, week_, now_ = normal_week(tmp_path / "normal")
+    assert digest_of(learner_, week_, now_).average_weeks == 4

@@ -180,3 +180,32 @@ def test_email_settings_missing_a_recipient_fail_only_email(learner: Learner) ->
         ("email", "failed"),
     ]
     assert "SMTP_FROM and SMTP_TO" in report.results[1].detail
+
+
+def test_a_backdated_tick_never_resends_a_past_week_and_later_digests_tell_the_truth(
+    tmp_path: Path,
+) -> None:
+    me = Learner(tmp_path, "Europe/Berlin")
+    me.pull("2026-11-09 18:00")
+    me.pull("2026-11-18 18:00", {"entry.data.images": "done"})
+    settings = make_settings(tmp_path)
+    sent = run_weekly_digest(settings, me.store, me.checklist, me.at("2026-11-23 08:00"))
+    assert (sent.week, [r.outcome for r in sent.results]) == ("2026-W47", ["sent"])
+    w47 = tmp_path / "digests" / "2026-W47.md"
+    before = w47.read_bytes()
+    assert b"**1 item done this week.**" in before
+
+    # On Tuesday the learner ticks an item they finished last Thursday, with that Done on.
+    me.pull(
+        "2026-11-24 09:00", {"entry.data.text": "done"}, done_on={"entry.data.text": "2026-11-19"}
+    )
+    again = run_weekly_digest(settings, me.store, me.checklist, me.at("2026-11-24 10:00"))
+    assert [r.outcome for r in again.results] == ["already_sent"]
+    assert w47.read_bytes() == before
+    delivery = me.store.get_delivery("2026-W47", "file")
+    assert delivery is not None and delivery.attempts == 1
+
+    next_week = run_weekly_digest(settings, me.store, me.checklist, me.at("2026-11-30 08:00"))
+    assert (next_week.week, [r.outcome for r in next_week.results]) == ("2026-W48", ["sent"])
+    w48 = (tmp_path / "digests" / "2026-W48.md").read_text()
+    assert "No new items ticked off this week." in w48 and "Last week: 2" in w48
