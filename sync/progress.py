@@ -24,7 +24,7 @@ a spell begins at the local midnight of its day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -329,9 +329,3 @@ def completions_by_week(
         for week, found in sorted(weeks.items())
     }
 
-
-def count_weeks(
-    by_week: Mapping[WeekId, Sequence[Completion]], weeks: Iterable[WeekId]
-) -> list[int]:
-    """How many completions each of `weeks` has."""
-    return [len(by_week.get(week, ())) for week in weeks]

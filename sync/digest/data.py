@@ -126,7 +126,7 @@ class DigestData:
     four_week_average: float | None  # over `average_weeks` weeks: fewer than 4 early on
     average_weeks: int
     overall: Progress
-    starting_point: Progress | None  # the first digest only: done before this week's changes
+    starting_point: Progress | None  # the first digest only: done as the week began
     levels: tuple[LevelProgress, ...]
     completions: tuple[Completion, ...]
     in_progress: tuple[InProgress, ...]
