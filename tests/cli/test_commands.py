@@ -30,7 +30,7 @@ def test_open_print_gives_the_database_url_without_a_request(
     sandbox.stop()  # no network needed
     result = run_cli("open", "--print", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == url and url.startswith("https://www.notion.so/")
+    assert result.stdout.strip() == url and url.startswith("https://app.notion.com/p/")
 
 
 def test_open_before_any_sync_says_how_to_make_the_database(
