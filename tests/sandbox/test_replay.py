@@ -1,10 +1,11 @@
 """Replay of real Notion traffic against the sandbox: the same requests must get the same answers.
 
-The cassettes in `tests/data/notion/cassettes/` hold requests that notion-sdk-py's own test suite
-sent to api.notion.com and the answers it got. Each implemented request is sent again, over HTTP
-with the official SDK, to a sandbox holding the same objects; the answers are compared key for
-key (`tests/sandbox/replay.py` says what may differ and why). The count of identical answers
-may only go up: raise `SDK_FLOOR` when a fix makes more requests agree, never lower it.
+The cassettes in `tests/data/notion/cassettes/` hold requests that the test suites of
+notion-sdk-py and ultimate-notion sent to api.notion.com and the answers they got. Each
+implemented request is sent again, over HTTP with the official SDK, to a sandbox holding the same
+objects; the answers are compared key for key (`tests/sandbox/replay.py` says what may differ
+and why). The count of identical answers may only go up: raise the floors when a fix makes more
+requests agree, never lower them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ SDK_REQUESTS = 332  # Notion API requests in all of notion-sdk-py's cassettes
 SDK_KEPT = 313  # ... in the 68 cassettes kept here (the others only hold file uploads and emojis)
 SDK_IMPLEMENTED = 279  # ... to an endpoint the sandbox has (no comments, templates, moves...)
 SDK_FLOOR = 275  # identical answers; recorded in docs/sandbox.md
+UN_IMPLEMENTED = 314  # ultimate-notion: requests in the 34 cassettes kept, to implemented endpoints
+UN_FILTERED_QUERIES = 85  # ... of which data source queries with a filter
+UN_FLOOR = 311  # identical answers; recorded in docs/sandbox.md
 
 
 def replay(server: SandboxServer, cassettes: dict[str, list[Exchange]]) -> list[Outcome]:
@@ -47,6 +51,14 @@ def sdk_outcomes(sdk_cassettes: dict[str, list[Exchange]]) -> Iterator[list[Outc
         yield replay(server, sdk_cassettes)
 
 
+@pytest.fixture(scope="module")
+def un_outcomes() -> Iterator[list[Outcome]]:
+    cassettes = load_cassettes(CASSETTES / "ultimate-notion")
+    assert len(cassettes) == 34, f"the vendored cassettes are missing from {CASSETTES}"
+    with SandboxServer(rate_limit=None, port=0) as server:
+        yield replay(server, cassettes)
+
+
 def test_the_vendored_cassettes_are_complete(sdk_cassettes: dict[str, list[Exchange]]) -> None:
     exchanges = [e for cassette in sdk_cassettes.values() for e in cassette]
     assert len(sdk_cassettes) == 68
@@ -67,3 +79,27 @@ def test_notion_sdk_requests_get_notions_answers(
     record_property("sandbox replay", summary)
     report = "\n".join(f"{o.exchange.name}: {'; '.join(o.differences[:3])}" for o in differing)
     assert len(same) >= SDK_FLOOR, f"{summary}\n{report}"
+
+
+def test_ultimate_notion_requests_get_notions_answers(
+    un_outcomes: list[Outcome], record_property: pytest.RecordProperty
+) -> None:
+    same = [o for o in un_outcomes if o.same]
+    queries = [
+        o
+        for o in un_outcomes
+        if o.exchange.path.endswith("/query")
+        and isinstance(o.exchange.body, dict)
+        and o.exchange.body.get("filter")
+    ]
+    assert (len(un_outcomes), len(queries)) == (UN_IMPLEMENTED, UN_FILTERED_QUERIES)
+    summary = (
+        f"sandbox replay: {len(same)} of ultimate-notion's {UN_IMPLEMENTED} replayed requests "
+        f"answered identically, {len([q for q in queries if q.same])} of its "
+        f"{UN_FILTERED_QUERIES} filtered queries (floor {UN_FLOOR})"
+    )
+    record_property("sandbox replay", summary)
+    report = "\n".join(
+        f"{o.exchange.name}: {'; '.join(o.differences[:3])}" for o in un_outcomes if not o.same
+    )
+    assert len(same) >= UN_FLOOR, f"{summary}\n{report}"
