@@ -7,8 +7,13 @@ Done on.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.checklist import parse_checklist
 from sync.digest.week import build_week_window, parse_week
@@ -245,3 +250,94 @@ def test_status_at_a_moment_follows_the_history_else_the_stored_state() -> None:
     assert status("entry.data.text") == "done"  # never in the history: the stored status
     later = status_at(build_timelines(history, BERLIN), items, W48.end)
     assert later("entry.data.images") == "in_progress"
+
+
+# ------------------------------------------------------------------------------ any history
+
+
+STATUSES: tuple[Status, ...] = ("not_started", "in_progress", "done", "skipped")
+KEYS = ("entry.data.images", "entry.data.text", "custom.own")
+MONDAY = date(2026, 11, 2)  # W45
+WEEKS = [build_week_window(parse_week(f"2026-W{n}"), BERLIN) for n in range(45, 50)]
+
+step = st.tuples(
+    st.integers(0, 27),  # day after MONDAY
+    st.integers(0, 23),  # hour
+    st.sampled_from(KEYS),
+    st.sampled_from(STATUSES),
+    st.one_of(st.none(), st.integers(-20, 3)),  # Done on, in days from the tick's day
+    st.booleans(),  # rebuilt (only meaningful on a first observation)
+)
+
+
+def build_history(steps: list[tuple[int, int, str, Status, int | None, bool]]) -> list[TickEvent]:
+    events: list[TickEvent] = []
+    last: dict[str, Status] = {}
+    for day, hour, key, status, dated, rebuilt in sorted(steps, key=lambda s: (s[0], s[1])):
+        if last.get(key) == status:
+            continue
+        when = datetime.combine(MONDAY + timedelta(days=day), time(hour), tzinfo=BERLIN)
+        done_on = (
+            MONDAY + timedelta(days=day + dated) if dated is not None and status == "done" else None
+        )
+        events.append(
+            TickEvent(
+                key,
+                key,
+                None,
+                None,
+                last.get(key),
+                status,
+                when.astimezone(timezone.utc),
+                done_on=done_on,
+                rebuilt=rebuilt and key not in last,
+            )
+        )
+        last[key] = status
+    return events
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(step, max_size=14))
+def test_completions_hold_for_any_history(steps: list[Any]) -> None:
+    history = build_history(steps)
+    timelines = build_timelines(history, BERLIN)
+    by_week = completions_by_week(timelines, BERLIN, "mon")
+    for event in history:  # the history's last word is the status now
+        assert (
+            timelines[event.key].status_before(WEEKS[-1].end)
+            == [e.to_status for e in history if e.key == event.key][-1]
+        )
+    for window in WEEKS:
+        found = completions_in_week(timelines, window)
+        assert found == by_week.get(window.week, [])
+        assert len({c.key for c in found}) == len(found)  # an item at most once a week
+        for completion in found:
+            assert window.first_day <= completion.day <= window.last_day
+        for key, timeline in timelines.items():
+            began = timeline.status_before(window.start) == "done"
+            ended = timeline.status_before(window.end) == "done"
+            counted = any(c.key == key for c in found)
+            spell = timeline.covering(window.end)
+            assert counted == (ended and not began and spell is not None and spell.counted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(step, max_size=14))
+def test_without_learner_dates_a_completion_is_done_at_the_weeks_end_but_not_its_start(
+    steps: list[Any],
+) -> None:
+    history = [replace(e, done_on=None, rebuilt=False) for e in build_history(steps)]
+    timelines = build_timelines(history, BERLIN)
+
+    def seen(key: str, moment: datetime) -> Status | None:
+        statuses = [e.to_status for e in history if e.key == key and e.observed_at < moment]
+        return statuses[-1] if statuses else None
+
+    for window in WEEKS:
+        expected = {
+            key
+            for key in timelines
+            if seen(key, window.end) == "done" and seen(key, window.start) != "done"
+        }
+        assert {c.key for c in completions_in_week(timelines, window)} == expected
