@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -184,14 +184,18 @@ def _run(
     # -- gather --------------------------------------------------------------------------------
     target = resolve_target(settings, store, notion, checklist, dry_run)
     recorded_ids: dict[str, str] = store.get_json_meta("column_ids") or {}
+    pages: Iterable[dict[str, Any]] = ()
     if target.data_source_id is None:
         columns = Columns(names={s.field: s.default_name for s in FIELDS})
-        pages: list[dict[str, Any]] = []
     else:
-        source = notion.fetch_data_source(target.data_source_id)
-        columns = resolve_columns(source.get("properties", {}), recorded_ids)
-        pages = notion.query_rows(target.data_source_id) if columns.names.get("key") else []
-    rows = [parse_row(page, columns) for page in pages]
+        properties = target.properties
+        if properties is None:
+            properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
+        columns = resolve_columns(properties, recorded_ids)
+        # A database this run created has no rows yet: nothing to read.
+        if columns.names.get("key") and not target.created:
+            pages = notion.iter_rows(target.data_source_id)
+    rows = [parse_row(page, columns) for page in pages]  # parsed as each page of rows arrives
     state = store.load_items()
     # -- plan and check ------------------------------------------------------------------------
     last_pull = store.last_successful_pull()

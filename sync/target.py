@@ -7,7 +7,8 @@ never lead to a second database; the views are added best effort.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sync.checklist import Checklist
 from sync.config import Settings
@@ -27,6 +28,9 @@ class Target:
     data_source_id: str | None
     database_url: str | None
     created: bool = False
+    # The data source's properties when this run created it and already read them (for the
+    # views), so the run needs no second schema read.
+    properties: dict[str, Any] | None = None
 
 
 def resolve_target(
@@ -80,17 +84,20 @@ def resolve_target(
     )
     _record_target(store, target)
     log.info("created database %s", target.database_id)
-    _add_views(notion, store, target, checklist)
-    return target
+    return replace(target, properties=_add_views(notion, store, target, checklist))
 
 
-def _add_views(notion: NotionAdapter, store: Store, target: Target, checklist: Checklist) -> None:
-    """Create the board, table and Next up views: best effort, never fails the push."""
+def _add_views(
+    notion: NotionAdapter, store: Store, target: Target, checklist: Checklist
+) -> dict[str, Any] | None:
+    """Create the board, table and Next up views: best effort, never fails the push.
+    Returns the data source's properties it read for them (None if that read failed)."""
     assert target.database_id is not None and target.data_source_id is not None
     created: list[dict[str, str]] = []
+    properties: dict[str, Any] | None = None
     try:
-        source = notion.fetch_data_source(target.data_source_id)
-        ids = resolve_columns(source.get("properties", {}), {}).ids
+        properties = dict(notion.fetch_data_source(target.data_source_id).get("properties", {}))
+        ids = resolve_columns(properties, {}).ids
         levels = [(level.name, level.icon) for level in checklist.levels]
         for body in build_view_bodies(target.database_id, target.data_source_id, ids, levels):
             view = notion.create_view(body)
@@ -102,6 +109,7 @@ def _add_views(notion: NotionAdapter, store: Store, target: Target, checklist: C
             exc,
         )
     store.set_json_meta("views", created)
+    return properties
 
 
 def _record_target(store: Store, target: Target) -> None:

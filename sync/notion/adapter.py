@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -298,7 +298,12 @@ class NotionAdapter:
         self, data_source_id: str, filter_: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Every (non-trashed) row of the data source, following the cursor."""
-        rows: list[dict[str, Any]] = []
+        return list(self.iter_rows(data_source_id, filter_))
+
+    def iter_rows(
+        self, data_source_id: str, filter_: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The rows one answer (up to 100) at a time: the caller parses them as they arrive."""
         cursor: str | None = None
         while True:
             body: dict[str, Any] = {"page_size": 100}
@@ -313,10 +318,10 @@ class NotionAdapter:
                 repeatable=True,
                 what="reading the checklist rows",
             )
-            rows.extend(page.get("results", []))
+            yield from page.get("results", [])
             cursor = page.get("next_cursor")
             if not page.get("has_more") or not cursor:
-                return rows
+                return
 
     def find_rows_by_key(
         self, data_source_id: str, key_column: str, key: str

@@ -1,0 +1,27 @@
+"""How many requests a run makes: counted by the sandbox, independent of the machine's speed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sync.store import open_store
+from tests.engine.conftest import World
+
+
+def requests_by_route(world: World) -> Counter[str]:
+    entries = world.control.requests()["entries"]
+    return Counter(f"{e['method']} {e['route']}" for e in entries)
+
+
+def test_a_first_push_creates_and_reads_the_schema_once_and_no_rows(world: World) -> None:
+    world.control.reset_requests()
+    world.sync("push")
+    with open_store(world.state_dir) as store:
+        views = store.get_json_meta("views")
+    assert views
+    assert requests_by_route(world) == {
+        "POST /v1/databases": 1,
+        "GET /v1/data_sources/{id}": 1,  # the property ids the views need; the run reuses it
+        "POST /v1/views": len(views),
+        "POST /v1/pages": len(world.checklist.items),
+    }
