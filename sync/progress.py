@@ -328,4 +328,3 @@ def completions_by_week(
         week: sorted(found.values(), key=lambda c: (c.day, c.key))
         for week, found in sorted(weeks.items())
     }
-

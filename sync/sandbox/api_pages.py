@@ -17,12 +17,12 @@ from sync.sandbox.query import paginate
 from sync.sandbox.routing import Request, Route
 from sync.sandbox.validate import (
     MISSING,
-    NotionError,
     invalid,
     invalid_id,
     optional_object,
     page_size,
     require_str,
+    user_not_found,
 )
 
 
@@ -43,7 +43,7 @@ def users_retrieve(request: Request) -> JSON:
     if user_id is None:
         raise invalid_id("user_id", raw)
     if user_id not in (ws.bot_id, ws.person_id):
-        raise NotionError(404, "object_not_found", f"Could not find user with ID: {user_id}.")
+        raise user_not_found(user_id, ws.bot_id)
     return ws.user_object(user_id)
 
 

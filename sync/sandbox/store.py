@@ -17,7 +17,7 @@ from typing import Any
 
 from sync.sandbox.ids import JSON, new_id, normalize_id, page_url
 from sync.sandbox.richtext import plain_text, text_items
-from sync.sandbox.validate import NotionError, archived, invalid_id, not_found
+from sync.sandbox.validate import archived, invalid_id, not_found, user_not_found
 
 DATA_FORMAT = "dsprogress-sandbox/1"
 DEFAULT_INTEGRATION_NAME = "dsprogress sandbox"
@@ -348,9 +348,7 @@ class Workspace:
         """What a mention of a page, database or user shows: (payload, plain_text, href)."""
         if kind == "user":
             if object_id not in (self.bot_id, self.person_id):
-                raise NotionError(
-                    404, "object_not_found", f"Could not find user with ID: {object_id}."
-                )
+                raise user_not_found(object_id, self.bot_id)
             user = self.user_in_value(object_id)
             return user, f"@{user['name']}", None
         record = self.lookup(kind, object_id, f"{kind}_id", shared_only=shared_only)

@@ -215,3 +215,15 @@ def page_size(value: Any, path: str) -> int:
 
 def invalid_cursor(cursor: Any) -> NotionError:
     return validation(f"The start_cursor provided is invalid: {cursor}")
+
+
+def user_not_found(user_id: str, integration_id: str) -> NotionError:
+    """404 for a user the integration cannot see (message as recorded)."""
+    return NotionError(
+        404,
+        "object_not_found",
+        f"Could not find user with ID: {user_id}. Make sure your integration has capabilities to "
+        "read user information. With those capabilities, only members and guests in the "
+        "integration's workspace are visible.",
+        additional_data={"integration_id": integration_id},
+    )

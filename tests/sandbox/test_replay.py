@@ -23,9 +23,9 @@ SDK_REQUESTS = 332  # Notion API requests in all of notion-sdk-py's cassettes
 SDK_KEPT = 313  # ... in the 68 cassettes kept here (the others only hold file uploads and emojis)
 SDK_IMPLEMENTED = 279  # ... to an endpoint the sandbox has (no comments, templates, moves...)
 SDK_FLOOR = 275  # identical answers; recorded in docs/sandbox.md
-UN_IMPLEMENTED = 314  # ultimate-notion: requests in the 34 cassettes kept, to implemented endpoints
+UN_IMPLEMENTED = 317  # ultimate-notion: requests in the 35 cassettes kept, to implemented endpoints
 UN_FILTERED_QUERIES = 85  # ... of which data source queries with a filter
-UN_FLOOR = 311  # identical answers; recorded in docs/sandbox.md
+UN_FLOOR = 314  # identical answers; recorded in docs/sandbox.md
 
 
 def replay(server: SandboxServer, cassettes: dict[str, list[Exchange]]) -> list[Outcome]:
@@ -54,7 +54,7 @@ def sdk_outcomes(sdk_cassettes: dict[str, list[Exchange]]) -> Iterator[list[Outc
 @pytest.fixture(scope="module")
 def un_outcomes() -> Iterator[list[Outcome]]:
     cassettes = load_cassettes(CASSETTES / "ultimate-notion")
-    assert len(cassettes) == 34, f"the vendored cassettes are missing from {CASSETTES}"
+    assert len(cassettes) == 35, f"the vendored cassettes are missing from {CASSETTES}"
     with SandboxServer(rate_limit=None, port=0) as server:
         yield replay(server, cassettes)
 
@@ -63,7 +63,8 @@ def test_the_vendored_cassettes_are_complete(sdk_cassettes: dict[str, list[Excha
     exchanges = [e for cassette in sdk_cassettes.values() for e in cassette]
     assert len(sdk_cassettes) == 68
     assert len(exchanges) == SDK_KEPT
-    assert len([e for e in exchanges if implemented(e)]) == SDK_IMPLEMENTED
+    # More only when the sandbox gains an endpoint (then the floor can rise too).
+    assert len([e for e in exchanges if implemented(e)]) >= SDK_IMPLEMENTED
 
 
 def test_notion_sdk_requests_get_notions_answers(
@@ -92,9 +93,9 @@ def test_ultimate_notion_requests_get_notions_answers(
         and isinstance(o.exchange.body, dict)
         and o.exchange.body.get("filter")
     ]
-    assert (len(un_outcomes), len(queries)) == (UN_IMPLEMENTED, UN_FILTERED_QUERIES)
+    assert len(un_outcomes) >= UN_IMPLEMENTED and len(queries) == UN_FILTERED_QUERIES
     summary = (
-        f"sandbox replay: {len(same)} of ultimate-notion's {UN_IMPLEMENTED} replayed requests "
+        f"sandbox replay: {len(same)} of ultimate-notion's {len(un_outcomes)} replayed requests "
         f"answered identically, {len([q for q in queries if q.same])} of its "
         f"{UN_FILTERED_QUERIES} filtered queries (floor {UN_FLOOR})"
     )
