@@ -107,15 +107,30 @@ class ProgressReport:
         return self.overall.skipped
 
 
+def build_item_order(checklist: Checklist, items: Mapping[str, ItemState]) -> dict[str, int]:
+    """Where each item is listed: checklist order, then the state's other rows (own items,
+    retired ones) by their Order and title. Keys known to neither sort last (`sort_keys`)."""
+    others = sorted(
+        (state for key, state in items.items() if checklist.item(key) is None),
+        key=lambda s: (s.order if s.order is not None else 0.0, s.title.lower(), s.key),
+    )
+    ranked = [item.key for item in checklist.ordered_items()] + [s.key for s in others]
+    return {key: index for index, key in enumerate(ranked)}
+
+
+def sort_keys(keys: Iterable[str], order: Mapping[str, int]) -> list[str]:
+    """`keys` in the order of `build_item_order`; unknown keys last, by key."""
+    return sorted(keys, key=lambda key: (order.get(key, len(order)), key))
+
+
 def own_item_keys(checklist: Checklist, items: Mapping[str, ItemState]) -> list[str]:
-    """The learner's own items that count: not retired, not a checklist key; by order, title."""
+    """The learner's own items that count (not retired, not a checklist key), in listing order."""
     own = [
-        state
+        key
         for key, state in items.items()
         if state.custom and not state.retired and checklist.item(key) is None
     ]
-    own.sort(key=lambda s: (s.order if s.order is not None else 0.0, s.title.lower(), s.key))
-    return [state.key for state in own]
+    return sort_keys(own, build_item_order(checklist, items))
 
 
 def stored_status(items: Mapping[str, ItemState]) -> StatusOf:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sync.checklist import Checklist
 from sync.errors import StateError
 from sync.model import ItemState, Status
-from sync.progress import Tally, build_progress
+from sync.progress import Tally, build_item_order, build_progress
 
 SNAPSHOT_FILE = "snapshot.json"
 SCHEMA_VERSION = 2  # 2: percents are whole numbers rounded down
@@ -104,12 +104,7 @@ def build_snapshot(
     database_url: str | None,
 ) -> Snapshot:
     """Items in checklist order (the learner's own items last), with progress per group."""
-    position = {item.key: checklist.position(item) for item in checklist.items}
-    far = (len(checklist.levels), 0, 0)
-
-    def sort_key(state: ItemState) -> tuple[tuple[int, int, int], float, str]:
-        return (position.get(state.key, far), state.order or 0.0, state.title.lower())
-
+    order = build_item_order(checklist, items)
     snapshot_items = [
         SnapshotItem(
             key=s.key,
@@ -127,7 +122,7 @@ def build_snapshot(
             custom=s.custom,
             retired=s.retired,
         )
-        for s in sorted(items.values(), key=sort_key)
+        for s in sorted(items.values(), key=lambda state: order[state.key])
     ]
     report = build_progress(checklist, items)
     levels = [

@@ -41,10 +41,12 @@ from sync.progress import (
     ItemTimeline,
     ProgressReport,
     StatusOf,
+    build_item_order,
     build_progress,
     build_timelines,
     completions_by_week,
     next_up,
+    sort_keys,
     status_at,
 )
 from sync.progress import Completion as Done
@@ -98,7 +100,7 @@ class _View:
         self.timelines = timelines
         self.zone = zone
         self.status: StatusOf = status_at(timelines, items, end)
-        self.rank = {item.key: index for index, item in enumerate(checklist.ordered_items())}
+        self.order = build_item_order(checklist, items)
         self.icons = {level.name: level.icon for level in checklist.levels}
 
     def ref(self, key: str) -> ItemRef:
@@ -122,8 +124,8 @@ class _View:
         )
 
     def sort_keys(self, keys: Iterable[str]) -> list[str]:
-        """Checklist order; items outside the checklist (your own) last, by key."""
-        return sorted(keys, key=lambda k: (self.rank.get(k, len(self.rank)), k))
+        """Checklist order, then your own items (as in the snapshot and `status`)."""
+        return sort_keys(keys, self.order)
 
     def day(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
@@ -165,7 +167,7 @@ def _progress(value: ProgressReport) -> tuple[LevelProgress, ...]:
 
 def _in_progress(view: _View, end: datetime, reference: datetime) -> tuple[InProgress, ...]:
     result = []
-    keys = [k for k in view.rank if view.status(k) == "in_progress"]
+    keys = [i.key for i in view.checklist.items if view.status(i.key) == "in_progress"]
     for key in view.sort_keys(keys):
         state, timeline = view.items.get(key), view.timelines.get(key)
         since = timeline.in_progress_since(end) if timeline else None

@@ -22,7 +22,8 @@ def test_status_snapshot_and_digest_tell_the_same_numbers(tmp_path: Path) -> Non
     me.pull("2026-11-24 19:00", {"entry.data.text": "done", "entry.nets.dense": "done"})
     me.pull("2026-11-25 19:00", {"entry.data.text": "not_started", "entry.nets.dense": "skipped"})
     me.pull("2026-11-26 19:00", {"entry.data.text": "done"})  # re-ticked: counts once
-    me.add_own("custom.kaggle", "Kaggle: Titanic competition", "done")  # added already ticked
+    me.add_own("custom.zz", "A Kaggle competition", "done")  # added already ticked
+    me.add_own("custom.aa", "Blog post", "done")  # own items list by title, not by key
     me.pull(
         "2026-11-27 19:00",
         {"entry.nets.cnn": "done", "intermediate.training.schedules": "in_progress"},
@@ -41,5 +42,9 @@ def test_status_snapshot_and_digest_tell_the_same_numbers(tmp_path: Path) -> Non
     me.close()
 
     completions = assert_numbers_agree(state_dir, checklist, "Europe/Berlin", now)
-    assert completions == [("entry.data.text", "2026-11-26"), ("custom.kaggle", "2026-11-27")]
-    assert (snapshot.progress.done, snapshot.progress.total) == (5, 10)  # 11 items, 1 skipped
+    assert completions == [
+        ("entry.data.text", "2026-11-26"),
+        ("custom.zz", "2026-11-27"),
+        ("custom.aa", "2026-11-27"),
+    ]
+    assert (snapshot.progress.done, snapshot.progress.total) == (6, 11)  # 12 items, 1 skipped
