@@ -38,7 +38,7 @@ from sync.notion.schema_check import (
     build_select_defaults,
     check_schema,
 )
-from sync.setup import TokenInfo, page_title, parse_token_owner
+from sync.setup import TokenInfo, describe_token_kind, page_title, parse_token_owner
 from sync.store import STATE_FILE, open_store
 
 T = TypeVar("T")
@@ -152,7 +152,7 @@ def _check_token(ctx: _Context) -> CheckResult:
             ctx.token = parse_token_owner(ctx.notion.fetch_me())
         except NotionAuthError as exc:
             return CheckResult("token", False, "Notion rejected NOTION_TOKEN", exc.hint)
-        kind = "internal integration" if ctx.token.kind == "integration" else "personal token"
+        kind = describe_token_kind(ctx.token.kind)
         where = f" in workspace {ctx.token.workspace!r}" if ctx.token.workspace else ""
         if ctx.token.kind == "integration":
             ctx.visible_pages = len(ctx.notion.search_pages(limit=1))

@@ -43,13 +43,19 @@ class ChecklistError(DsprogressError):
     default_hint = "Fix the checklist file, then run `dsprogress checklist validate`."
 
 
+# Where Notion makes tokens today: personal access tokens first, internal connections second.
+PERSONAL_TOKENS_URL = "https://www.notion.so/developers/tokens"
+CONNECTIONS_URL = "https://www.notion.so/developers/connections"
+
+
 class NotionAuthError(DsprogressError):
     """Notion rejected the token."""
 
     exit_code = 5
     default_hint = (
-        "Check NOTION_TOKEN: copy it again from https://www.notion.so/profile/integrations "
-        "(internal integration secret) or create a new one."
+        f"Check NOTION_TOKEN: copy it again, or make a new one (a personal access token at "
+        f"{PERSONAL_TOKENS_URL}, or an internal connection's secret at {CONNECTIONS_URL}), "
+        "then run `dsprogress init`."
     )
 
 
@@ -58,8 +64,8 @@ class NotionNotFoundError(DsprogressError):
 
     exit_code = 6
     default_hint = (
-        "Open the page in Notion, ... menu -> Connections -> add your integration "
-        "(or use a personal access token, which needs no sharing)."
+        "Check the link. With an internal connection, also open the page in Notion, ... menu "
+        "-> Connections -> add it (a personal access token needs no sharing)."
     )
 
 

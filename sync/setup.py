@@ -20,7 +20,13 @@ from typing import Any, Literal
 from sync.checklist_files import load_checklist
 from sync.config import DEFAULT_BASE_URL, load_settings, parse_notion_id
 from sync.engine import ProgressCallback, SyncReport, run_sync
-from sync.errors import ConfigError, NotionNotFoundError, StateError
+from sync.errors import (
+    CONNECTIONS_URL,
+    PERSONAL_TOKENS_URL,
+    ConfigError,
+    NotionNotFoundError,
+    StateError,
+)
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import plain_text
@@ -115,7 +121,7 @@ def read_env_text(path: Path) -> str | None:
 # -- the token -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TokenInfo:
-    """Who the token acts as: an internal integration (needs sharing) or a person."""
+    """Who the token acts as: an internal connection (a bot: needs sharing) or a person."""
 
     kind: TokenKind
     name: str
@@ -130,7 +136,8 @@ def parse_token_text(text: str) -> str:
     if not token:
         raise ConfigError(
             "the token is empty",
-            hint="Paste the secret from https://www.notion.so/profile/integrations.",
+            hint=f"Paste a personal access token ({PERSONAL_TOKENS_URL}) or an internal "
+            f"connection's secret ({CONNECTIONS_URL}).",
         )
     if any(ch.isspace() for ch in token):
         raise ConfigError(
@@ -141,7 +148,8 @@ def parse_token_text(text: str) -> str:
 
 
 def parse_token_owner(me: Mapping[str, Any]) -> TokenInfo:
-    """Read `GET /v1/users/me`: a bot owned by the workspace is an internal integration."""
+    """Read `GET /v1/users/me`: a bot owned by the workspace is an internal connection; a person
+    (a personal access token) or a bot acting for one user sees what that user sees."""
     name = str(me.get("name") or "your integration")
     if me.get("type") == "bot":
         bot = me.get("bot") or {}
@@ -150,6 +158,19 @@ def parse_token_owner(me: Mapping[str, Any]) -> TokenInfo:
         kind: TokenKind = "integration" if owner.get("type") == "workspace" else "personal"
         return TokenInfo(kind, name, str(workspace) if workspace else None)
     return TokenInfo("personal", name, None)
+
+
+def describe_token_kind(kind: TokenKind) -> str:
+    """Notion's own name for the kind of token in use."""
+    return "internal connection" if kind == "integration" else "personal access token"
+
+
+def render_token_owner(info: TokenInfo) -> str:
+    """`a personal access token, acting as 'Ada'` / `an internal connection 'x' in 'Home'`."""
+    if info.kind == "personal":
+        return f"a {describe_token_kind(info.kind)}, acting as {info.name!r}"
+    where = f" in the workspace {info.workspace!r}" if info.workspace else ""
+    return f"an {describe_token_kind(info.kind)}, {info.name!r}{where}"
 
 
 def fetch_token_info(notion: NotionAdapter) -> TokenInfo:
@@ -178,17 +199,18 @@ def page_title(page: Mapping[str, Any]) -> str:
     return "Untitled"
 
 
+def build_page_choice(page: Mapping[str, Any]) -> PageChoice | None:
+    """A page that can hold the database; None for a database row or a page in the Trash."""
+    if page.get("object") != "page" or page.get("in_trash") or page.get("archived"):
+        return None
+    if (page.get("parent") or {}).get("type") in ("database_id", "data_source_id"):
+        return None
+    return PageChoice(str(page["id"]), page_title(page), str(page.get("url", "")))
+
+
 def build_page_choices(results: Sequence[Mapping[str, Any]]) -> list[PageChoice]:
-    """Pages that can hold the database: not database rows, not in the Trash; by title."""
-    choices = []
-    for page in results:
-        if page.get("object") != "page" or page.get("in_trash") or page.get("archived"):
-            continue
-        parent_type = (page.get("parent") or {}).get("type")
-        if parent_type in ("database_id", "data_source_id"):
-            continue
-        choices.append(PageChoice(str(page["id"]), page_title(page), str(page.get("url", ""))))
-    return sorted(choices, key=lambda c: c.title.lower())
+    """The pages among search results that can hold the database, in the search's order."""
+    return [choice for page in results if (choice := build_page_choice(page)) is not None]
 
 
 def not_shared_hint(kind: TokenKind | None) -> str:
@@ -198,7 +220,7 @@ def not_shared_hint(kind: TokenKind | None) -> str:
             "so the page does not exist (or is in the Trash, or you lost access)."
         )
     return (
-        "Open the page in Notion, click ... (top right) -> Connections -> add your integration; "
+        "Open the page in Notion, click ... (top right) -> Connections -> add your connection; "
         "or check the URL. Notion answers the same 'not found' for both."
     )
 
@@ -212,9 +234,13 @@ def fetch_parent_page(notion: NotionAdapter, value: str, kind: TokenKind | None)
     try:
         page = notion.fetch_page(page_id)
     except NotionNotFoundError as exc:
+        unseen = (
+            "your account cannot open it"
+            if kind == "personal"
+            else "is not shared with your internal connection"
+        )
         raise NotionNotFoundError(
-            f"the page {page_id} does not exist or is not shared with your integration",
-            hint=not_shared_hint(kind),
+            f"the page {page_id} does not exist or {unseen}", hint=not_shared_hint(kind)
         ) from exc
     if page.get("in_trash") or page.get("archived"):
         raise NotionNotFoundError(
@@ -229,8 +255,32 @@ def fetch_parent_page(notion: NotionAdapter, value: str, kind: TokenKind | None)
     return PageChoice(page_id, page_title(page), str(page.get("url", "")))
 
 
-def fetch_page_choices(notion: NotionAdapter, limit: int = 50) -> list[PageChoice]:
-    return build_page_choices(notion.search_pages(limit=limit))
+@dataclass(frozen=True)
+class PageListing:
+    """The pages to offer (most recently edited first); `more` when others were left out."""
+
+    choices: list[PageChoice]
+    more: bool
+
+
+def fetch_page_choices(
+    notion: NotionAdapter, query: str = "", *, limit: int = 15, max_scanned: int = 500
+) -> PageListing:
+    """Pages matching `query`, read page by page until `limit` are found.
+
+    Search results mix in every database row (a personal token sees the whole workspace), so
+    they are skipped as they come; after `max_scanned` results the listing stops and says so.
+    """
+    choices: list[PageChoice] = []
+    for scanned, page in enumerate(notion.iter_search_pages(query), start=1):
+        choice = build_page_choice(page)
+        if choice is not None:
+            if len(choices) == limit:
+                return PageListing(choices, more=True)
+            choices.append(choice)
+        if scanned >= max_scanned:
+            return PageListing(choices, more=True)
+    return PageListing(choices, more=False)
 
 
 # -- the whole init ------------------------------------------------------------------------------

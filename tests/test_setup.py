@@ -27,8 +27,10 @@ from sync.setup import (
     InitChoices,
     build_env_file,
     build_page_choices,
+    fetch_page_choices,
     parse_token_owner,
     parse_token_text,
+    render_token_owner,
     run_init,
     write_env_file,
 )
@@ -134,7 +136,7 @@ def _page(page_id: str, title: str, parent_type: str = "page_id", **extra: Any) 
     }
 
 
-def test_page_choices_skip_rows_and_trash_and_sort_by_title() -> None:
+def test_page_choices_skip_rows_and_trash_and_keep_the_search_order() -> None:
     results = [
         _page("b", "beta"),
         _page("r", "a row", "data_source_id"),
@@ -142,7 +144,7 @@ def test_page_choices_skip_rows_and_trash_and_sort_by_title() -> None:
         _page("a", "Alpha"),
         {"object": "database", "id": "d"},
     ]
-    assert [c.page_id for c in build_page_choices(results)] == ["a", "b"]
+    assert [c.page_id for c in build_page_choices(results)] == ["b", "a"]
 
 
 # -- the command against the sandbox -------------------------------------------------------------
@@ -341,7 +343,7 @@ def test_interactive_init_never_echoes_the_token(sandbox: SandboxServer, tmp_pat
     term.send(sandbox.token)
     term.expect("Token accepted")
     listing = term.expect(r"(\d+)\. dsprogress sandbox")
-    term.expect("Number, or paste a page URL")
+    term.expect("Number, words to search, or a page URL")
     term.send(listing.group(1))
     term.expect("Your time zone")
     term.send("")
@@ -367,9 +369,9 @@ def test_interactive_init_accepts_a_pasted_url_after_a_bad_one(
     )
     term.expect("Paste your Notion token")
     term.send(sandbox.token)
-    term.expect("Number, or paste a page URL")
+    term.expect("Number, words to search, or a page URL")
     term.send(f"https://www.notion.so/Secret-{sandbox.unshared_page_id.replace('-', '')}")
-    term.expect(r"(?s)Connections.*Number, or paste a page URL")
+    term.expect(r"(?s)Connections.*Number, words to search, or a page URL")
     term.send(f"https://www.notion.so/Root-{sandbox.root_page_id.replace('-', '')}?pvs=4")
     code = term.wait()
     assert code == 0, term.text
@@ -391,3 +393,35 @@ def test_rerunning_init_keeps_the_settings_of_the_existing_env(
     assert report.state_dir == tmp_path / "mine"
     assert load_snapshot(tmp_path / "mine") is not None
     assert dotenv_values(env_file)["DSPROGRESS_STATE_DIR"] == str(tmp_path / "mine")
+
+
+def test_page_picker_reads_search_results_page_by_page_past_database_rows(
+    sandbox: SandboxServer, notion: Any, sandbox_db: Any
+) -> None:
+    for n in range(30):  # rows come first in a search: they were edited last
+        sandbox.control.add_row(sandbox_db.data_source_id, f"Row {n}")
+    with NotionAdapter(sandbox.token, sandbox.base_url, rate_limit=0) as adapter:
+        everything = list(adapter.iter_search_pages(page_size=10))
+        assert len(everything) >= 31 and adapter.requests >= 4
+        listing = fetch_page_choices(adapter)
+        assert [c.page_id for c in listing.choices] == [sandbox.root_page_id]
+        assert not listing.more
+        capped = fetch_page_choices(adapter, max_scanned=5)
+        assert capped.choices == [] and capped.more
+        found = fetch_page_choices(adapter, "sandbox")
+        assert [c.title for c in found.choices] == ["dsprogress sandbox"]
+        assert fetch_page_choices(adapter, "nothing like it").choices == []
+
+
+def test_token_kinds_are_named_as_notion_names_them() -> None:
+    person = parse_token_owner({"type": "person", "name": "Ada"})
+    assert render_token_owner(person) == "a personal access token, acting as 'Ada'"
+    bot = {
+        "type": "bot",
+        "name": "dsp",
+        "bot": {"owner": {"type": "workspace"}, "workspace_name": "Home"},
+    }
+    assert (
+        render_token_owner(parse_token_owner(bot))
+        == "an internal connection, 'dsp' in the workspace 'Home'"
+    )

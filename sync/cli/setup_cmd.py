@@ -15,35 +15,45 @@ from sync.cli.output import console, echo_json, err_console, is_quiet
 from sync.cli.report import print_database_after_interrupt
 from sync.config import DEFAULT_BASE_URL, system_timezone_name
 from sync.doctor import CheckResult, check_configuration, run_doctor
-from sync.errors import ChecksFailedError, ConfigError, DsprogressError, NotionAuthError
+from sync.errors import (
+    CONNECTIONS_URL,
+    PERSONAL_TOKENS_URL,
+    ChecksFailedError,
+    ConfigError,
+    DsprogressError,
+    NotionAuthError,
+)
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter
 from sync.setup import (
     InitChoices,
     InitReport,
     PageChoice,
+    PageListing,
     TokenInfo,
     fetch_page_choices,
     fetch_parent_page,
     fetch_token_info,
     parse_token_text,
+    render_token_owner,
     run_init,
 )
 
 MAX_TOKEN_TRIES = 3
-MAX_LISTED_PAGES = 20
-TOKEN_HELP = """\
+MAX_LISTED_PAGES = 15
+TOKEN_HELP = f"""\
 [bold]dsprogress init[/] sets up your Data Science checklist in Notion in a few steps.
 
 It needs a Notion token, one of two kinds:
-  [bold]1. An internal integration[/] (recommended): https://www.notion.so/profile/integrations
-     -> New integration -> copy its "Internal Integration Secret" (ntn_...). It sees only the
-     pages you connect it to: open the page for the checklist, ... (top right) -> Connections ->
-     add your integration.
-  [bold]2. A personal access token[/]: https://www.notion.so/developers/tokens -> New token. It
-     acts as you and sees what you see: no connecting step.
+  [bold]1. A personal access token[/] (recommended when the checklist is yours alone):
+     {PERSONAL_TOKENS_URL} -> New token -> copy it. It acts as you and sees the
+     pages you can open, so there is nothing to share. Business and Enterprise workspaces may
+     restrict personal tokens: if you cannot make one, ask a workspace owner, or use kind 2.
+  [bold]2. An internal connection[/] (for a shared or team setup; made by a workspace owner):
+     {CONNECTIONS_URL} -> create one -> copy its secret (ntn_...). It sees only
+     the pages connected to it: open the page, ... (top right) -> Connections -> add it.
 
-The token is read without being shown, and saved only in {env} (readable by you alone).
+The token is read without being shown, and saved only in {{env}} (readable by you alone).
 """
 _PATH = click.Path(path_type=Path)
 
@@ -276,32 +286,26 @@ def _ask_token(token: str | None, base_url: str) -> tuple[str, TokenInfo]:
                 raise
             err_console.print(f"  {escape(exc.hint)}")
             continue
-        kind = "an internal integration" if info.kind == "integration" else "a personal token"
-        where = f" in the workspace {info.workspace!r}" if info.workspace else ""
-        console.print(f"[green]✓[/] Token accepted: {kind}, {escape(repr(info.name))}{where}.")
+        console.print(f"[green]✓[/] Token accepted: {escape(render_token_owner(info))}.")
         return secret, info
     raise AssertionError("unreachable")
 
 
 def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
+    query = ""
     while True:
-        pages = fetch_page_choices(notion)[:MAX_LISTED_PAGES]
+        listing = fetch_page_choices(notion, query, limit=MAX_LISTED_PAGES)
+        pages = listing.choices
         if pages:
-            console.print("\nWhich page should hold the checklist database?")
-            for number, page in enumerate(pages, start=1):
-                console.print(f"  {number:>2}. {escape(page.title)}  [dim]{escape(page.url)}[/]")
-            answer = click.prompt("Number, or paste a page URL", err=True).strip()
+            _print_pages(listing, query)
+            answer = click.prompt("Number, words to search, or a page URL", err=True).strip()
         else:
-            if info.kind == "integration":
-                console.print(
-                    "\nYour integration can see no page yet. In Notion, open the page that "
-                    "should hold the checklist, click ... (top right) -> Connections and add "
-                    f"{escape(repr(info.name))}."
-                )
+            console.print("\n" + escape(render_no_pages(info, query)))
             answer = click.prompt(
-                "Paste the page's URL (or press Enter to look again)", default="", err=True
+                "Words to search, a page URL, or Enter to look again", default="", err=True
             ).strip()
             if not answer:
+                query = ""
                 continue
         if answer.isdigit() and pages:
             index = int(answer) - 1
@@ -309,11 +313,51 @@ def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
                 return pages[index]
             err_console.print(f"[red]✗[/] pick a number from 1 to {len(pages)}")
             continue
+        if not looks_like_page_link(answer):
+            query = answer  # words: search the workspace by title
+            continue
         try:
             return fetch_parent_page(notion, answer, info.kind)
         except DsprogressError as exc:
             err_console.print(f"[red]✗[/] {escape(exc.message)}")
             err_console.print(f"  {escape(exc.hint)}")
+
+
+def _print_pages(listing: PageListing, query: str) -> None:
+    if query:
+        console.print(f"\nPages matching {escape(repr(query))}:")
+    else:
+        console.print("\nWhich page should hold the checklist database? (recently edited first)")
+    for number, page in enumerate(listing.choices, start=1):
+        console.print(f"  {number:>2}. {escape(page.title)}  [dim]{escape(page.url)}[/]")
+    if listing.more:
+        console.print(
+            "  [dim]… and more: type words of the page's title to search, or paste its URL.[/]"
+        )
+
+
+def looks_like_page_link(answer: str) -> bool:
+    from sync.config import parse_notion_id
+
+    try:
+        parse_notion_id(answer)
+    except ValueError:
+        return False
+    return True
+
+
+def render_no_pages(info: TokenInfo, query: str) -> str:
+    if query:
+        return f"No page matches {query!r}. Try other words, or paste the page's URL."
+    if info.kind == "integration":
+        return (
+            f"Your internal connection {info.name!r} can see no page yet. In Notion, open the page "
+            "that should hold the checklist, click ... (top right) -> Connections and add it."
+        )
+    return (
+        "Your account sees no page in this workspace yet. In Notion, make one (for example "
+        "'Data Science progress'), then press Enter."
+    )
 
 
 def _ask_zone() -> str:

@@ -203,13 +203,32 @@ class NotionAdapter:
         return self._call("GET", "users/me", repeatable=True, what="checking the token")
 
     def search_pages(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {
-            "query": query,
-            "filter": {"property": "object", "value": "page"},
-            "page_size": min(limit, 100),
-        }
-        result = self._call("POST", "search", body=body, repeatable=True, what="searching pages")
-        return list(result.get("results", []))
+        """Up to `limit` pages matching `query` (most recently edited first), read page by page."""
+        results: list[dict[str, Any]] = []
+        for page in self.iter_search_pages(query, page_size=min(max(limit, 1), 100)):
+            results.append(page)
+            if len(results) >= limit:
+                break
+        return results
+
+    def iter_search_pages(self, query: str = "", page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every page the token can see that matches `query`, one search request per 100."""
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {
+                "query": query,
+                "filter": {"property": "object", "value": "page"},
+                "page_size": page_size,
+            }
+            if cursor:
+                body["start_cursor"] = cursor
+            result = self._call(
+                "POST", "search", body=body, repeatable=True, what="searching pages"
+            )
+            yield from result.get("results", [])
+            cursor = result.get("next_cursor")
+            if not result.get("has_more") or not cursor:
+                return
 
     # -- pages outside our database --------------------------------------------------------------
     def fetch_page(self, page_id: str) -> dict[str, Any]:
