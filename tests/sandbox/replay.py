@@ -4,12 +4,12 @@ A cassette is a sequence of real requests and Notion's real answers. The replaye
 request to the sandbox with the official SDK's raw `client.request(...)`, after putting the
 sandbox's ids in place of the recorded ones, and compares the two answers key for key: status,
 keys, JSON types, nested shapes, values, error code and message pattern. The only values allowed
-to differ are listed in `compare` below, each with its reason.
+to differ are listed under THE TOLERATED DIFFERENCES below, each with its reason.
 
 Ids: the recorded workspace's ids mean nothing to the sandbox. A recorded id is bound to the
 sandbox's id found at the same place in the two answers (the page a create returned, the blocks
-an append returned, the data source of a new database); later requests use the bound id. A page
-id the cassette never created is the recording's own top page: it stands for the sandbox's
+an append returned, the data source of a new database); later requests use the bound id. A parent
+page id the cassette never created is the recording's own top page: it stands for the sandbox's
 shared root page (the "set-up" every recorded test started from).
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -228,6 +227,7 @@ class Replayer:
         )
 
     def is_top_page(self, recorded_id: Any, sandbox_id: Any) -> bool:
+        """The sandbox's root page, standing for the recording's top page (bound to it)."""
         root = self.sandbox.root_page_id
         if not isinstance(recorded_id, str) or not WHOLE_UUID.match(recorded_id):
             return False
@@ -293,11 +293,6 @@ class Replayer:
             differences.append(f"status {status}, recorded {exchange.status}")
         compare(exchange.answer, answer, "$", self, differences)
         return Outcome(exchange, differences)
-
-    def replay_all(self, exchanges: list[Exchange]) -> Iterator[Outcome]:
-        for exchange in exchanges:
-            if implemented(exchange):
-                yield self.replay(exchange)
 
 
 # THE TOLERATED DIFFERENCES. Everything else must be equal (after ids are bound).
