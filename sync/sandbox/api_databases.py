@@ -177,6 +177,19 @@ def views_retrieve(request: Request) -> JSON:
     return view_object(request.ws.lookup("view", request.params["view_id"], "view_id"))
 
 
+def views_delete(request: Request) -> JSON:
+    """DELETE /v1/views/{id}: the view is gone; the answer is its reference (as recorded)."""
+    view = request.ws.lookup("view", request.params["view_id"], "view_id")
+    request.ws.check_editable("database", request.ws.databases[view["database_id"]])
+    del request.ws.views[view["id"]]
+    return {
+        "object": "view",
+        "id": view["id"],
+        "parent": {"type": "database_id", "database_id": view["database_id"]},
+        "type": view["type"],
+    }
+
+
 ROUTES = [
     Route("POST", "/v1/databases", databases_create, write=True),
     Route("GET", "/v1/databases/{database_id}", databases_retrieve),
@@ -188,4 +201,5 @@ ROUTES = [
     Route("POST", "/v1/views", views_create, write=True),
     Route("GET", "/v1/views", views_list),
     Route("GET", "/v1/views/{view_id}", views_retrieve),
+    Route("DELETE", "/v1/views/{view_id}", views_delete, write=True),
 ]
