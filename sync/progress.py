@@ -277,7 +277,7 @@ def build_timelines(
 
 def _begin_spell(event: TickEvent, zone: ZoneInfo, *, first: bool) -> Spell:
     seen = event.observed_at.astimezone(zone).date()
-    if event.rebuilt and event.done_on is None:  # done before this state folder knew it
+    if event.done_before_tracking:
         if first:
             return Spell(None, None, None, counted=False)
         return Spell(seen, local_midnight(seen, zone), None, counted=False)
