@@ -253,6 +253,17 @@ class ItemTimeline:
         return since if self.status_before(moment) == "in_progress" else None
 
 
+def in_progress_since(
+    timeline: ItemTimeline | None, state: ItemState | None, moment: datetime
+) -> datetime | None:
+    """When an item's current run of "in progress" began, as of `moment`: from the history,
+    else the state's own mark (an item in progress since before the history began)."""
+    since = timeline.in_progress_since(moment) if timeline else None
+    if since is None and state is not None:
+        since = state.in_progress_since
+    return since
+
+
 def build_timelines(
     history: Iterable[TickEvent], zone: ZoneInfo, resolve: Callable[[str], str] | None = None
 ) -> dict[str, ItemTimeline]:

@@ -45,6 +45,7 @@ from sync.progress import (
     build_progress,
     build_timelines,
     completions_by_week,
+    in_progress_since,
     next_up,
     sort_keys,
     status_at,
@@ -169,10 +170,7 @@ def _in_progress(view: _View, end: datetime, reference: datetime) -> tuple[InPro
     result = []
     keys = [i.key for i in view.checklist.items if view.status(i.key) == "in_progress"]
     for key in view.sort_keys(keys):
-        state, timeline = view.items.get(key), view.timelines.get(key)
-        since = timeline.in_progress_since(end) if timeline else None
-        if since is None and state is not None:
-            since = state.in_progress_since
+        since = in_progress_since(view.timelines.get(key), view.items.get(key), end)
         days = max(0, (reference - since).days) if since else None
         result.append(
             InProgress(
