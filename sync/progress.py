@@ -265,12 +265,13 @@ def in_progress_since(
 
 
 def build_timelines(
-    history: Iterable[TickEvent], zone: ZoneInfo, resolve: Callable[[str], str] | None = None
+    history: Iterable[TickEvent], zone: ZoneInfo, checklist: Checklist | None = None
 ) -> dict[str, ItemTimeline]:
-    """Replay the history per item (under its current key: `resolve` maps renamed keys)."""
+    """Replay the history per item, under its current key (the checklist's migrations map a
+    renamed or merged key to the one it became)."""
     timelines: dict[str, ItemTimeline] = {}
     for event in sorted(history, key=lambda e: e.observed_at):
-        key = resolve(event.key) if resolve else event.key
+        key = (checklist.resolve_key(event.key) if checklist else None) or event.key
         timeline = timelines.get(key)
         first = timeline is None
         if timeline is None:

@@ -24,6 +24,7 @@ from sync.progress import (
     completions_in_week,
     in_progress_since,
     next_up,
+    sort_keys,
     stored_status,
 )
 from sync.snapshot import GroupProgress, Progress, load_snapshot
@@ -82,13 +83,14 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
         history = store.load_history()
         items = store.load_items()
         last_pull = store.last_successful_pull()
-    timelines = build_timelines(
-        history, settings.zone, lambda key: checklist.resolve_key(key) or key
-    )
+    timelines = build_timelines(history, settings.zone, checklist)
     titles = {item.key: (item.title, item.level) for item in snapshot.items}
-    rank = {key: index for index, key in enumerate(titles)}  # checklist order, own items last
-    done = sorted(completions_in_week(timelines, window), key=lambda c: rank.get(c.key, len(rank)))
-    completions = [(c, *titles.get(c.key, (timelines[c.key].title, None))) for c in done]
+    done = {c.key: c for c in completions_in_week(timelines, window)}
+    order = {key: index for index, key in enumerate(titles)}  # the snapshot lists items in order
+    completions = [
+        (done[key], *titles.get(key, (timelines[key].title, None)))
+        for key in sort_keys(done, order)
+    ]
     started = [
         Started(
             item.title,

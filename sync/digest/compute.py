@@ -262,7 +262,7 @@ def compute_digest(
     began (for the failure count); `last_successful_sync` is `Store.last_successful_pull()`.
     """
     window = build_week_window(week, zone, week_start)
-    timelines = build_timelines(history, zone, lambda key: checklist.resolve_key(key) or key)
+    timelines = build_timelines(history, zone, checklist)
     view = _View(checklist, items, timelines, window.end, zone)
     by_week = completions_by_week(timelines, zone, week_start)
     completions = _completions(view, by_week.get(week, []))
