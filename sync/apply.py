@@ -1,16 +1,33 @@
-"""Apply a plan's Notion actions one by one, keeping the map of rows current.
+"""Apply a plan's Notion actions one by one; every answer is an observation.
 
-A page create is never repeated blindly: after an ambiguous failure the row is looked up by its
-Key first.
+Each create's or update's answer passes through `reconcile` like a page of a query, so a tick the
+learner makes while our write to that row is in flight is recorded, and the tool's derived writes
+(Status, Done on) follow it. A page create is never repeated blindly: after an ambiguous failure
+the row is looked up by its Key first.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
-from sync.model import FIELD_BY_NAME, RemoteRow, TickEvent
+from sync.actions import (
+    AddColumns,
+    AdoptRow,
+    AlignFields,
+    CreatePage,
+    FillDoneOn,
+    MigrateKey,
+    NotionAction,
+    RestoreKey,
+    RetireItem,
+    TrashDuplicate,
+    TrashPage,
+    UpdatePage,
+)
+from sync.model import FIELD_BY_NAME, ItemState, RemoteRow, TickEvent
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.notion.mapping import (
     Columns,
@@ -19,38 +36,43 @@ from sync.notion.mapping import (
     parse_row,
     resolve_columns,
 )
-from sync.plan import (
-    AddColumns,
-    AdoptRow,
-    CreatePage,
-    FillDoneOn,
-    MigrateKey,
-    NotionAction,
-    RetireItem,
-    TrashPage,
-    UpdatePage,
-)
+from sync.plan import plan_learner
+from sync.reconcile import Observation, reconcile_row
 
 log = logging.getLogger("dsprogress.engine")
 
 
 class Applier:
-    """Applies Notion actions one by one, keeping the rows map current."""
+    """Applies Notion actions one by one, keeping the rows and the recorded states current.
+
+    `states` starts as the plan's observed states; `previous` is the state as loaded (a create
+    for a key whose page the learner trashed continues that key's history).
+    """
 
     def __init__(
         self,
         notion: NotionAdapter,
         data_source_id: str,
         columns: Columns,
-        rows: dict[str, RemoteRow],
+        rows: Mapping[str, RemoteRow],
+        states: Mapping[str, ItemState],
+        previous: Mapping[str, ItemState],
+        *,
         now: datetime,
+        window_start: datetime | None,
+        in_checklist: Callable[[str], bool],
     ) -> None:
         self.notion = notion
         self.data_source_id = data_source_id
         self.columns = columns
-        self.rows = rows
+        self.rows = dict(rows)
+        self.states = dict(states)
+        self.previous = previous
         self.now = now
-        self.created: list[TickEvent] = []  # one event per page created, from None
+        self.window_start = window_start
+        self.in_checklist = in_checklist
+        self.events: list[TickEvent] = []  # made by the answers to our writes
+        self.changed: dict[str, Observation] = {}  # keys whose answer made an event
 
     def apply(self, action: NotionAction) -> None:
         log.info("%s %s", action.verb, getattr(action, "key", ""))
@@ -58,15 +80,46 @@ class Applier:
             self._add_columns(action)
         elif isinstance(action, CreatePage):
             self._create(action)
-        elif isinstance(action, TrashPage):
+        elif isinstance(action, (TrashPage, TrashDuplicate)):
             self.notion.update_row(action.page_id, in_trash=True)
-            self.rows.pop(action.key, None)
+            if isinstance(action, TrashPage):
+                self.rows.pop(action.key, None)
+                self.states.pop(action.key, None)
         else:
             key, values = _update_values(action)
             page = self.notion.update_row(
                 action.page_id, build_page_properties(values, self.columns)
             )
-            self.rows[key] = parse_row(page, self.columns)
+            filled = action.day if isinstance(action, FillDoneOn) else None
+            self._observe(key, parse_row(page, self.columns), values, filled)
+
+    def follow_ups(self, today: date) -> list[NotionAction]:
+        """The derived writes for rows whose answers showed a change by the learner."""
+        actions: list[NotionAction] = []
+        for key, observed in sorted(self.changed.items()):
+            actions += plan_learner(key, self.rows[key], observed, today)
+        self.changed.clear()
+        return actions
+
+    def _observe(
+        self, key: str, row: RemoteRow, wrote: Mapping[str, Any], filled: date | None = None
+    ) -> None:
+        observed = reconcile_row(
+            key,
+            row,
+            self.states.get(key) or self.previous.get(key),
+            at=self.now,
+            window_start=self.window_start,
+            rebuilt=False,
+            in_checklist=self.in_checklist(key),
+            wrote=wrote,
+            filled=filled,
+        )
+        self.rows[key] = row
+        self.states[key] = observed.state
+        if observed.events:
+            self.events += observed.events
+            self.changed[key] = observed
 
     def _add_columns(self, action: AddColumns) -> None:
         properties = {
@@ -87,25 +140,13 @@ class Applier:
                 self.data_source_id, self.columns.names["key"], action.key
             )
             page = found[0] if found else self.notion.create_row(self.data_source_id, properties)
-        row = parse_row(page, self.columns)
-        self.rows[action.key] = row
-        self.created.append(
-            TickEvent(
-                key=action.key,
-                title=row.title,
-                level=row.level,
-                category=row.category,
-                from_status=None,
-                to_status=row.status,
-                observed_at=self.now,
-            )
-        )
+        self._observe(action.key, parse_row(page, self.columns), values)
 
 
 def _update_values(action: NotionAction) -> tuple[str, dict[str, Any]]:
-    if isinstance(action, UpdatePage):
+    if isinstance(action, (UpdatePage, AlignFields)):
         return action.key, dict(action.changes)
-    if isinstance(action, AdoptRow):
+    if isinstance(action, (AdoptRow, RestoreKey)):
         return action.key, {"key": action.key}
     if isinstance(action, MigrateKey):
         return action.new_key, {"key": action.new_key}

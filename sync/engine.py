@@ -6,11 +6,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sync.actions import CreatePage, Mode, Plan, TrashPage
 from sync.apply import Applier
 from sync.checklist import Checklist
 from sync.config import Settings, require_notion
@@ -18,21 +19,15 @@ from sync.errors import (
     SafetyHaltError,
 )
 from sync.lock import hold_sync_lock
-from sync.model import CUSTOM_PREFIX, FIELDS, ItemState, RemoteRow, TickEvent
+from sync.model import FIELDS, RemoteRow, TickEvent
 from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import (
     Columns,
     parse_row,
     resolve_columns,
 )
-from sync.plan import (
-    Mode,
-    Plan,
-    TrashPage,
-    check_plan,
-    find_lost_learner_columns,
-    plan_sync,
-)
+from sync.plan import plan_sync
+from sync.plan_check import check_plan, find_lost_learner_columns
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
 from sync.target import resolve_target
@@ -57,20 +52,28 @@ class SyncReport:
     retries: int = 0
     duration: float = 0.0
     snapshot_path: Path | None = None
+    late_ticks: list[TickEvent] = field(default_factory=list)  # seen in our writes' answers
 
     def counts(self) -> dict[str, int]:
         verbs = (
             "create",
             "update",
             "adopt",
+            "restore-key",
             "migrate",
             "retire",
             "trash",
             "fill-done-on",
+            "align",
             "tick",
+            "heal",
+            "trash-duplicate",
             "duplicate",
+            "unknown-key",
         )
-        return {verb: self.plan.count(verb) for verb in verbs}
+        counts = {verb: self.plan.count(verb) for verb in verbs}
+        counts["tick"] += len(self.late_ticks)
+        return counts
 
 
 def describe_action(action: Any) -> dict[str, Any]:
@@ -196,9 +199,11 @@ def _run(
         if columns.names.get("key") and not target.created:
             pages = notion.iter_rows(target.data_source_id)
     rows = [parse_row(page, columns) for page in pages]  # parsed as each page of rows arrives
+    if target.data_source_id is not None and columns.names.get("key"):
+        rows += _fetch_pending_creates(store, notion, target.data_source_id, columns, rows)
     state = store.load_items()
     # -- plan and check ------------------------------------------------------------------------
-    last_pull = store.last_successful_pull()
+    last_run = store.last_observation()
     plan = plan_sync(
         checklist,
         rows,
@@ -206,7 +211,8 @@ def _run(
         mode=mode,
         now=now,
         today=today,
-        last_pull=last_pull,
+        last_run=last_run,
+        tracking=last_run is not None,
         missing_columns=columns.missing,
         prune=options.prune,
         used_keys=store.load_used_keys(),
@@ -245,19 +251,40 @@ def _run(
         )
     # -- apply ---------------------------------------------------------------------------------
     assert target.data_source_id is not None
-    applier = Applier(notion, target.data_source_id, columns, dict(plan.rows), now)
+    creates = sorted(a.key for a in plan.notion_actions if isinstance(a, CreatePage))
+    if creates:  # write-ahead: a later run looks for these by Key before creating them again
+        pending = set(store.get_json_meta("pending_creates") or ()) | set(creates)
+        with store.transaction():
+            store.set_json_meta("pending_creates", sorted(pending))
+    applier = Applier(
+        notion,
+        target.data_source_id,
+        columns,
+        plan.rows,
+        plan.states,
+        state,
+        now=now,
+        window_start=last_run,
+        in_checklist=lambda key: checklist.item(key) is not None,
+    )
     total = len(plan.notion_actions)
     for index, action in enumerate(plan.notion_actions, start=1):
         applier.apply(action)
         report.applied.append(describe_action(action))
         if options.progress is not None:
             options.progress(index, total, action.verb)
+    # Once: the derived writes (Status, Done on) for changes the learner made during our writes.
+    for action in applier.follow_ups(today):
+        applier.apply(action)
+        report.applied.append(describe_action(action))
+    report.late_ticks = list(applier.events)
     # -- commit --------------------------------------------------------------------------------
-    items = _build_states(plan, applier.rows, state, checklist, mode, now)
-    events = [t.event for t in plan.ticks] + _continue_history(applier.created, state, last_pull)
+    items = {key: applier.states[key] for key in applier.rows}
+    events = [t.event for t in plan.ticks] + applier.events
     with store.transaction():
         store.replace_items(list(items.values()))
         store.append_ticks(events, run_id)
+        store.set_meta("pending_creates", None)
         store.set_json_meta("column_ids", applier.columns.ids)
         store.set_meta("checklist_version", str(checklist.version))
         if run_id is not None:
@@ -267,69 +294,37 @@ def _run(
                 finished_at=datetime.now(timezone.utc),
                 counts={**report.counts(), "requests": notion.requests},
             )
-    if mode in ("pull", "sync"):
-        snapshot = build_snapshot(
-            checklist,
-            items,
-            synced_at=now,
-            database_id=target.database_id,
-            data_source_id=target.data_source_id,
-            database_url=target.database_url,
-        )
-        report.snapshot_path = write_snapshot(snapshot, settings.state_dir)
+    snapshot = build_snapshot(
+        checklist,
+        items,
+        synced_at=now,
+        database_id=target.database_id,
+        data_source_id=target.data_source_id,
+        database_url=target.database_url,
+    )
+    report.snapshot_path = write_snapshot(snapshot, settings.state_dir)
     return report
 
 
-def _continue_history(
-    created: list[TickEvent], previous: Mapping[str, ItemState], last_pull: datetime | None
-) -> list[TickEvent]:
-    """Events for pages created this run: a baseline for a new key; for a key whose page was
-    replaced (the learner trashed it), the change from its last known status, if any."""
-    events = []
-    for event in created:
-        before = previous.get(event.key)
-        if before is None:
-            events.append(event)
-        elif before.status != event.to_status:
-            events.append(replace(event, from_status=before.status, window_start=last_pull))
-    return events
-
-
-def _build_states(
-    plan: Plan,
-    rows: Mapping[str, RemoteRow],
-    previous: Mapping[str, ItemState],
-    checklist: Checklist,
-    mode: Mode,
-    now: datetime,
-) -> dict[str, ItemState]:
-    pulled = mode in ("pull", "sync")
-    states: dict[str, ItemState] = {}
-    for key, row in rows.items():
-        before = previous.get(key)
-        custom = key.startswith(CUSTOM_PREFIX)
-        retired = row.retired or (not custom and checklist.item(key) is None)
-        # A push alone keeps the pulled learner values, unless another page now holds the key.
-        learner = row if pulled or before is None or before.page_id != row.page_id else None
-        status = learner.status if learner is not None else before.status  # type: ignore[union-attr]
-        if status == "in_progress":
-            since = before.in_progress_since if before and before.status == "in_progress" else now
-        else:
-            since = None
-        states[key] = ItemState(
-            key=key,
-            page_id=row.page_id,
-            title=row.title,
-            level=row.level,
-            category=row.category,
-            order=row.order,
-            status=status,
-            done_on=learner.done_on if learner else before.done_on,  # type: ignore[union-attr]
-            notes=learner.notes if learner else before.notes,  # type: ignore[union-attr]
-            evidence=learner.evidence if learner else before.evidence,  # type: ignore[union-attr]
-            url=row.url,
-            custom=custom,
-            retired=retired,
-            in_progress_since=since,
-        )
-    return states
+def _fetch_pending_creates(
+    store: Store,
+    notion: NotionAdapter,
+    data_source_id: str,
+    columns: Columns,
+    rows: list[RemoteRow],
+) -> list[RemoteRow]:
+    """Rows that creates recorded before a crash may have made, looked up by Key when the query
+    did not show them (a create still in flight lands late)."""
+    pending = store.get_json_meta("pending_creates") or []
+    seen = {row.key for row in rows}
+    ids = {row.page_id for row in rows}
+    found: list[RemoteRow] = []
+    for key in pending:
+        if key in seen:
+            continue
+        for page in notion.find_rows_by_key(data_source_id, columns.names["key"], key):
+            row = parse_row(page, columns)
+            if row.page_id not in ids:
+                ids.add(row.page_id)
+                found.append(row)
+    return found

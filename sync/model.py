@@ -97,7 +97,14 @@ class RemoteRow:
 
 @dataclass(frozen=True)
 class ItemState:
-    """What the state store remembers of an item after the last sync."""
+    """What the state store remembers of an item after the last sync.
+
+    `done_raw` and `status_raw` are the Done checkbox and the Status option as last observed (None
+    before the first observation), so the field the learner changed since can win. `tool_done_on`
+    is the Done on value the tool wrote, while the row still holds it (an untick clears it; a date
+    the learner set is never the tool's). `in_progress_since` is kept while the item is done, so
+    an untick can move Status back to In progress.
+    """
 
     key: str
     page_id: str
@@ -113,6 +120,9 @@ class ItemState:
     custom: bool = False
     retired: bool = False
     in_progress_since: datetime | None = None
+    done_raw: bool | None = None
+    status_raw: str | None = None
+    tool_done_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -140,12 +150,6 @@ class TickEvent:
     edited_hint: datetime | None = None
     done_on: date | None = None
     rebuilt: bool = False
-
-    @property
-    def done_before_tracking(self) -> bool:
-        """A rebuilt state's first sight of a done item without the learner's Done on: the item
-        was done before tracking began (a starting point, not a completion)."""
-        return self.rebuilt and self.to_status == "done" and self.done_on is None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
-"""PURE: plan a sync as data, and check the plan for reasons to halt before any write.
+"""PURE: plan a run as data, one small step after another, each a case table.
 
-`plan_sync` compares the checklist (owner of title, level, category, order, description), the rows
-in Notion (the learner owns Done, Status, Done on, Notes, Evidence) and the state store (what we saw
-last time), and returns the actions that bring them in line. Identity is the Key, never the title.
-Nothing here performs I/O.
+The checklist owns title, level, category, order and description; the learner owns Done, Status,
+Done on, Notes and Evidence (the tool only derives one from the other, see `plan_learner`); the
+state is what we saw last time. Identity is the Key, never the title. The steps:
+
+1. `plan_identity`  which Key each row holds (adopt, restore a Key, migrate, report unknown Keys)
+2. `plan_survivors` which row is each Key's (duplicates healed by a rule every machine shares)
+3. observe          each survivor passes through `reconcile` (the only maker of tick events)
+4. `plan_content`   what the checklist changes in Notion (push and sync)
+5. `plan_learner`   what the tool derives in the learner's columns (every mode)
+6. commit           what the state records: the observed states of the rows that remain
 """
 
 from __future__ import annotations
@@ -11,135 +17,35 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from sync.checklist import Checklist, ChecklistItem
-from sync.model import CUSTOM_PREFIX, FIELD_BY_NAME, ItemState, RemoteRow, TickEvent
-
-Mode = Literal["push", "pull", "sync"]
-CHECKLIST_FIELDS = ("title", "level", "category", "order", "description")
-
-
-@dataclass(frozen=True)
-class AddColumns:
-    fields: tuple[str, ...]
-    verb = "add-columns"
-
-
-@dataclass(frozen=True)
-class CreatePage:
-    key: str
-    values: Mapping[str, Any]
-    verb = "create"
-
-
-@dataclass(frozen=True)
-class UpdatePage:
-    page_id: str
-    key: str
-    changes: Mapping[str, Any]
-    verb = "update"
-
-
-@dataclass(frozen=True)
-class AdoptRow:
-    page_id: str
-    key: str
-    title: str
-    verb = "adopt"
-
-
-@dataclass(frozen=True)
-class MigrateKey:
-    page_id: str
-    old_key: str
-    new_key: str
-    verb = "migrate"
-
-
-@dataclass(frozen=True)
-class RetireItem:
-    page_id: str
-    key: str
-    title: str
-    verb = "retire"
-
-
-@dataclass(frozen=True)
-class TrashPage:
-    page_id: str
-    key: str
-    title: str
-    verb = "trash"
-
-
-@dataclass(frozen=True)
-class FillDoneOn:
-    page_id: str
-    key: str
-    day: date
-    verb = "fill-done-on"
-
-
-@dataclass(frozen=True)
-class RecordTick:
-    event: TickEvent
-    verb = "tick"
-
-
-@dataclass(frozen=True)
-class ReportDuplicate:
-    key: str
-    kept_page_id: str
-    other_page_ids: tuple[str, ...]
-    verb = "duplicate"
-
-
-NotionAction = (
-    AddColumns
-    | CreatePage
-    | UpdatePage
-    | AdoptRow
-    | MigrateKey
-    | RetireItem
-    | TrashPage
-    | FillDoneOn
+from sync.actions import (
+    AddColumns,
+    AdoptRow,
+    AlignFields,
+    CreatePage,
+    FillDoneOn,
+    HealDuplicate,
+    MigrateKey,
+    Mode,
+    NotionAction,
+    Plan,
+    RecordTick,
+    ReportDuplicate,
+    ReportUnknownKey,
+    RestoreKey,
+    RetireItem,
+    TrashDuplicate,
+    TrashPage,
+    UpdatePage,
 )
-Action = NotionAction | RecordTick | ReportDuplicate
+from sync.checklist import Checklist, ChecklistItem
+from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow
+from sync.reconcile import DONE_OPTION, Observation, reconcile_row
 
-
-@dataclass(frozen=True)
-class Plan:
-    """What a run will do. `rows` maps each key to the row that holds it after the plan."""
-
-    mode: Mode
-    notion_actions: tuple[NotionAction, ...] = ()
-    ticks: tuple[RecordTick, ...] = ()
-    duplicates: tuple[ReportDuplicate, ...] = ()
-    rows: Mapping[str, RemoteRow] = field(default_factory=dict)
-    retiring: int = 0
-
-    @property
-    def actions(self) -> tuple[Action, ...]:
-        return (*self.notion_actions, *self.ticks, *self.duplicates)
-
-    def count(self, verb: str) -> int:
-        return sum(1 for action in self.actions if action.verb == verb)
-
-    @property
-    def is_noop(self) -> bool:
-        return not self.notion_actions and not self.ticks
-
-
-@dataclass(frozen=True)
-class Halt:
-    """A reason not to write anything; `forceable` halts yield to --force."""
-
-    reason: str
-    hint: str
-    forceable: bool
+CHECKLIST_FIELDS = ("title", "level", "category", "order", "description")
 
 
 def build_item_values(item: ChecklistItem) -> dict[str, Any]:
@@ -159,27 +65,238 @@ def slugify(text: str) -> str:
     return slug[:60].strip("-") or "item"
 
 
-def _pick_winner(rows: Sequence[RemoteRow], known_page_id: str | None) -> RemoteRow:
-    """Among rows sharing a key: the learner's data wins, then the one we know, then the oldest."""
-
-    def rank(row: RemoteRow) -> tuple[int, int, str, str]:
-        created = row.created_time.isoformat() if row.created_time else ""
-        return (
-            0 if row.has_learner_data else 1,
-            0 if row.page_id == known_page_id else 1,
-            created,
-            row.page_id,
-        )
-
-    return sorted(rows, key=rank)[0]
-
-
 def _differs(current: Any, wanted: Any) -> bool:
     if isinstance(wanted, (int, float)) and isinstance(current, (int, float)):
         return float(current) != float(wanted)
     return bool(current != wanted)
 
 
+# -- 1. identity ----------------------------------------------------------------------------------
+@dataclass
+class Identity:
+    groups: dict[str, list[RemoteRow]] = field(default_factory=dict)  # key -> rows holding it
+    actions: list[NotionAction] = field(default_factory=list)
+    unknown: list[ReportUnknownKey] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)  # migrated key -> its old key
+
+
+def plan_identity(
+    checklist: Checklist,
+    rows: Sequence[RemoteRow],
+    state: Mapping[str, ItemState],
+    used_keys: Set[str],
+) -> Identity:
+    """Which Key does each row hold?
+
+    | the row's Key           | the state knows its page as | outcome                              |
+    | K                       | K, or not at all            | K; migrated when the checklist       |
+    |                         |                             | renamed K (its `migrations`)         |
+    | empty, or not K         | K                           | restore-key: K back, the tick kept   |
+    | empty                   | not at all                  | adopt: the learner's own item        |
+    |                         |                             | `custom.<title>`, never a used key   |
+    | neither the checklist's | not at all, K unknown to    | report unknown-key: not adopted, not |
+    | nor custom, not retired | the state                   | merged into another item             |
+    """
+    out = Identity()
+    page_to_key = {s.page_id: key for key, s in state.items()}
+    keyless: list[RemoteRow] = []
+    for row in rows:
+        known = page_to_key.get(row.page_id)
+        if known is None and row.key is None:
+            keyless.append(row)
+            continue
+        key = known if known is not None else str(row.key)
+        resolved = key if key.startswith(CUSTOM_PREFIX) else checklist.resolve_key(key)
+        if resolved is None and known is None and key not in state and not row.retired:
+            # A Key nobody issued (edited in Notion, or from another checklist): ask, don't guess.
+            out.unknown.append(ReportUnknownKey(row.page_id, key, row.title))
+            continue
+        target = resolved or key
+        if row.key == key != target:
+            # The checklist renamed this item: the row moves to the new key, its tick kept.
+            out.actions.append(MigrateKey(row.page_id, key, target))
+            out.renamed[target] = key
+        elif row.key != target:
+            # Keys belong to the checklist: the page we know under K gets K back, tick kept.
+            out.actions.append(RestoreKey(row.page_id, target, row.key))
+        out.groups.setdefault(target, []).append(row)
+    taken = set(out.groups) | set(state) | set(used_keys)
+    for row in sorted(keyless, key=_created_order):
+        # A row the learner added without a Key: their own item, under a key never used before.
+        base = f"{CUSTOM_PREFIX}{slugify(row.title)}"
+        key, n = base, 2
+        while key in taken:
+            key, n = f"{base}-{n}", n + 1
+        taken.add(key)
+        out.actions.append(AdoptRow(row.page_id, key, row.title))
+        out.groups[key] = [row]
+    return out
+
+
+def _created_order(row: RemoteRow) -> tuple[str, str]:
+    """Notion's created_time (minute-rounded), then the page id: the same order on every machine."""
+    return (row.created_time.isoformat() if row.created_time else "", row.page_id)
+
+
+# -- 2. survivors ---------------------------------------------------------------------------------
+@dataclass
+class Survivors:
+    rows: dict[str, RemoteRow] = field(default_factory=dict)  # key -> its row, merged
+    actions: list[NotionAction] = field(default_factory=list)
+    reports: list[HealDuplicate | ReportDuplicate] = field(default_factory=list)
+
+
+def plan_survivors(groups: Mapping[str, Sequence[RemoteRow]]) -> Survivors:
+    """Which row is each Key's? A rule every machine computes alike from Notion's data alone.
+
+    | rows holding the Key | learner fields of the others       | outcome                      |
+    | 1                    | -                                  | that row                     |
+    | 2+                   | merge without loss (done wins,     | the earliest created, then   |
+    |                      | notes joined, one evidence)        | lowest page id survives with |
+    |                      |                                    | the merge; the others trashed|
+    | 2+                   | would lose something (two Status   | merge what merges; keep all; |
+    |                      | choices or evidence links)         | report what to do            |
+    """
+    out = Survivors()
+    for key, group in sorted(groups.items()):
+        ordered = sorted(group, key=_created_order)
+        survivor, others = ordered[0], ordered[1:]
+        if not others:
+            out.rows[key] = survivor
+            continue
+        merged, conflicts = merge_learner_fields(survivor, others)
+        if merged:
+            out.actions.append(UpdatePage(survivor.page_id, key, merged))
+        out.rows[key] = replace(survivor, **_row_fields(merged))
+        other_ids = tuple(r.page_id for r in others)
+        if conflicts:
+            out.reports.append(ReportDuplicate(key, survivor.page_id, other_ids, conflicts))
+            continue
+        out.actions.extend(TrashDuplicate(r.page_id, key, survivor.page_id) for r in others)
+        out.reports.append(HealDuplicate(key, survivor.page_id, other_ids, merged))
+    return out
+
+
+def merge_learner_fields(
+    survivor: RemoteRow, others: Sequence[RemoteRow]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The learner's fields of `others` folded into `survivor`: the changes, and what conflicts."""
+    rows = [survivor, *others]
+    changes: dict[str, Any] = {}
+    conflicts: list[str] = []
+    if any(r.status == "done" for r in rows):  # done wins
+        if not survivor.done:
+            changes["done"] = True
+        if survivor.status_option != DONE_OPTION:
+            changes["status"] = DONE_OPTION
+    else:
+        chosen = {r.status_option for r in rows if r.status_option not in (None, "Not started")}
+        if len(chosen) > 1:
+            conflicts.append("Status")
+        elif chosen and survivor.status_option not in chosen:
+            changes["status"] = next(iter(chosen))
+    days = sorted(r.done_on for r in rows if r.done_on is not None)
+    if days and survivor.done_on != days[0]:
+        changes["done_on"] = days[0]  # the earliest claim of completion
+    notes = survivor.notes
+    for other in others:
+        if other.notes and other.notes not in notes:
+            notes = f"{notes}\n\n{other.notes}" if notes else other.notes
+    if notes != survivor.notes:
+        changes["notes"] = notes
+    links = {r.evidence for r in rows if r.evidence}
+    if len(links) > 1:
+        conflicts.append("Evidence")
+    elif links and not survivor.evidence:
+        changes["evidence"] = next(iter(links))
+    return changes, tuple(conflicts)
+
+
+def _row_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Field values as `RemoteRow` attributes (Status is `status_option` there)."""
+    return {("status_option" if k == "status" else k): v for k, v in values.items()}
+
+
+# -- 4. content -----------------------------------------------------------------------------------
+def plan_content(
+    checklist: Checklist, rows: Mapping[str, RemoteRow], *, prune: bool
+) -> tuple[list[NotionAction], int]:
+    """What does the checklist change in Notion? (push and sync; returns actions, retiring)
+
+    | in the checklist | a row holds the Key        | outcome                                   |
+    | yes              | no                         | create (after the write-ahead record)     |
+    | yes              | yes, its fields differ     | update them (and un-retire the row)       |
+    | yes              | yes, the same              | nothing                                   |
+    | no               | yes, an own item (custom.) | nothing: the learner's                    |
+    | no               | yes, with --prune          | trash (asks first)                        |
+    | no               | yes, not retired           | retire (never deleted)                    |
+    | no               | yes, retired               | nothing                                   |
+    """
+    actions: list[NotionAction] = []
+    retiring = 0
+    for item in checklist.ordered_items():
+        wanted = build_item_values(item)
+        existing = rows.get(item.key)
+        if existing is None:
+            actions.append(CreatePage(item.key, {**wanted, "key": item.key}))
+            continue
+        changes = {f: v for f, v in wanted.items() if _differs(getattr(existing, f), v)}
+        if existing.retired:
+            changes["retired"] = False
+        if changes:
+            actions.append(UpdatePage(existing.page_id, item.key, changes))
+    for key, row in rows.items():
+        if key.startswith(CUSTOM_PREFIX) or checklist.item(key) is not None:
+            continue
+        if prune:
+            actions.append(TrashPage(row.page_id, key, row.title))
+        elif not row.retired:
+            retiring += 1
+            actions.append(RetireItem(row.page_id, key, row.title))
+    return actions, retiring
+
+
+# -- 5. learner -----------------------------------------------------------------------------------
+def plan_learner(
+    key: str, row: RemoteRow, observed: Observation, today: date
+) -> list[NotionAction]:
+    """What does the tool derive in the learner's columns, so Done and Status tell one story?
+
+    | recorded status       | the row holds                   | outcome                           |
+    | done                  | Done off                        | tick Done (Status Done won)       |
+    | done                  | Status not Done                 | Status Done (the tick won)        |
+    | done, reached now     | Done on empty                   | fill Done on with today           |
+    | done, seen first by a | Done on empty                   | nothing: done before tracking     |
+    | rebuilt state         |                                 |                                   |
+    | not done              | Done on                         | untick (Status won)               |
+    | not done              | Status Done                     | Status back: In progress if it    |
+    |                       |                                 | was, else Not started             |
+    | not done              | the Done on the tool filled     | clear it (a re-tick gets a new one)|
+    | not done              | a Done on the learner set       | nothing: never the tool's to clear|
+    """
+    state = observed.state
+    changes: dict[str, Any] = {}
+    actions: list[NotionAction] = []
+    if state.status == "done":
+        if not row.done:
+            changes["done"] = True
+        if row.status_option != DONE_OPTION:
+            changes["status"] = DONE_OPTION
+        if observed.became_done and row.done_on is None:
+            actions.append(FillDoneOn(row.page_id, key, today))
+    else:
+        if row.done:
+            changes["done"] = False
+        if row.status_option == DONE_OPTION:
+            changes["status"] = "In progress" if state.in_progress_since else "Not started"
+        if row.done_on is not None and row.done_on == state.tool_done_on:
+            changes["done_on"] = None
+    if changes:
+        actions.insert(0, AlignFields(row.page_id, key, changes))
+    return actions
+
+
+# -- the whole plan -------------------------------------------------------------------------------
 def plan_sync(
     checklist: Checklist,
     rows: Sequence[RemoteRow],
@@ -188,210 +305,51 @@ def plan_sync(
     mode: Mode,
     now: datetime,
     today: date,
-    last_pull: datetime | None = None,
+    last_run: datetime | None = None,
+    tracking: bool = True,
     missing_columns: Sequence[str] = (),
     prune: bool = False,
     used_keys: Set[str] = frozenset(),
 ) -> Plan:
-    """Plan one run. `today` is the learner's local day (for Done on); `now` stamps tick events.
+    """Plan one run. `today` is the learner's local day (for Done on); `now` stamps observations.
 
-    `used_keys` are keys the history has seen: an own row is never given a key that once meant
-    another item (a trashed row may come back).
+    `last_run` is when the previous successful run finished (an event's window starts there);
+    `tracking` says this state folder has tracked the database before (false for a new, lost or
+    rebuilt state: its first sights are marked `rebuilt`). `used_keys` are keys the history has
+    seen: an own row is never given a key that once meant another item.
     """
-    push = mode in ("push", "sync")
-    pull = mode in ("pull", "sync")
-    notion: list[NotionAction] = []
-    if missing_columns:
-        notion.append(AddColumns(tuple(missing_columns)))
-
-    page_to_key = {s.page_id: key for key, s in state.items()}
-    known_keys = {r.key for r in rows if r.key}
-    candidates: dict[str, list[RemoteRow]] = {}
-    keyless: list[RemoteRow] = []
-    migrations: dict[str, tuple[str, str]] = {}  # page_id -> (old, new)
-    for row in rows:
-        if row.key is None:
-            keyless.append(row)
-            continue
-        key = row.key
-        if not key.startswith(CUSTOM_PREFIX) and checklist.item(key) is None:
-            resolved = checklist.resolve_key(key)
-            if resolved is not None and resolved != key:
-                migrations[row.page_id] = (key, resolved)
-                key = resolved
-        candidates.setdefault(key, []).append(row)
-
-    # Rows without a Key: our own page whose Key was cleared, or the learner's own item.
-    for row in sorted(keyless, key=lambda r: (r.created_time or now, r.page_id)):
-        if row.page_id in page_to_key:
-            key = page_to_key[row.page_id]
-            notion.append(UpdatePage(row.page_id, key, {"key": key}))
-        else:
-            base = f"{CUSTOM_PREFIX}{slugify(row.title)}"
-            key, n = base, 2
-            while key in known_keys or key in candidates or key in state or key in used_keys:
-                key, n = f"{base}-{n}", n + 1
-            notion.append(AdoptRow(row.page_id, key, row.title))
-        known_keys.add(key)
-        candidates.setdefault(key, []).append(row)
-
-    chosen: dict[str, RemoteRow] = {}
-    duplicates: list[ReportDuplicate] = []
-    for key, group in sorted(candidates.items()):
-        known = state[key].page_id if key in state else None
-        winner = _pick_winner(group, known)
-        chosen[key] = winner
-        others = tuple(r.page_id for r in group if r.page_id != winner.page_id)
-        if others:
-            duplicates.append(ReportDuplicate(key, winner.page_id, others))
-        if winner.page_id in migrations:
-            old, new = migrations[winner.page_id]
-            notion.append(MigrateKey(winner.page_id, old, new))
-
+    notion: list[NotionAction] = [AddColumns(tuple(missing_columns))] if missing_columns else []
+    identity = plan_identity(checklist, rows, state, used_keys)
+    survivors = plan_survivors(identity.groups)
+    notion += identity.actions + survivors.actions
+    observed = {
+        key: reconcile_row(
+            key,
+            row,
+            state.get(key) or state.get(identity.renamed.get(key, key)),
+            at=now,
+            window_start=last_run,
+            rebuilt=not tracking,
+            in_checklist=checklist.item(key) is not None,
+        )
+        for key, row in survivors.rows.items()
+    }
     retiring = 0
-    if push:
-        for item in checklist.ordered_items():
-            wanted = build_item_values(item)
-            existing = chosen.get(item.key)
-            if existing is None:
-                notion.append(CreatePage(item.key, {**wanted, "key": item.key}))
-                continue
-            changes = {f: v for f, v in wanted.items() if _differs(getattr(existing, f), v)}
-            if existing.retired:
-                changes["retired"] = False
-            if changes:
-                notion.append(UpdatePage(existing.page_id, item.key, changes))
-        for key, row in chosen.items():
-            if key.startswith(CUSTOM_PREFIX) or checklist.item(key) is not None:
-                continue
-            if prune:
-                notion.append(TrashPage(row.page_id, key, row.title))
-            elif not row.retired:
-                retiring += 1
-                notion.append(RetireItem(row.page_id, key, row.title))
-
-    ticks: list[RecordTick] = []
-    for key, row in sorted(chosen.items(), key=lambda kv: kv[0]):
-        before = state.get(key)
-        previous = before.status if before is not None else None
-        first_sight = before is None
-        if (
-            (pull or first_sight)
-            and row.status == "done"
-            and row.done_on is None
-            and previous != "done"
-        ):
-            notion.append(FillDoneOn(row.page_id, key, today))
-        # The first sight of an item is its baseline (in any mode); changes come with a pull, or
-        # with any run when another page now holds the key (the history stays one chain).
-        moved = before is not None and before.page_id != row.page_id
-        if before is None or ((pull or moved) and previous != row.status):
-            ticks.append(
-                RecordTick(
-                    TickEvent(
-                        key=key,
-                        title=row.title,
-                        level=row.level,
-                        category=row.category,
-                        from_status=previous,
-                        to_status=row.status,
-                        observed_at=now,
-                        window_start=last_pull if previous is not None else None,
-                        edited_hint=row.last_edited_time,
-                    )
-                )
-            )
+    if mode in ("push", "sync"):
+        content, retiring = plan_content(checklist, survivors.rows, prune=prune)
+        notion += content
+    trashed = {a.key for a in notion if isinstance(a, TrashPage)}
+    for key, row in survivors.rows.items():
+        if key not in trashed:
+            notion += plan_learner(key, row, observed[key], today)
+    # Commit: the state records each remaining key as observed; a trashed key is forgotten (its
+    # history stays), and a created key is recorded from the create's answer.
     return Plan(
         mode=mode,
         notion_actions=tuple(notion),
-        ticks=tuple(ticks),
-        duplicates=tuple(duplicates),
-        rows=chosen,
+        ticks=tuple(RecordTick(e) for key in sorted(observed) for e in observed[key].events),
+        reports=(*survivors.reports, *identity.unknown),
+        rows=survivors.rows,
+        states={k: o.state for k, o in observed.items() if k not in trashed},
         retiring=retiring,
     )
-
-
-def _holds_learner_value(state: ItemState, field_name: str) -> bool:
-    if field_name == "done":
-        return state.status == "done"
-    if field_name == "status":
-        return state.status != "not_started"
-    if field_name == "done_on":
-        return state.done_on is not None
-    if field_name == "notes":
-        return bool(state.notes)
-    if field_name == "evidence":
-        return bool(state.evidence)
-    return False
-
-
-def find_lost_learner_columns(
-    missing_columns: Sequence[str], state: Mapping[str, ItemState]
-) -> list[str]:
-    """Learner-owned columns that are gone from Notion while the state still holds their values.
-
-    Re-adding such a column empty and pulling would record every tick as undone.
-    """
-    return [
-        field_name
-        for field_name in missing_columns
-        if any(_holds_learner_value(s, field_name) for s in state.values())
-    ]
-
-
-def check_plan(
-    plan: Plan,
-    *,
-    remote_row_count: int,
-    remembered: int,
-    retire_threshold: float,
-    retyped: Sequence[tuple[str, str, str]] = (),
-    lost_learner_columns: Sequence[str] = (),
-    force: bool = False,
-) -> list[Halt]:
-    """Reasons to stop before any write. Forceable halts are dropped when `force` is set."""
-    halts: list[Halt] = []
-    for field_name in lost_learner_columns:
-        column = FIELD_BY_NAME[field_name].default_name
-        halts.append(
-            Halt(
-                f'your "{column}" column is gone from the database, and the last sync still '
-                "holds its values",
-                "Run `dsprogress doctor --fix`: it adds the column back and restores your values "
-                "from the last sync.",
-                forceable=False,
-            )
-        )
-    for field_name, column, actual in retyped:
-        expected = FIELD_BY_NAME[field_name].type
-        halts.append(
-            Halt(
-                f'the column "{column}" is a {actual} property; dsprogress needs it to be '
-                f"{expected}",
-                f'In Notion, change "{column}" back to {expected} (or rename it so dsprogress '
-                "adds its own), or run `dsprogress doctor --fix`.",
-                forceable=False,
-            )
-        )
-    if remote_row_count == 0 and remembered > 0:
-        halts.append(
-            Halt(
-                f"Notion returned no rows, but the state remembers {remembered} items "
-                "(were they trashed, or is this the wrong database?)",
-                "Check the database in Notion (and its Trash); rerun with --force to recreate "
-                "every item.",
-                forceable=True,
-            )
-        )
-    checklist_rows = sum(1 for k in plan.rows if not k.startswith(CUSTOM_PREFIX))
-    if checklist_rows and plan.retiring > retire_threshold * checklist_rows:
-        halts.append(
-            Halt(
-                f"{plan.retiring} of {checklist_rows} rows would be retired (more than "
-                f"{retire_threshold:.0%}); is DSPROGRESS_CHECKLIST the right checklist?",
-                "Check the checklist file (and its migrations); "
-                "rerun with --force if you meant it.",
-                forceable=True,
-            )
-        )
-    return [h for h in halts if not (force and h.forceable)]

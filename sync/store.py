@@ -83,6 +83,12 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tick_history ADD COLUMN done_on TEXT;
     ALTER TABLE tick_history ADD COLUMN rebuilt INTEGER NOT NULL DEFAULT 0;
     """,
+    # version 3: Done and Status as last observed, and the Done on value the tool wrote
+    """
+    ALTER TABLE items ADD COLUMN done_raw INTEGER;
+    ALTER TABLE items ADD COLUMN status_raw TEXT;
+    ALTER TABLE items ADD COLUMN tool_done_on TEXT;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -173,8 +179,8 @@ class Store:
         self._db.execute("DELETE FROM items")
         self._db.executemany(
             "INSERT INTO items (key, page_id, title, level, category, sort_order, status, done_on,"
-            " notes, evidence, url, custom, retired, in_progress_since)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " notes, evidence, url, custom, retired, in_progress_since, done_raw, status_raw,"
+            " tool_done_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     i.key,
@@ -191,6 +197,9 @@ class Store:
                     int(i.custom),
                     int(i.retired),
                     _ts(i.in_progress_since),
+                    None if i.done_raw is None else int(i.done_raw),
+                    i.status_raw,
+                    i.tool_done_on.isoformat() if i.tool_done_on else None,
                 )
                 for i in items
             ],
@@ -308,6 +317,14 @@ class Store:
         ).fetchone()
         return None if row is None else _parse_ts(row[0])
 
+    def last_observation(self) -> datetime | None:
+        """When the last successful run (any kind: every run reads Notion's rows) finished; None
+        when this state folder has never tracked the database (a new, lost or rebuilt state)."""
+        row = self._db.execute(
+            "SELECT finished_at FROM runs WHERE ok = 1 ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else _parse_ts(row[0])
+
     # -- digest deliveries ---------------------------------------------------------------------
     def get_delivery(self, week: str, channel: str) -> Delivery | None:
         row = self._db.execute(
@@ -363,6 +380,9 @@ def _item_from_row(row: sqlite3.Row) -> ItemState:
         custom=bool(row["custom"]),
         retired=bool(row["retired"]),
         in_progress_since=_parse_ts(row["in_progress_since"]),
+        done_raw=None if row["done_raw"] is None else bool(row["done_raw"]),
+        status_raw=row["status_raw"],
+        tool_done_on=_parse_day(row["tool_done_on"]),
     )
 
 

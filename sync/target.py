@@ -15,7 +15,12 @@ from sync.config import Settings
 from sync.errors import DsprogressError, NotionNotFoundError, NotionUnavailableError
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.notion.mapping import build_database_schema, resolve_columns
-from sync.notion.views import build_view_bodies
+from sync.notion.views import (
+    NEXT_UP_FILTER_VERSION,
+    NEXT_UP_NAME,
+    build_next_up_filter,
+    build_view_bodies,
+)
 from sync.store import Store
 
 log = logging.getLogger("dsprogress.engine")
@@ -57,7 +62,10 @@ def resolve_target(
             _record_target(store, target)
         return target
     if recorded_db and recorded_ds:
-        return Target(recorded_db, recorded_ds, store.get_meta("database_url"))
+        target = Target(recorded_db, recorded_ds, store.get_meta("database_url"))
+        if not dry_run:
+            _upgrade_next_up(notion, store, target)
+        return target
     if dry_run:
         return Target(None, None, None, created=True)
     parent = settings.notion_parent_page_id
@@ -84,7 +92,9 @@ def resolve_target(
     )
     _record_target(store, target)
     log.info("created database %s", target.database_id)
-    return replace(target, properties=_add_views(notion, store, target, checklist))
+    properties = _add_views(notion, store, target, checklist)
+    store.set_meta("next_up_filter", NEXT_UP_FILTER_VERSION)
+    return replace(target, properties=properties)
 
 
 def _add_views(
@@ -110,6 +120,24 @@ def _add_views(
         )
     store.set_json_meta("views", created)
     return properties
+
+
+def _upgrade_next_up(notion: NotionAdapter, store: Store, target: Target) -> None:
+    """Give an older database's Next up view the current filter (once; best effort)."""
+    if store.get_meta("next_up_filter") == NEXT_UP_FILTER_VERSION:
+        return
+    ids: dict[str, str] = store.get_json_meta("column_ids") or {}
+    views = store.get_json_meta("views") or []
+    try:
+        for view in views:
+            if view.get("name") == NEXT_UP_NAME and view.get("view_id") and "status" in ids:
+                body = {"filter": build_next_up_filter(ids)}
+                notion.update_view(str(view["view_id"]), body)
+    except (DsprogressError, AmbiguousWriteError) as exc:
+        log.warning("views: could not update the Next up view (%s); it still works", exc)
+        return
+    with store.transaction():
+        store.set_meta("next_up_filter", NEXT_UP_FILTER_VERSION)
 
 
 def _record_target(store: Store, target: Target) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 from rich.markup import escape
 
+from sync.actions import AdoptRow, HealDuplicate, Plan, ReportDuplicate, ReportUnknownKey
 from sync.cli.output import console, err_console, is_quiet
 from sync.engine import SyncReport, describe_action
 from sync.model import TickEvent
-from sync.plan import AdoptRow, Plan
 
 MAX_NAMED = 3
 """Up to this many titles are named in a summary; beyond it, only the count."""
@@ -70,7 +70,8 @@ def build_summary(report: SyncReport) -> str:
     phrases: list[str] = []
     if counts["create"]:
         phrases.append(_plural(counts["create"], "item") + " added to Notion")
-    phrases += build_tick_phrases([t.event for t in plan.ticks], {a.key for a in adoptions})
+    events = [t.event for t in plan.ticks] + report.late_ticks
+    phrases += build_tick_phrases(events, {a.key for a in adoptions})
     if adoptions:
         titles = [a.title for a in adoptions]
         if len(titles) == 1:
@@ -87,6 +88,12 @@ def build_summary(report: SyncReport) -> str:
         phrases.append(_plural(counts["trash"], "retired page") + " moved to Notion's Trash")
     if counts["fill-done-on"]:
         phrases.append("Done on filled in for " + _plural(counts["fill-done-on"], "item"))
+    if counts["align"]:
+        phrases.append("Done and Status brought in line for " + _plural(counts["align"], "item"))
+    if counts["restore-key"]:
+        phrases.append(_plural(counts["restore-key"], "Key") + " put back")
+    if counts["heal"]:
+        phrases.append(_plural(counts["heal"], "duplicated item") + " merged into one row")
     return ", ".join(phrases) if phrases else "no changes"
 
 
@@ -108,14 +115,35 @@ def print_report(report: SyncReport) -> None:
         if report.plan.is_noop and not report.created_database:
             console.print("  nothing to do")
     console.print(escape(render_report_line(report)), highlight=False)
-    for duplicate in report.plan.duplicates:
-        err_console.print(
-            f"[yellow]Warning:[/] {len(duplicate.other_page_ids)} extra row(s) carry the key "
-            f"{escape(duplicate.key)}; kept {duplicate.kept_page_id}, left the others alone "
-            "(delete them in Notion when you like)."
-        )
+    for line in render_findings(report.plan):
+        err_console.print(f"[yellow]Note:[/] {escape(line)}")
     if report.created_database and report.database_url and not report.dry_run:
         console.print(f"Created the checklist database: {report.database_url}")
+
+
+def render_findings(plan: Plan) -> list[str]:
+    """What the run healed, and what it left for the learner to fix (one line each)."""
+    lines = []
+    for found in plan.reports:
+        if isinstance(found, HealDuplicate):
+            merged = ", ".join(found.merged) or "nothing to merge"
+            lines.append(
+                f"{found.key} had {len(found.trashed_page_ids) + 1} rows: kept the oldest "
+                f"({found.kept_page_id}; merged: {merged}) and moved the others to Notion's Trash "
+                "(restorable there)."
+            )
+        elif isinstance(found, ReportDuplicate):
+            lines.append(
+                f"{found.key} has {len(found.other_page_ids) + 1} rows whose "
+                f"{' and '.join(found.conflicts)} differ: kept them all. In Notion, keep the "
+                f"value you want in the oldest row ({found.kept_page_id}) and delete the others."
+            )
+        elif isinstance(found, ReportUnknownKey):
+            lines.append(
+                f'the row "{found.title}" has the Key "{found.key}", which is not in the '
+                "checklist: clear its Key to make it your own item, or set it to a checklist key."
+            )
+    return lines
 
 
 def print_snapshot_line(report: SyncReport) -> None:
@@ -152,5 +180,6 @@ def print_database_after_interrupt(state_dir: Path) -> None:
     except Exception:  # the state may be what was interrupted; the reminder is best effort
         return
     if url:
-        err_console.print(f"Your checklist database: {url}", soft_wrap=True)
-        err_console.print("Run `dsprogress sync` to finish where this stopped.")
+        err_console.print(
+            f"Your checklist database: {url} (run `dsprogress sync` to finish where this stopped)"
+        )

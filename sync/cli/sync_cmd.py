@@ -8,12 +8,12 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from sync.actions import Mode, TrashPage
 from sync.cli.context import load_cli_settings, load_configured_checklist
 from sync.cli.live import run_display
 from sync.cli.output import echo_json, err_console, is_quiet
 from sync.cli.report import print_database_after_interrupt, print_report, print_snapshot_line
 from sync.engine import SyncReport, describe_action, run_sync
-from sync.plan import Mode, TrashPage
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -377,6 +377,11 @@ class NotionAdapter:
     def create_view(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "views", body=body, repeatable=False, what="creating a view")
 
+    def update_view(self, view_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "PATCH", f"views/{view_id}", body=body, repeatable=True, what=f"updating view {view_id}"
+        )
+
     def fetch_view(self, view_id: str) -> dict[str, Any]:
         return self._call(
             "GET", f"views/{view_id}", repeatable=True, what=f"reading view {view_id}"

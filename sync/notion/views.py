@@ -22,7 +22,9 @@ _NEXT_UP_COLUMNS = ("title", "done", "status", "level", "category", "description
 _LEVEL_COLUMNS = ("title", "done", "status", "category", "order", "done_on", "evidence")
 _CARD_COLUMNS = ("category", "done", "status")
 _ALWAYS_HIDDEN = ("key", "retired")
-_REQUIRED = ("title", "done", "level", "category", "order", "retired")
+_REQUIRED = ("title", "done", "status", "level", "category", "order", "retired")
+# Bumped when the Next up filter changes: existing databases get the new one (PATCH /v1/views).
+NEXT_UP_FILTER_VERSION = "2"
 
 
 def build_view_bodies(
@@ -75,12 +77,7 @@ def build_view_bodies(
             **base,
             "name": NEXT_UP_NAME,
             "type": "table",
-            "filter": {
-                "and": [
-                    {"property": ids["done"], "checkbox": {"equals": False}},
-                    not_retired,
-                ]
-            },
+            "filter": build_next_up_filter(ids),
             "sorts": [by_level, by_category, by_order],
             "configuration": {
                 "type": "table",
@@ -110,6 +107,18 @@ def build_view_bodies(
             }
         )
     return bodies
+
+
+def build_next_up_filter(ids: Mapping[str, str]) -> dict[str, Any]:
+    """What is left: not done (by Done or by Status), not Skipped, not retired."""
+    return {
+        "and": [
+            {"property": ids["done"], "checkbox": {"equals": False}},
+            {"property": ids["status"], "select": {"does_not_equal": "Done"}},
+            {"property": ids["status"], "select": {"does_not_equal": "Skipped"}},
+            {"property": ids["retired"], "checkbox": {"equals": False}},
+        ]
+    }
 
 
 def build_level_view_name(level: str, icon: str | None) -> str:
