@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sync.actions import Plan
 from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import ENV_NAMES, Settings, load_settings
@@ -36,7 +37,6 @@ from sync.engine import SyncReport, run_sync
 from sync.errors import BusyError, DeliveryError, NotionAuthError
 from sync.lock import DAEMON_LOCK, hold_lock
 from sync.model import RunRecord
-from sync.plan import Plan
 from sync.sandbox import SandboxServer
 from sync.store import Store, open_store
 

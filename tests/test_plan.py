@@ -7,20 +7,25 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from sync.checklist import Checklist, parse_checklist
-from sync.model import ItemState, RemoteRow
-from sync.plan import (
+from sync.actions import (
     AddColumns,
     AdoptRow,
     CreatePage,
     FillDoneOn,
+    HealDuplicate,
     MigrateKey,
+    ReportDuplicate,
+    ReportUnknownKey,
+    RestoreKey,
     RetireItem,
+    TrashDuplicate,
     TrashPage,
     UpdatePage,
-    check_plan,
-    plan_sync,
 )
+from sync.checklist import Checklist, parse_checklist
+from sync.model import ItemState, RemoteRow
+from sync.plan import plan_sync
+from sync.plan_check import check_plan
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 27)
@@ -162,18 +167,34 @@ def test_our_row_whose_key_was_cleared_gets_its_key_back() -> None:
     state = {r.key or "": state_of(r) for r in rows}
     cleared = [row(None, "Dense", 1, page_id="page-entry.networks.dense"), rows[1]]
     result = plan(cleared, state, mode="push")
-    assert (
-        UpdatePage(
-            "page-entry.networks.dense", "entry.networks.dense", {"key": "entry.networks.dense"}
-        )
-        in result.notion_actions
+    assert result.notion_actions == (
+        RestoreKey("page-entry.networks.dense", "entry.networks.dense", None),
     )
+
+
+def test_our_row_whose_key_was_edited_gets_its_key_back_tick_kept() -> None:
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    edited = [row("mine", "Dense", 1, page_id="page-entry.networks.dense", done=True), rows[1]]
+    result = plan(edited, state, mode="push")
+    assert RestoreKey("page-entry.networks.dense", "entry.networks.dense", "mine") in (
+        result.notion_actions
+    )
+    assert result.states["entry.networks.dense"].status == "done"
     assert not any(isinstance(a, (AdoptRow, CreatePage)) for a in result.notion_actions)
+
+
+def test_an_unknown_key_on_a_page_the_state_does_not_know_is_reported_not_adopted() -> None:
+    rows = [*synced_rows(), row("entry.networks.typo", "Typo", 3, page_id="p-typo", done=True)]
+    result = plan(rows, mode="sync")
+    assert result.reports == (ReportUnknownKey("p-typo", "entry.networks.typo", "Typo"),)
+    assert "entry.networks.typo" not in result.states
+    assert not any(getattr(a, "page_id", None) == "p-typo" for a in result.notion_actions)
 
 
 def test_item_removed_from_checklist_is_retired_not_trashed() -> None:
     rows = [*synced_rows(), row("entry.networks.rnn", "RNN", 3)]
-    result = plan(rows, mode="push")
+    result = plan(rows, {r.key or "": state_of(r) for r in rows}, mode="push")
     assert (
         RetireItem("page-entry.networks.rnn", "entry.networks.rnn", "RNN") in result.notion_actions
     )
@@ -223,17 +244,44 @@ def test_migration_moves_the_key_and_keeps_the_page() -> None:
     assert result.rows["entry.networks.conv"].done
 
 
-def test_duplicates_keep_the_row_with_learner_data_and_create_nothing() -> None:
+def test_duplicates_keep_the_earliest_created_row_merge_into_it_and_trash_the_rest() -> None:
+    early = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
+    late = datetime(2026, 11, 1, 10, 1, tzinfo=timezone.utc)
     rows = [
-        row("entry.networks.dense", "Dense", 1, page_id="empty-copy"),
-        row("entry.networks.dense", "Dense", 1, page_id="ticked", done=True),
+        row("entry.networks.dense", "Dense", 1, page_id="b-ticked", done=True, created_time=early),
+        row("entry.networks.dense", "Dense", 1, page_id="a-later", notes="n", created_time=late),
         row("entry.networks.cnn", "CNN", 2),
     ]
-    result = plan(rows, mode="sync")
-    assert result.rows["entry.networks.dense"].page_id == "ticked"
-    (duplicate,) = result.duplicates
-    assert duplicate.other_page_ids == ("empty-copy",)
+    state = {"entry.networks.dense": state_of(rows[1])}  # never "the page my state knows"
+    result = plan(rows, state, mode="sync")
+    assert result.rows["entry.networks.dense"].page_id == "b-ticked"
+    assert UpdatePage("b-ticked", "entry.networks.dense", {"status": "Done", "notes": "n"}) in (
+        result.notion_actions
+    )
+    assert TrashDuplicate("a-later", "entry.networks.dense", "b-ticked") in result.notion_actions
+    (healed,) = result.reports
+    assert isinstance(healed, HealDuplicate) and healed.trashed_page_ids == ("a-later",)
     assert not any(isinstance(a, CreatePage) for a in result.notion_actions)
+
+
+def test_duplicates_created_in_the_same_minute_keep_the_lowest_page_id() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense", 1, page_id="p2"),
+        row("entry.networks.dense", "Dense", 1, page_id="p1"),
+    ]
+    result = plan(rows, mode="pull")
+    assert result.rows["entry.networks.dense"].page_id == "p1"
+
+
+def test_duplicates_that_would_lose_a_learner_value_are_kept_and_reported() -> None:
+    rows = [
+        row("entry.networks.dense", "Dense", 1, page_id="p1", evidence="https://a.example"),
+        row("entry.networks.dense", "Dense", 1, page_id="p2", evidence="https://b.example"),
+    ]
+    result = plan(rows, mode="pull")
+    (kept,) = result.reports
+    assert isinstance(kept, ReportDuplicate) and kept.conflicts == ("Evidence",)
+    assert not any(isinstance(a, TrashDuplicate) for a in result.notion_actions)
 
 
 def test_missing_columns_are_added_first() -> None:
@@ -258,7 +306,7 @@ def test_pull_records_a_tick_between_the_last_pull_and_now() -> None:
     state = {r.key or "": state_of(r) for r in rows}
     last = datetime(2026, 11, 27, 11, 45, tzinfo=timezone.utc)
     ticked = [row("entry.networks.dense", "Dense", 1, done=True), rows[1]]
-    result = plan(ticked, state, mode="pull", last_pull=last)
+    result = plan(ticked, state, mode="pull", last_run=last)
     (tick,) = result.ticks
     assert (tick.event.from_status, tick.event.to_status) == ("not_started", "done")
     assert (tick.event.window_start, tick.event.observed_at) == (last, NOW)
@@ -304,11 +352,13 @@ def test_done_on_set_by_the_learner_is_never_overwritten() -> None:
     assert not any(isinstance(a, FillDoneOn) for a in result.notion_actions)
 
 
-def test_push_alone_records_no_tick_changes() -> None:
+def test_every_mode_records_the_tick_it_sees() -> None:
     rows = synced_rows()
     state = {r.key or "": state_of(r) for r in rows}
     ticked = [row("entry.networks.dense", "Dense", 1, done=True), rows[1]]
-    assert plan(ticked, state, mode="push").ticks == ()
+    for mode in ("push", "pull", "sync"):
+        (tick,) = plan(ticked, state, mode=mode).ticks
+        assert (tick.event.from_status, tick.event.to_status) == ("not_started", "done")
 
 
 # -- halts ---------------------------------------------------------------------------------------
@@ -328,7 +378,7 @@ def test_halt_when_more_than_the_threshold_would_be_retired() -> None:
         row("entry.networks.rnn", "RNN", 3),
         row("entry.networks.gan", "GAN", 4),
     ]
-    result = plan(rows, mode="push")
+    result = plan(rows, {r.key or "": state_of(r) for r in rows}, mode="push")
     halts = check_plan(result, remote_row_count=4, remembered=4, retire_threshold=0.25)
     assert len(halts) == 1 and "2 of 4 rows would be retired" in halts[0].reason
     assert check_plan(result, remote_row_count=4, remembered=4, retire_threshold=0.5) == []
@@ -356,7 +406,7 @@ def test_the_same_inputs_give_the_same_plan(mode: str) -> None:
 
 
 def test_a_lost_learner_column_with_remembered_values_halts_even_with_force() -> None:
-    from sync.plan import find_lost_learner_columns
+    from sync.plan_check import find_lost_learner_columns
 
     rows = synced_rows()
     state = {r.key or "": state_of(r) for r in rows}

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sync.actions import AdoptRow, CreatePage, FillDoneOn, Plan, RecordTick, UpdatePage
 from sync.cli.report import build_summary, render_report_line
 from sync.engine import SyncReport
 from sync.lock import hold_sync_lock
 from sync.model import TickEvent
-from sync.plan import AdoptRow, CreatePage, FillDoneOn, Plan, RecordTick, UpdatePage
 from sync.sandbox import SandboxServer
 from tests.test_setup import cli_env, run_cli
 

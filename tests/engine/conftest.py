@@ -39,17 +39,25 @@ ITEMS = [
 ]
 
 
-def small_checklist(
+def small_checklist_text(
     items: list[tuple[str, str, str, str, int]] | None = None,
     version: int = 1,
     migrations: str = "[]",
-) -> Checklist:
+) -> str:
     body = "".join(
         f"  - {{key: {k}, title: {t}, level: {lv}, category: {c}, order: {o},"
         f" description: Learn {t.lower()}}}\n"
         for k, t, lv, c, o in (ITEMS if items is None else items)
     )
-    return parse_checklist(SMALL.format(version=version, items=body, migrations=migrations), "t")
+    return SMALL.format(version=version, items=body, migrations=migrations)
+
+
+def small_checklist(
+    items: list[tuple[str, str, str, str, int]] | None = None,
+    version: int = 1,
+    migrations: str = "[]",
+) -> Checklist:
+    return parse_checklist(small_checklist_text(items, version, migrations), "t")
 
 
 @pytest.fixture(autouse=True)

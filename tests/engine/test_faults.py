@@ -9,14 +9,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from threading import Thread
 
 import pytest
 
 from sync.checklist import Checklist
 from sync.notion.adapter import NotionAdapter
 from sync.notion.pacing import RetryPolicy
-from tests.engine.conftest import ITEMS, World, key_of
+from sync.sandbox.control import SandboxControl
+from tests.engine.conftest import ITEMS, World, key_of, small_checklist
 
 
 def adapter_for(world: World, sleeps: list[float], rate: float = 0) -> NotionAdapter:
@@ -105,6 +108,53 @@ def test_without_pacing_429s_are_met_and_retried(world: World) -> None:
     assert len(world.rows()) == len(ITEMS)
 
 
+def learner_writes_during_the_next_page_write(
+    world: World, write: Callable[[SandboxControl], object]
+) -> Thread:
+    """Delay the next page write in the sandbox; `write` (the learner's) lands while it waits."""
+    rule_id = world.control.add_fault(
+        "latency", method="PATCH", route="/v1/pages/{id}", latency_ms=1500, times=1
+    )["id"]
+
+    def wait_then_write() -> None:
+        with SandboxControl(world.sandbox.base_url) as control:
+            while not [r for r in control.faults() if r["id"] == rule_id and r["hits"]]:
+                time.sleep(0.005)
+            write(control)
+
+    thread = Thread(target=wait_then_write)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("tick", [True, False])
+def test_a_tick_made_while_our_write_to_its_row_is_in_flight_reaches_the_history(
+    world: World, tick: bool
+) -> None:
+    world.sync()
+    page_id = world.page_of("entry.networks.dense")["id"]
+    if not tick:
+        world.control.tick(page_id)
+        world.sync()
+    renamed = [(k, f"{t} again" if k == "entry.networks.dense" else t, *r) for k, t, *r in ITEMS]
+    thread = learner_writes_during_the_next_page_write(
+        world, lambda control: control.tick(page_id, tick)
+    )
+    report = world.sync(checklist=small_checklist(renamed))
+    thread.join()
+    (event,) = report.late_ticks
+    assert (event.key, event.to_status) == (
+        "entry.networks.dense",
+        "done" if tick else "not_started",
+    )
+    assert world.history()[-1] == event
+    props = world.page_of("entry.networks.dense")["properties"]
+    assert props["Status"]["select"]["name"] == ("Done" if tick else "Not started")
+    assert (props["Done on"]["date"] is not None) == tick  # filled, or the tool's date cleared
+    assert world.snapshot_items()["entry.networks.dense"].done == tick
+    assert world.sync(checklist=small_checklist(renamed)).plan.is_noop
+
+
 @pytest.mark.slow
 def test_a_push_killed_midway_converges_without_duplicates_or_lost_ticks(
     world: World, bundled: Checklist, tmp_path: Path
@@ -143,6 +193,13 @@ def test_a_push_killed_midway_converges_without_duplicates_or_lost_ticks(
     assert 10 <= len(created) < len(bundled.items)
     world.control.tick(created[0]["id"])
     ticked_key = key_of(created[0])
+    # After the first sync following the kill: every item exists and no tick is lost (a create
+    # still in flight may land after this sync looked, and make a second row).
+    world.sync(checklist=bundled)
+    keys = collections.Counter(key_of(p) for p in world.rows())
+    assert set(keys) == {item.key for item in bundled.items}
+    assert world.snapshot_items()[ticked_key].done
+    # After the second: exactly one live row per Key, the tick kept; then nothing left to do.
     world.sync(checklist=bundled)
     keys = collections.Counter(key_of(p) for p in world.rows())
     assert keys == collections.Counter({item.key: 1 for item in bundled.items})

@@ -1,24 +1,35 @@
 """A hypothesis state machine for the engine (after vdirsyncer's `SyncMachine`).
 
-The learner works in Notion (ticks, Status, Notes, own rows, trash and restore), the checklist
-changes (titles; items removed, brought back, added), and push, pull and sync run against a real
-sandbox over HTTP. A small model says what every Notion row, the state and the tick history should
-hold after each run, and when a run must halt ("no rows", too many retired); after each successful
-run the same run again must be a no-op.
+The learner works in Notion (ticks, Status, Done on, Notes, Key edits, own rows, trash and
+restore, a tick that lands while our write to the same row is in flight), the checklist changes
+(titles; items removed, brought back, added), creates land late (a killed run's create arriving
+after the next query), and push, pull and sync run against a real sandbox over HTTP — from the
+first state folder or from a second one on the same database (another machine, or a lost state).
+The model (`machine_model.py`) says what every Notion row, each state folder and its history
+should hold after each run, and when a run must halt; after each successful run the same run
+again must be a no-op.
 
-A row the learner trashed is recreated by the next push; its key's history continues from the
-last known status (e.g. `done -> not_started`), so replaying the history always ends at the state.
+Invariants: replaying a folder's history ends at its state; every done item in the snapshot has
+the history event that made it done; the snapshot, the state and Notion agree on each status.
+
+CI runs a short profile; `DSPROGRESS_MACHINE=long` runs at least 10,000 steps.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -30,14 +41,26 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from sync.checklist import Checklist
+from sync.checklist import Checklist, parse_checklist
+from sync.cli import cli
+from sync.digest.week import week_containing
 from sync.engine import SyncReport
 from sync.errors import SafetyHaltError
 from sync.sandbox import SandboxServer
+from sync.sandbox.control import SandboxControl
+from sync.snapshot import load_snapshot
 from sync.store import open_store
-from tests.engine.conftest import ITEMS, World, key_of, small_checklist
+from tests.engine.conftest import ITEMS, World, key_of, small_checklist_text
+from tests.engine.machine_model import (
+    CUSTOM,
+    OPTIONS,
+    Known,
+    Page,
+    Prediction,
+    predict,
+    status_of,
+)
 
-CUSTOM = "custom."
 EXTRA_ITEMS = [
     ("entry.general.pandas", "Pandas dataframes", "Entry", "General", 2),
     ("entry.networks.gan", "Generative adversarial networks", "Entry", "Networks", 4),
@@ -45,12 +68,12 @@ EXTRA_ITEMS = [
 ]
 # Every item the checklist may ever hold, in a fixed order: key -> (title, level, category, order).
 POOL = {key: (title, lv, cat, order) for key, title, lv, cat, order in [*ITEMS, *EXTRA_ITEMS]}
-OPTIONS = {"Not started": "not_started", "In progress": "in_progress", "Done": "done"}
-OPTIONS["Skipped"] = "skipped"
 OWN_TITLES = ["Kaggle Titanic", "Read a paper", "Blog post"]
 NOTES = ["", "chapter 3", "redo the exercises"]
+DAYS = [None, "2026-01-05", "2026-02-10"]
 PICK = st.integers(min_value=0, max_value=11)
-RETIRE_THRESHOLD = 0.25
+LONG = os.environ.get("DSPROGRESS_MACHINE") == "long"
+STEPS = {"steps": 0, "examples": 0}
 
 
 def plain(items: list[dict[str, Any]]) -> str:
@@ -63,70 +86,35 @@ def note_event(name: str) -> None:
         event(name)
 
 
-def status_of(done: bool, option: str | None) -> str:
-    """The design's rule: done when Done is ticked or Status is Done; otherwise Status decides."""
-    return "done" if done else OPTIONS.get(option or "", "not_started")
-
-
 @dataclass
-class Page:
-    """What one Notion row should hold."""
+class Folder:
+    """A state folder and what the model says it holds."""
 
-    page_id: str
-    created_time: str
-    key: str | None
-    title: str
-    own: bool
-    done: bool = False
-    status_option: str | None = None
-    notes: str = ""
-    done_on: bool = False
-    retired: bool = False
-    trashed: bool = False
-    restored: bool = False
-
-    @property
-    def status(self) -> str:
-        return status_of(self.done, self.status_option)
-
-    @property
-    def has_learner_data(self) -> bool:
-        started = self.status_option not in (None, "Not started")
-        return self.done or started or self.done_on or bool(self.notes)
-
-
-@dataclass
-class Prediction:
-    """What the model expects one run to do."""
-
-    halt: str | None = None
-    adopt: dict[str, str] = field(default_factory=dict)  # page_id -> new key
-    creates: list[str] = field(default_factory=list)  # keys
-    updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # page_id -> changes
-    fills: set[str] = field(default_factory=set)  # page ids that get a Done on
-    ticks: list[tuple[str, str | None, str]] = field(default_factory=list)
-    chosen: dict[str, str] = field(default_factory=dict)  # key -> page_id
-
-    @property
-    def is_noop(self) -> bool:
-        return not (self.adopt or self.creates or self.updates or self.fills or self.ticks)
+    world: World
+    state: dict[str, Known] = field(default_factory=dict)
+    seen_events: int = 0
+    replay: dict[str, str] = field(default_factory=dict)  # the history replayed: key -> status
+    used_keys: set[str] = field(default_factory=set)  # every key its history has seen
+    synced_titles: dict[str, str] = field(default_factory=dict)
+    tracking: bool = False  # has had a successful run
 
 
 class EngineMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        STEPS["examples"] += 1
         self.sandbox = SandboxServer(rate_limit=None, port=0).start()
         self.tmp = Path(tempfile.mkdtemp(prefix="dsprogress-machine-"))
         self.world = World(self.sandbox, self.tmp / "state")
+        self.folders = {"first": Folder(self.world)}
         self.titles = {key: POOL[key][0] for key, *_ in ITEMS}  # the current checklist
         self.ever = set(self.titles)
         self.version = 1
         self.pages: dict[str, Page] = {}  # insertion order: deterministic picks
-        self.state: dict[str, tuple[str, str]] = {}  # key -> (page_id, status)
-        self.synced_titles = dict(self.titles)  # the checklist of the last successful run
-        self.seen_events = 0
-        self.used_keys: set[str] = set()  # every key the tick history has seen
-        self.replay: dict[str, str] = {}  # the tick history replayed so far: key -> status
+        self.during: str | None = None  # a page the learner toggles during the next write
+        self.toggled = False  # the last run met that toggle
+        self.after_run: Page | None = None  # a toggle that landed after the run's writes
+        self.unobserved: set[str] = set()  # pages changed since the last run saw them
 
     def teardown(self) -> None:
         self.sandbox.stop()
@@ -134,8 +122,11 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- helpers ---------------------------------------------------------------------------
     def checklist(self) -> Checklist:
+        return parse_checklist(self.checklist_text(), "machine")
+
+    def checklist_text(self) -> str:
         items = [(k, self.titles[k], *POOL[k][1:]) for k in POOL if k in self.titles]
-        return small_checklist(items, version=self.version)
+        return small_checklist_text(items, version=self.version)
 
     def live(self) -> list[Page]:
         return [p for p in self.pages.values() if not p.trashed]
@@ -151,6 +142,20 @@ class EngineMachine(RuleBasedStateMachine):
 
     def current(self) -> list[str]:
         return [k for k in POOL if k in self.titles]
+
+    def held_rows(self) -> list[Page]:
+        """Live rows the first folder knows under a current checklist key (one row for it), with
+        Done and Status agreeing."""
+        known = {k.page_id: key for key, k in self.folders["first"].state.items()}
+        holders = [p.key for p in self.live()]
+        return [
+            p
+            for p in self.live()
+            if known.get(p.page_id) in self.titles
+            and p.key == known[p.page_id]
+            and holders.count(p.key) == 1
+            and p.coherent
+        ]
 
     def next_minute(self) -> None:
         """Notion's created_time has minutes only, and ties go by page id (random): a minute
@@ -173,11 +178,26 @@ class EngineMachine(RuleBasedStateMachine):
         page.status_option = option
 
     @precondition(lambda self: self.live())
+    @rule(pick=PICK, day=st.sampled_from(DAYS))
+    def set_done_on(self, pick: int, day: str | None) -> None:
+        page = self.live()[pick % len(self.live())]
+        self.world.control.set_date(page.page_id, "Done on", day)
+        page.done_on = day
+
+    @precondition(lambda self: self.live())
     @rule(pick=PICK, notes=st.sampled_from(NOTES))
     def write_notes(self, pick: int, notes: str) -> None:
         page = self.live()[pick % len(self.live())]
         self.world.control.set_text(page.page_id, "Notes", notes)
         page.notes = notes
+
+    @precondition(lambda self: self.live())
+    @rule(pick=PICK)
+    def edit_key(self, pick: int) -> None:
+        """The learner types over a row's Key (a typo nobody issued)."""
+        page = self.live()[pick % len(self.live())]
+        self.world.control.set_text(page.page_id, "Key", "entry.networks.typo")
+        page.key = "entry.networks.typo"
 
     @rule(title=st.sampled_from(OWN_TITLES), done=st.booleans())
     def add_own_row(self, title: str, done: bool) -> None:
@@ -186,6 +206,30 @@ class EngineMachine(RuleBasedStateMachine):
         page_id = self.world.control.add_row(self.world.data_source_id, title, properties)
         created = self.world.control.page(page_id)["created_time"]
         self.pages[page_id] = Page(page_id, created, None, title, own=True, done=done)
+
+    @rule(pick=PICK)
+    def create_lands_late(self, pick: int) -> None:
+        """A create from a run killed midway lands now, after other runs made the key's row."""
+        key = self.current()[pick % len(self.current())]
+        self.next_minute()
+        page_id = self.world.control.add_row(
+            self.world.data_source_id,
+            self.titles[key],
+            {
+                "Key": {"rich_text": [{"type": "text", "text": {"content": key}}]},
+                "Status": {"select": {"name": "Not started"}},
+                "Level": {"select": {"name": POOL[key][1]}},
+                "Category": {"select": {"name": POOL[key][2]}},
+                "Order": {"number": POOL[key][3]},
+                "Description": {
+                    "rich_text": [{"type": "text", "text": {"content": f"Learn {key}"}}]
+                },
+            },
+        )
+        created = self.world.control.page(page_id)["created_time"]
+        self.pages[page_id] = Page(
+            page_id, created, key, self.titles[key], own=False, status_option="Not started"
+        )
 
     @precondition(lambda self: self.live())
     @rule(pick=PICK, every_row=st.sampled_from([False, False, False, False, True]))
@@ -201,7 +245,19 @@ class EngineMachine(RuleBasedStateMachine):
     def restore(self, pick: int) -> None:
         page = self.trashed()[pick % len(self.trashed())]
         self.world.control.restore(page.page_id)
-        page.trashed, page.restored = False, True
+        page.trashed = False
+
+    @precondition(lambda self: self.held_rows() and self.during is None)
+    @rule(pick=PICK)
+    def toggle_during_next_write(self, pick: int) -> None:
+        """The learner toggles Done on a row while the next run's write to it is delayed: its
+        item is retitled so the run writes it, and the write waits in the sandbox."""
+        page = self.held_rows()[pick % len(self.held_rows())]
+        key = page.key or ""
+        base = POOL[key][0]
+        self.titles[key] = f"{base} in depth" if self.titles[key] == base else base
+        self.version += 1
+        self.during = page.page_id
 
     # -- the checklist changes -------------------------------------------------------------
     @rule(pick=PICK)
@@ -235,153 +291,196 @@ class EngineMachine(RuleBasedStateMachine):
     # -- runs ------------------------------------------------------------------------------
     @initialize()
     def first_sync(self) -> None:
-        self.run_and_check("sync", force=False)
+        self.run_and_check("first", "sync", force=False)
 
-    @rule(force=st.booleans())
-    def sync(self, force: bool) -> None:
-        self.run_twice("sync", force)
+    @rule(mode=st.sampled_from(["sync", "sync", "push", "pull"]), force=st.booleans())
+    def run(self, mode: str, force: bool) -> None:
+        self.run_twice("first", mode, force)
 
-    @rule(force=st.booleans())
-    def push(self, force: bool) -> None:
-        self.run_twice("push", force)
+    @rule(mode=st.sampled_from(["sync", "push", "pull"]), force=st.booleans())
+    def run_on_another_machine(self, mode: str, force: bool) -> None:
+        """A second state folder on the same database: new at first (a rebuilt state)."""
+        if "second" not in self.folders:
+            second = World(self.sandbox, self.tmp / "state-second")
+            self.folders["second"] = Folder(second)
+        self.run_twice("second", mode, force)
 
-    @rule(force=st.booleans())
-    def pull(self, force: bool) -> None:
-        self.run_twice("pull", force)
-
-    def run_twice(self, mode: str, force: bool) -> None:
-        report = self.run_and_check(mode, force)
-        if report is not None:
-            again = self.run_and_check(mode, force)
+    def run_twice(self, name: str, mode: str, force: bool) -> None:
+        report = self.run_and_check(name, mode, force)
+        if report is not None and not self.toggled:  # else the next run records the toggle
+            again = self.run_and_check(name, mode, force)
             assert again is not None and again.plan.is_noop, (
                 f"a second {mode} right after a {mode} is not a no-op: {again and again.applied}"
             )
 
-    def run_and_check(self, mode: str, force: bool) -> SyncReport | None:
+    def settings_for(self, name: str) -> Any:
+        folder = self.folders[name]
+        if name == "first":
+            return folder.world.settings()
+        with open_store(self.world.state_dir) as store:
+            database_id = store.get_meta("database_id")
+        return folder.world.settings(NOTION_DATABASE_ID=database_id)
+
+    def run_and_check(self, name: str, mode: str, force: bool) -> SyncReport | None:
+        STEPS["steps"] += 1
+        folder = self.folders[name]
         self.next_minute()
-        expected = self.predict(mode, force)
+        self.toggled = False
+        self.unobserved = set()
+        expected = self.predict(folder, mode, force)
+        during = None
+        if name == "first" and mode in ("push", "sync") and expected.halt is None:
+            during = self.during if self.during in {p.page_id for p in self.held_rows()} else None
+            self.during = None
         if expected.halt is not None:
             note_event(f"halt: {expected.halt.split(' ', 1)[-1]}")
             with pytest.raises(SafetyHaltError, match=expected.halt):
-                self.world.sync(mode, checklist=self.checklist(), force=force)
-            self.check_notion(mode, halted=True)
-            self.check_state_and_history([], pulled=False)
+                folder.world.sync(
+                    mode, checklist=self.checklist(), force=force, settings=self.settings_for(name)
+                )
+            self.check_notion(folder, mode, expected, halted=True)
+            self.check_state_and_history(folder, [], halted=True)
             return None
-        report = self.world.sync(mode, checklist=self.checklist(), force=force)
-        for verb in ("adopt", "create", "retire", "duplicate", "fill-done-on"):
+        toggler = self.start_toggle(during) if during else None
+        report = folder.world.sync(
+            mode, checklist=self.checklist(), force=force, settings=self.settings_for(name)
+        )
+        if toggler is not None and during is not None:
+            expected = self.settle_toggle(toggler, during, folder, mode, force, expected, report)
+        for verb in ("adopt", "restore-key", "create", "retire", "heal", "duplicate", "align"):
             if report.counts()[verb] and not (verb == "create" and len(self.pages) == 0):
                 note_event(f"{mode}: {verb}")
-        assert report.plan.is_noop == expected.is_noop, (report.applied, expected)
-        self.commit(expected, mode)
-        self.check_notion(mode, halted=False)
-        self.check_state_and_history(expected.ticks, pulled=mode in ("pull", "sync"))
+        if name == "second":
+            note_event(f"second folder: {mode}")
+        assert report.plan.is_noop == expected.is_noop or toggler is not None, (
+            report.applied,
+            expected,
+        )
+        self.commit(folder, expected, mode)
+        self.check_notion(folder, mode, expected, halted=False)
+        self.check_state_and_history(folder, expected.ticks)
+        self.check_numbers_agree(folder)
         return report
 
+    # -- a toggle while our write is in flight ---------------------------------------------
+    def start_toggle(self, page_id: str) -> tuple[threading.Thread, threading.Event, list[bool]]:
+        """Delay the run's first page write in the sandbox; toggle Done while it waits."""
+        rule_id = self.world.control.add_fault(
+            "latency", method="PATCH", route="/v1/pages/{id}", latency_ms=400, times=1
+        )["id"]
+        finished, toggled = threading.Event(), [False]
+        done = not self.pages[page_id].done
+        base_url = self.sandbox.base_url
+
+        def toggle() -> None:
+            with SandboxControl(base_url) as control:
+                while not finished.is_set():
+                    rules = [r for r in control.faults() if r["id"] == rule_id]
+                    if rules and rules[0]["hits"]:
+                        control.tick(page_id, done)
+                        toggled[0] = True
+                        return
+                    finished.wait(0.005)
+
+        thread = threading.Thread(target=toggle)
+        thread.start()
+        return thread, finished, toggled
+
+    def settle_toggle(
+        self,
+        toggler: tuple[threading.Thread, threading.Event, list[bool]],
+        page_id: str,
+        folder: Folder,
+        mode: str,
+        force: bool,
+        before_toggle: Prediction,
+        report: SyncReport,
+    ) -> Prediction:
+        """Which of the two orders happened: the toggle landed before one of our writes' answers
+        about that row (the run recorded it, as if made before the run), or after them (the next
+        run records it)."""
+        thread, finished, toggled = toggler
+        finished.set()
+        thread.join()
+        self.world.control.clear_faults()
+        self.toggled = True
+        page = self.pages[page_id]
+        if toggled[0] and page.key in {e.key for e in report.late_ticks}:
+            note_event("toggle: seen in our write's answer")
+            page.done = not page.done
+            return self.predict(folder, mode, force)
+        if not toggled[0]:  # the run wrote no page: the toggle comes after it
+            self.world.control.tick(page_id, not page.done)
+        note_event("toggle: after our writes")
+        self.after_run = page
+        return before_toggle
+
     # -- the model -------------------------------------------------------------------------
-    def winner(self, group: list[Page], known: str | None) -> Page:
-        """The design's rule: the learner's data wins, then the row we know, then the oldest."""
-        return min(
-            group,
-            key=lambda p: (not p.has_learner_data, p.page_id != known, p.created_time, p.page_id),
+    def predict(self, folder: Folder, mode: str, force: bool) -> Prediction:
+        return predict(
+            self.pages,
+            folder.state,
+            titles=self.titles,
+            used_keys=folder.used_keys,
+            tracking=folder.tracking,
+            mode=mode,
+            force=force,
         )
 
-    def predict(self, mode: str, force: bool) -> Prediction:
-        push, pull = mode in ("push", "sync"), mode in ("pull", "sync")
-        out = Prediction()
-        live = self.live()
-        if not live and self.state and not force:
-            return Prediction(halt="no rows")
-        groups: dict[str, list[Page]] = {}
-        for page in live:
-            if page.key is not None:
-                groups.setdefault(page.key, []).append(page)
-        known_keys = set(groups)
-        keyless = [p for p in live if p.key is None]
-        for page in sorted(keyless, key=lambda p: (p.created_time, p.page_id)):
-            base = CUSTOM + page.title.lower().replace(" ", "-")
-            key, n = base, 2
-            while key in known_keys or key in self.state or key in self.used_keys:
-                key, n = f"{base}-{n}", n + 1
-            out.adopt[page.page_id] = key
-            known_keys.add(key)
-            groups[key] = [page]
-        known = {key: page_id for key, (page_id, _) in self.state.items()}
-        chosen = {key: self.winner(group, known.get(key)) for key, group in groups.items()}
-        out.chosen = {key: page.page_id for key, page in chosen.items()}
-        retiring = 0
-        if push:
-            for key in self.current():
-                row = chosen.get(key)
-                if row is None:
-                    out.creates.append(key)
-                    continue
-                changes: dict[str, Any] = {}
-                if row.title != self.titles[key]:
-                    changes["title"] = self.titles[key]
-                if row.retired:
-                    changes["retired"] = False
-                if changes:
-                    out.updates[row.page_id] = changes
-            for key, row in chosen.items():
-                if not key.startswith(CUSTOM) and key not in self.titles and not row.retired:
-                    retiring += 1
-                    out.updates[row.page_id] = {"retired": True}
-        checklist_rows = sum(1 for key in chosen if not key.startswith(CUSTOM))
-        if not force and checklist_rows and retiring > RETIRE_THRESHOLD * checklist_rows:
-            return Prediction(halt=f"{retiring} of {checklist_rows} rows would be retired")
-        for key, row in sorted(chosen.items()):
-            before = self.state.get(key)
-            previous = before[1] if before else None
-            # Done on is filled the first time a row is seen done: by a pull, or at first sight.
-            seen_done = (pull or before is None) and row.status == "done" != previous
-            if seen_done and not row.done_on:
-                out.fills.add(row.page_id)
-            moved = before is not None and before[0] != row.page_id
-            if before is None or ((pull or moved) and previous != row.status):
-                out.ticks.append((key, previous, row.status))
-        for key in out.creates:  # a recreated row continues its key's history
-            previous = self.state[key][1] if key in self.state else None
-            if previous != "not_started":
-                out.ticks.append((key, previous, "not_started"))
-        return out
-
-    def commit(self, expected: Prediction, mode: str) -> None:
+    def commit(self, folder: Folder, expected: Prediction, mode: str) -> None:
         """Take the run's expected effects into the model; new pages are read from Notion."""
-        for page_id, key in expected.adopt.items():
+        today = datetime.now(timezone.utc).date().isoformat()
+        for page_id, key in {**expected.adopt, **expected.restore}.items():
             self.pages[page_id].key = key
         for page_id, changes in expected.updates.items():
             for name, value in changes.items():
                 setattr(self.pages[page_id], name, value)
+        for page_id in expected.trash:
+            self.pages[page_id].trashed = True
         for page_id in expected.fills:
-            self.pages[page_id].done_on = True
+            self.pages[page_id].done_on = today
         fresh = [p for p in self.world.rows(include_trashed=True) if p["id"] not in self.pages]
         assert sorted(key_of(p) for p in fresh) == sorted(expected.creates), (
             f"created {[key_of(p) for p in fresh]}, expected {expected.creates}"
         )
+        state: dict[str, Known] = {}
+        for key, page_id in expected.chosen.items():
+            page = self.pages[page_id]
+            known = expected.known[key]
+            tool_date = today if page_id in expected.fills else known.tool_date
+            state[key] = replace(
+                known,
+                done_raw=page.done,
+                status_raw=page.status_option,
+                tool_date=tool_date if page.done_on == tool_date else None,
+            )
         for key in expected.creates:
             (new,) = [p for p in fresh if key_of(p) == key]
             self.pages[new["id"]] = Page(
                 new["id"], new["created_time"], key, self.titles[key], own=False
             )
             self.pages[new["id"]].status_option = "Not started"
+            before = folder.state.get(key)
+            if before is None or before.status != "not_started":
+                expected.ticks.append((key, before.status if before else None, "not_started"))
+            state[key] = Known(new["id"], "not_started", False, "Not started")
             expected.chosen[key] = new["id"]
-        pulled = mode in ("pull", "sync")
-        state: dict[str, tuple[str, str]] = {}
-        for key, page_id in expected.chosen.items():
-            before = self.state.get(key)
-            page = self.pages[page_id]
-            fresh_view = pulled or before is None or before[0] != page_id
-            state[key] = (page_id, page.status if fresh_view else before[1])
-        self.state = state
-        self.synced_titles = dict(self.titles)
+        folder.state = state
+        folder.synced_titles = dict(self.titles)
+        folder.tracking = True
+        if self.after_run is not None:  # the learner's toggle that landed after our writes
+            self.after_run.done = not self.after_run.done
+            self.unobserved.add(self.after_run.page_id)
+            self.after_run = None
 
     # -- checks ----------------------------------------------------------------------------
-    def check_notion(self, mode: str, halted: bool) -> None:
+    def check_notion(self, folder: Folder, mode: str, expected: Prediction, halted: bool) -> None:
         pages = {p["id"]: p for p in self.world.rows(include_trashed=True)}
         assert set(pages) == set(self.pages), "rows appeared or vanished"
         for page_id, model in self.pages.items():
             props = pages[page_id]["properties"]
             status = props["Status"]["select"]
+            day = props["Done on"]["date"]
             actual = {
                 "trashed": pages[page_id]["in_trash"],
                 "key": key_of(pages[page_id]) or None,
@@ -389,7 +488,7 @@ class EngineMachine(RuleBasedStateMachine):
                 "done": props["Done"]["checkbox"],
                 "status_option": status["name"] if status else None,
                 "notes": plain(props["Notes"]["rich_text"]),
-                "done_on": props["Done on"]["date"] is not None,
+                "done_on": day["start"] if day else None,
                 "retired": props["Retired"]["checkbox"],
             }
             wanted = {name: getattr(model, name) for name in actual}
@@ -397,61 +496,105 @@ class EngineMachine(RuleBasedStateMachine):
         if halted:
             return
         live = self.live()
-        for page in live:  # own rows are adopted with a custom key
-            assert page.key is not None and (page.key.startswith(CUSTOM) or not page.own)
+        for page in live:  # own rows are adopted with a custom key, unknown Keys left alone
+            if page.page_id not in expected.unknown:
+                assert page.key is not None and (page.key.startswith(CUSTOM) or not page.own)
         if mode in ("push", "sync"):
-            for key in self.titles:  # one row per checklist key, more only if the learner restored
+            for key in self.titles:  # one row per checklist key, more only when kept on purpose
                 rows = [p for p in live if p.key == key]
-                assert len(rows) == 1 or (rows and any(p.restored for p in rows)), (key, rows)
-            for key, (page_id, _) in self.state.items():  # removed items retired, not trashed
-                if not key.startswith(CUSTOM) and key not in self.titles:
-                    assert self.pages[page_id].retired and not self.pages[page_id].trashed
+                assert len(rows) == 1 or (rows and key in expected.conflicts), (key, rows)
 
     def check_state_and_history(
-        self, ticks: list[tuple[str, str | None, str]], pulled: bool
+        self, folder: Folder, ticks: list[tuple[str, str | None, str]], halted: bool = False
     ) -> None:
-        with open_store(self.world.state_dir) as store:
+        with open_store(folder.world.state_dir) as store:
             items = store.load_items()
             history = store.load_history()
-        assert {k: (s.page_id, s.status) for k, s in items.items()} == self.state
+        assert {k: (s.page_id, s.status) for k, s in items.items()} == {
+            k: (s.page_id, s.status) for k, s in folder.state.items()
+        }
         for key, item in items.items():
             custom = key.startswith(CUSTOM)
-            removed = not custom and key not in self.synced_titles
+            removed = not custom and key not in folder.synced_titles
             retired = self.pages[item.page_id].retired or removed
             assert (item.custom, item.retired) == (custom, retired), key
-        new = [(e.key, e.from_status, e.to_status) for e in history[self.seen_events :]]
+            tool = folder.state[key].tool_date
+            assert (item.tool_done_on.isoformat() if item.tool_done_on else None) == tool, key
+        new = [(e.key, e.from_status, e.to_status) for e in history[folder.seen_events :]]
         assert sorted(new, key=str) == sorted(ticks, key=str), "tick events differ from the model"
-        for seen in history[self.seen_events :]:
+        for seen in history[folder.seen_events :]:
             if seen.from_status is not None:
-                assert seen.from_status == self.replay.get(seen.key), (
-                    f"history jumps for {seen.key}: {self.replay.get(seen.key)} then "
+                assert seen.from_status == folder.replay.get(seen.key), (
+                    f"history jumps for {seen.key}: {folder.replay.get(seen.key)} then "
                     f"{seen.from_status} -> {seen.to_status}"
                 )
-            self.replay[seen.key] = seen.to_status
-            self.used_keys.add(seen.key)
-        self.seen_events = len(history)
+            folder.replay[seen.key] = seen.to_status
+            folder.used_keys.add(seen.key)
+        folder.seen_events = len(history)
         for key, item in items.items():
-            assert self.replay.get(key) == item.status, (
-                f"replaying the history of {key} ends at {self.replay.get(key)}, the state says "
+            assert folder.replay.get(key) == item.status, (
+                f"replaying the history of {key} ends at {folder.replay.get(key)}, the state says "
                 f"{item.status}"
             )
-        if pulled:
-            notion = {p["id"]: p for p in self.world.rows()}
-            for key, item in self.world.snapshot_items().items():
-                props = notion[item.page_id]["properties"]
-                option = props["Status"]["select"]
-                derived = status_of(props["Done"]["checkbox"], option and option["name"])
-                assert item.status == derived == items[key].status, (key, item.status, derived)
-            assert set(self.world.snapshot_items()) == set(items)
+        if halted:  # the snapshot is the last run's; Notion has moved on
+            return
+        snapshot = folder.world.snapshot_items() if folder.tracking else {}
+        notion = {p["id"]: p for p in self.world.rows()}
+        for key, item in snapshot.items():
+            if item.done:  # the history holds the event that made it done
+                made_done = [e for e in history if e.key == key and e.to_status == "done"]
+                assert made_done and folder.replay[key] == "done", key
+            if item.page_id in self.unobserved:
+                continue
+            props = notion[item.page_id]["properties"]
+            option = props["Status"]["select"]
+            derived = status_of(props["Done"]["checkbox"], option and option["name"])
+            assert item.status == derived == items[key].status, (key, item.status, derived)
+        assert set(snapshot) == (set(items) if folder.tracking else set())
+
+    def check_numbers_agree(self, folder: Folder) -> None:
+        """`status --json`, the snapshot and `digest --format json` give the same done counts and
+        the same completions this week."""
+        path = self.tmp / "checklist.yaml"
+        path.write_text(self.checklist_text(), encoding="utf-8")
+        env = {
+            "NOTION_TOKEN": self.sandbox.token,
+            "NOTION_PARENT_PAGE_ID": self.sandbox.root_page_id,
+            "NOTION_BASE_URL": self.sandbox.base_url,
+            "DSPROGRESS_STATE_DIR": str(folder.world.state_dir),
+            "DSPROGRESS_CHECKLIST": str(path),
+            "DSPROGRESS_TIMEZONE": "UTC",
+        }
+        week = str(week_containing(datetime.now(timezone.utc), ZoneInfo("UTC")))
+        runner = CliRunner()
+        shown = runner.invoke(cli, ["status", "--json"], env=env)
+        assert shown.exit_code == 0, shown.output
+        status = json.loads(shown.output)
+        shown = runner.invoke(cli, ["digest", "--week", week, "--format", "json"], env=env)
+        assert shown.exit_code == 0, shown.output
+        digest = json.loads(shown.output)
+        snapshot = load_snapshot(folder.world.state_dir)
+        assert snapshot is not None
+        done = (snapshot.progress.done, snapshot.progress.total)
+        assert done == (status["progress"]["done"], status["progress"]["total"])
+        assert done == (digest["overall"]["done"], digest["overall"]["total"])
+        this_week = {(c["key"], c["completed_on"]) for c in status["this_week"]}
+        completed = {(c["item"]["key"], c["completed_on"]) for c in digest["completions"]}
+        assert this_week == completed, (this_week, completed)
+        assert digest["done_this_week"] == len(completed)
 
 
 def test_engine_state_machine() -> None:
+    examples, steps = (400, 30) if LONG else (25, 12)
+    STEPS.update(steps=0, examples=0)
     run_state_machine_as_test(
         EngineMachine,
         settings=settings(
-            max_examples=25,
-            stateful_step_count=12,
+            max_examples=examples,
+            stateful_step_count=steps,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+    if LONG:
+        print(f"state machine: {STEPS['examples']} examples, {STEPS['steps']} runs checked")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from typing import Any
 
 import pytest
 
 from sync.checklist import Checklist
-from sync.errors import SafetyHaltError
+from sync.errors import NotionRequestError, SafetyHaltError
+from sync.notion.adapter import NotionAdapter
+from sync.notion.views import NEXT_UP_NAME
+from sync.store import open_store
 from tests.engine.conftest import ITEMS, World, key_of, small_checklist
 
 
@@ -68,6 +72,10 @@ def test_status_in_progress_and_learner_fields_are_pulled(world: World) -> None:
     )
 
 
+def plain(prop: dict[str, Any]) -> str:
+    return "".join(t["plain_text"] for t in prop["rich_text"])
+
+
 def test_push_never_overwrites_what_the_learner_owns(world: World) -> None:
     world.sync()
     page_id = world.page_of("entry.networks.dense")["id"]
@@ -75,10 +83,15 @@ def test_push_never_overwrites_what_the_learner_owns(world: World) -> None:
     world.control.set_date(page_id, "Done on", "2026-01-02")
     world.control.set_text(page_id, "Notes", "mine")
     world.control.reset_requests()
-    world.sync("push")
-    assert world.writes() == 0
+    report = world.sync("push")
+    # The one write is the derived Status (Done and Status tell one story); the learner's tick,
+    # date and notes stay as they are, and the tick is recorded with the learner's date.
+    assert world.writes() == 1 and report.counts()["align"] == 1
     props = world.page_of("entry.networks.dense")["properties"]
     assert props["Done"]["checkbox"] and props["Done on"]["date"]["start"] == "2026-01-02"
+    assert props["Status"]["select"]["name"] == "Done" and plain(props["Notes"]) == "mine"
+    (event,) = world.history()[-1:]
+    assert (event.to_status, event.done_on) == ("done", date(2026, 1, 2))
 
 
 def test_a_renamed_item_is_updated_in_place(world: World) -> None:
@@ -156,23 +169,50 @@ def test_prune_trashes_retired_pages_only_when_confirmed(world: World) -> None:
     assert world.control.page(page_id)["in_trash"]
 
 
-def test_duplicate_keys_keep_the_learners_row_and_are_never_multiplied(world: World) -> None:
+def key_property(key: str) -> dict[str, Any]:
+    return {"rich_text": [{"type": "text", "text": {"content": key}}]}
+
+
+def test_a_duplicate_is_merged_into_the_oldest_row_and_trashed(world: World) -> None:
     world.sync()
     original = world.page_of("entry.networks.dense")["id"]
+    world.control.set_text(original, "Notes", "chapter 1")
+    world.control.advance_clock(60)
     copy = world.control.add_row(
         world.data_source_id,
         "Dense layers",
         {
-            "Key": {"rich_text": [{"type": "text", "text": {"content": "entry.networks.dense"}}]},
+            "Key": key_property("entry.networks.dense"),
             "Done": {"checkbox": True},
+            "Notes": {"rich_text": [{"type": "text", "text": {"content": "chapter 2"}}]},
         },
     )
     report = world.sync()
-    (duplicate,) = report.plan.duplicates
-    assert duplicate.kept_page_id == copy and duplicate.other_page_ids == (original,)
-    assert report.counts()["create"] == 0
-    assert len([p for p in world.rows() if key_of(p) == "entry.networks.dense"]) == 2
+    (healed,) = [r for r in report.plan.reports if r.verb == "heal"]
+    assert healed.kept_page_id == original and healed.trashed_page_ids == (copy,)
+    assert report.counts()["create"] == 0 and report.counts()["trash-duplicate"] == 1
+    assert world.control.page(copy)["in_trash"]
+    props = world.page_of("entry.networks.dense")["properties"]
+    assert props["Done"]["checkbox"] and props["Status"]["select"]["name"] == "Done"
+    assert plain(props["Notes"]) == "chapter 1\n\nchapter 2"
     assert world.snapshot_items()["entry.networks.dense"].done
+    assert world.sync().plan.is_noop
+
+
+def test_duplicates_that_would_lose_evidence_are_kept_and_reported(world: World) -> None:
+    world.sync()
+    original = world.page_of("entry.networks.dense")["id"]
+    world.control.set_url(original, "Evidence", "https://example.org/a")
+    world.control.advance_clock(60)
+    copy = world.control.add_row(
+        world.data_source_id,
+        "Dense layers",
+        {"Key": key_property("entry.networks.dense"), "Evidence": {"url": "https://example.org/b"}},
+    )
+    report = world.sync()
+    (kept,) = [r for r in report.plan.reports if r.verb == "duplicate"]
+    assert kept.kept_page_id == original and kept.conflicts == ("Evidence",)
+    assert not world.control.page(copy)["in_trash"]
 
 
 def test_an_item_back_in_the_checklist_is_unretired(world: World) -> None:
@@ -212,7 +252,7 @@ def test_a_trashed_own_row_that_comes_back_keeps_its_own_key(world: World) -> No
     world.sync()
     world.control.restore(first)
     report = world.sync()
-    assert report.plan.duplicates == ()
+    assert report.plan.reports == ()
     assert key_of(world.control.page(first)) != key_of(world.control.page(second))
     own = {k: v for k, v in world.snapshot_items().items() if k.startswith("custom.")}
     assert len(own) == 2 and sum(item.done for item in own.values()) == 1
@@ -230,3 +270,39 @@ def test_a_trashed_row_recreated_by_a_push_continues_its_history(world: World) -
     ]
     assert chain == [(None, "not_started"), ("not_started", "done"), ("done", "not_started")]
     assert not world.snapshot_items()["entry.networks.dense"].done
+
+
+def test_an_older_databases_next_up_view_gets_the_status_filter_once(world: World) -> None:
+    world.sync()
+    with open_store(world.state_dir) as store:
+        (next_up,) = [v for v in store.get_json_meta("views") if v["name"] == NEXT_UP_NAME]
+        ids = store.get_json_meta("column_ids")
+        store.set_meta("next_up_filter", None)  # as a database made by an older version
+    old = {"property": ids["done"], "checkbox": {"equals": False}}
+    with NotionAdapter(world.sandbox.token, world.sandbox.base_url, rate_limit=0) as notion:
+        notion.update_view(next_up["view_id"], {"filter": old})
+        world.sync()
+        conditions = notion.fetch_view(next_up["view_id"])["filter"]["and"]
+    assert {"property": ids["status"], "select": {"does_not_equal": "Skipped"}} in conditions
+    world.control.reset_requests()
+    world.sync()
+    assert world.control.request_count("PATCH /v1/views/{id}") == 0
+
+
+def test_creates_are_recorded_before_they_are_sent_and_looked_for_after_a_crash(
+    world: World,
+) -> None:
+    world.control.add_fault("error", method="POST", route="/v1/pages", status=409, times=1)
+    with pytest.raises(NotionRequestError):  # the run stops at its first create
+        world.sync()
+    with open_store(world.state_dir) as store:
+        assert store.get_json_meta("pending_creates") == sorted(k for k, *_ in ITEMS)
+    world.control.clear_faults()
+    world.control.reset_requests()
+    report = world.sync()
+    assert world.keys() == sorted(k for k, *_ in ITEMS)
+    assert report.counts()["create"] == len(ITEMS)
+    # One query for the rows, then one look by Key for each create that may have landed.
+    assert world.control.request_count("POST /v1/data_sources/{id}/query") == 1 + len(ITEMS)
+    with open_store(world.state_dir) as store:
+        assert store.get_json_meta("pending_creates") is None

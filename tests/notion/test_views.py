@@ -82,6 +82,9 @@ def test_next_up_shows_unticked_items_in_checklist_order() -> None:
     next_up = bodies()[NEXT_UP_NAME]
     conditions = next_up["filter"]["and"]
     assert {"property": IDS["done"], "checkbox": {"equals": False}} in conditions
+    # Status decides too: an item marked Done or Skipped by Status is not next.
+    assert {"property": IDS["status"], "select": {"does_not_equal": "Done"}} in conditions
+    assert {"property": IDS["status"], "select": {"does_not_equal": "Skipped"}} in conditions
     assert {"property": IDS["retired"], "checkbox": {"equals": False}} in conditions
     assert [s["property"] for s in next_up["sorts"]] == [
         IDS["level"],
