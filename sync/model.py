@@ -151,6 +151,12 @@ class TickEvent:
     done_on: date | None = None
     rebuilt: bool = False
 
+    @property
+    def done_before_tracking(self) -> bool:
+        """A rebuilt state's first sight of a done item without the learner's Done on: the item
+        was done before tracking began (a starting point, not a completion)."""
+        return self.rebuilt and self.to_status == "done" and self.done_on is None
+
 
 @dataclass(frozen=True)
 class RunRecord:

@@ -253,13 +253,25 @@ class ItemTimeline:
         return since if self.status_before(moment) == "in_progress" else None
 
 
+def in_progress_since(
+    timeline: ItemTimeline | None, state: ItemState | None, moment: datetime
+) -> datetime | None:
+    """When an item's current run of "in progress" began, as of `moment`: from the history,
+    else the state's own mark (an item in progress since before the history began)."""
+    since = timeline.in_progress_since(moment) if timeline else None
+    if since is None and state is not None:
+        since = state.in_progress_since
+    return since
+
+
 def build_timelines(
-    history: Iterable[TickEvent], zone: ZoneInfo, resolve: Callable[[str], str] | None = None
+    history: Iterable[TickEvent], zone: ZoneInfo, checklist: Checklist | None = None
 ) -> dict[str, ItemTimeline]:
-    """Replay the history per item (under its current key: `resolve` maps renamed keys)."""
+    """Replay the history per item, under its current key (the checklist's migrations map a
+    renamed or merged key to the one it became)."""
     timelines: dict[str, ItemTimeline] = {}
     for event in sorted(history, key=lambda e: e.observed_at):
-        key = resolve(event.key) if resolve else event.key
+        key = (checklist.resolve_key(event.key) if checklist else None) or event.key
         timeline = timelines.get(key)
         first = timeline is None
         if timeline is None:
@@ -277,7 +289,7 @@ def build_timelines(
 
 def _begin_spell(event: TickEvent, zone: ZoneInfo, *, first: bool) -> Spell:
     seen = event.observed_at.astimezone(zone).date()
-    if event.rebuilt and event.done_on is None:  # done before this state folder knew it
+    if event.done_before_tracking:
         if first:
             return Spell(None, None, None, counted=False)
         return Spell(seen, local_midnight(seen, zone), None, counted=False)

@@ -103,3 +103,13 @@ def test_every_option_of_every_command_is_explained_in_the_guide() -> None:
 def test_every_command_takes_verbose_and_quiet_after_its_name() -> None:
     for path in leaf_commands():
         assert {"--verbose", "--quiet", "--help"} <= help_flags(path), path
+
+
+def test_the_guide_shows_the_digest_screenshots_that_the_script_renders() -> None:
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    script = (ROOT / "scripts" / "screenshots").read_text()
+    for name, width in (("digest-800.png", 800), ("digest-400.png", 400)):
+        png = (ROOT / "docs" / name).read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert int.from_bytes(png[16:20], "big") == width  # the IHDR's width
+        assert f'src="{name}"' in guide and f"docs/{name}" in script

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync.checklist import parse_checklist
+from sync.cli.history_cmd import render_event_line
 from sync.digest.week import build_week_window, parse_week
 from sync.model import ItemState, Status, TickEvent
 from sync.progress import (
@@ -341,3 +342,14 @@ def test_without_learner_dates_a_completion_is_done_at_the_weeks_end_but_not_its
             if seen(key, window.end) == "done" and seen(key, window.start) != "done"
         }
         assert {c.key for c in completions_in_week(timelines, window)} == expected
+
+
+def test_done_before_tracking_is_a_rebuilt_first_sight_of_done_without_the_learners_date() -> None:
+    key = "entry.data.images"
+    baseline = event(key, None, "done", "2026-11-25 21:00", rebuilt=True)
+    dated = event(key, None, "done", "2026-11-25 21:00", rebuilt=True, done_on=date(2026, 11, 3))
+    added = event(key, None, "done", "2026-11-25 21:00")
+    assert baseline.done_before_tracking
+    assert not dated.done_before_tracking and not added.done_before_tracking
+    assert render_event_line(baseline, BERLIN).endswith(", done before tracking began")
+    assert render_event_line(dated, BERLIN).endswith(", done on 2026-11-03")

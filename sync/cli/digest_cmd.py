@@ -70,8 +70,9 @@ def digest(
     with open_store(settings.state_dir) as store:
         data = load_digest(store, checklist, week=target, zone=zone, week_start=week_start, now=now)
         first_week = data.tracking_since is not None and data.tracking_since >= data.window.end
-        if week is None and not send and first_week:
-            # Tracking began after the last complete week: preview this week so far instead.
+        if week is None and first_week:
+            # Tracking began after the last complete week: this week so far is the starting
+            # point, to preview or to send (it counts as this week's digest on each channel).
             target = week_containing(now, zone, week_start)
             data = load_digest(
                 store, checklist, week=target, zone=zone, week_start=week_start, now=now

@@ -47,8 +47,8 @@ def render_event_line(event: TickEvent, zone: tzinfo) -> str:
     when = event.observed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     where = event.level or "own item"
     line = f"{when}  {mark} {word:<11}  {event.title} ({where})"
-    if event.from_status is None and event.to_status == "done" and event.rebuilt:
-        line += "" if event.done_on else ", done before tracking began"
+    if event.done_before_tracking:
+        line += ", done before tracking began"
     if event.done_on and event.done_on != event.observed_at.astimezone(zone).date():
         line += f", done on {event.done_on.isoformat()}"
     return line

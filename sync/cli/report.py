@@ -180,6 +180,5 @@ def print_database_after_interrupt(state_dir: Path) -> None:
     except Exception:  # the state may be what was interrupted; the reminder is best effort
         return
     if url:
-        err_console.print(
-            f"Your checklist database: {url} (run `dsprogress sync` to finish where this stopped)"
-        )
+        err_console.print(f"Your checklist database: {url}", soft_wrap=True)
+        err_console.print("Run `dsprogress sync` to finish where this stopped.")

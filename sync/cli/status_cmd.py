@@ -1,6 +1,14 @@
-"""`dsprogress status`: progress from the snapshot and the history, without any network."""
+"""`dsprogress status`: progress from the snapshot and the history, without any network.
+
+A screen to keep open: coloured bars (plain under NO_COLOR), what is in progress and for how long,
+the next three items, this week's completions. Every number comes from `sync.progress`; this
+module only lays them out, to fit the terminal down to 50 columns.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 import click
 from rich.markup import escape
@@ -11,27 +19,56 @@ from sync.cli.output import console, echo_json
 from sync.config import Settings
 from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
-from sync.progress import build_timelines, completions_in_week
-from sync.snapshot import Progress, load_snapshot
+from sync.progress import (
+    build_timelines,
+    completions_in_week,
+    in_progress_since,
+    next_up,
+    sort_keys,
+    stored_status,
+)
+from sync.snapshot import GroupProgress, Progress, load_snapshot
 from sync.store import open_store, utc_now
 
-BAR_WIDTH = 20
+MAX_BAR = 24
+MIN_BAR = 6
+NEXT_COUNT = 3
+MAX_LISTED = 5
+"""This week's completions and items in progress listed by name; beyond it, a count."""
 
 
-def render_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    filled = width * done // total if total > 0 else 0  # rounded down, as percents are
-    return "█" * filled + "░" * (width - filled)
+def render_bar(done: int, total: int, width: int = 20, *, colour: bool = False) -> str:
+    """A bar of `width` cells, rounded down as percents are; with markup colours when asked."""
+    filled = width * done // total if total > 0 else 0
+    full, empty = "█" * filled, "░" * (width - filled)
+    if not colour:
+        return full + empty
+    return (f"[green]{full}[/]" if full else "") + (f"[bright_black]{empty}[/]" if empty else "")
+
+
+def plan_bar_width(terminal_width: int, name_width: int) -> int:
+    """The bar's width so that name, bar, `done/total` and `%` fit on one line."""
+    room = terminal_width - name_width - len(" 100/100 100%") - 2
+    return max(MIN_BAR, min(MAX_BAR, room))
+
+
+@dataclass(frozen=True)
+class Started:
+    title: str
+    where: str
+    since: datetime | None
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 def status(as_json: bool) -> None:
-    """Show progress from the last snapshot: overall, per level, per category."""
+    """Show progress from the last snapshot: overall, per level and category, in progress,
+    next up and this week's completions (no network)."""
     print_status(load_cli_settings(), as_json=as_json)
 
 
 def print_status(settings: Settings, *, as_json: bool = False) -> None:
-    """Print progress from the snapshot and this week's completions from the history."""
+    """Print progress from the snapshot, the state and the history."""
     snapshot = load_snapshot(settings.state_dir)
     if snapshot is None:
         raise StateError(
@@ -44,14 +81,30 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
     window = build_week_window(week, settings.zone, settings.week_start)
     with open_store(settings.state_dir) as store:
         history = store.load_history()
+        items = store.load_items()
         last_pull = store.last_successful_pull()
-    timelines = build_timelines(
-        history, settings.zone, lambda key: checklist.resolve_key(key) or key
-    )
+    timelines = build_timelines(history, settings.zone, checklist)
     titles = {item.key: (item.title, item.level) for item in snapshot.items}
-    rank = {key: index for index, key in enumerate(titles)}  # checklist order, own items last
-    done = sorted(completions_in_week(timelines, window), key=lambda c: rank.get(c.key, len(rank)))
-    completions = [(c, *titles.get(c.key, (timelines[c.key].title, None))) for c in done]
+    done = {c.key: c for c in completions_in_week(timelines, window)}
+    order = {key: index for index, key in enumerate(titles)}  # the snapshot lists items in order
+    completions = [
+        (done[key], *titles.get(key, (timelines[key].title, None)))
+        for key in sort_keys(done, order)
+    ]
+    started = [
+        Started(
+            item.title,
+            item.level or "own item",
+            in_progress_since(timelines.get(item.key), items.get(item.key), now),
+        )
+        for item in snapshot.items
+        if item.status == "in_progress" and not item.retired
+    ]
+    upcoming = [
+        item
+        for item in next_up(checklist, stored_status(items), NEXT_COUNT + len(started))
+        if stored_status(items)(item.key) != "in_progress"
+    ][:NEXT_COUNT]
     if as_json:
         echo_json(
             {
@@ -61,6 +114,18 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
                 "progress": snapshot.progress.model_dump(),
                 "levels": [g.model_dump() for g in snapshot.levels],
                 "categories": [g.model_dump() for g in snapshot.categories],
+                "in_progress": [
+                    {
+                        "title": s.title,
+                        "level": None if s.where == "own item" else s.where,
+                        "since": s.since.isoformat() if s.since else None,
+                    }
+                    for s in started
+                ],
+                "next_up": [
+                    {"key": i.key, "title": i.title, "level": i.level, "category": i.category}
+                    for i in upcoming
+                ],
                 "this_week": [
                     {
                         "key": c.key,
@@ -73,45 +138,67 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
             }
         )
         return
-    overall = snapshot.progress
     console.print(f"[bold]{escape(snapshot.checklist_title)}[/]")
-    console.print(_line("Overall", overall))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("Level / category")
-    table.add_column("Progress")
-    table.add_column("Done", justify="right")
-    table.add_column("%", justify="right")
-    for level in snapshot.levels:
-        table.add_row(
-            f"[bold]{escape(level.name)}[/]",
-            render_bar(level.done, level.total),
-            f"{level.done}/{level.total}",
-            f"{level.percent}%",
-        )
-        for category in snapshot.categories:
-            if category.name.startswith(f"{level.name} / "):
-                name = category.name.split(" / ", 1)[1]
-                table.add_row(
-                    f"  {escape(name)}",
-                    render_bar(category.done, category.total),
-                    f"{category.done}/{category.total}",
-                    f"{category.percent}%",
-                )
-    console.print(table)
-    local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
-    console.print(f"Last sync: {local_sync}")
+    console.print(_progress_table(snapshot.progress, snapshot.levels, snapshot.categories))
+    _print_started(started, now)
+    if upcoming:
+        console.print("[bold]Next up[/]")
+        for number, item in enumerate(upcoming, start=1):
+            console.print(f"  {number}. {escape(item.title)} [dim]({escape(item.level)})[/]")
     if completions:
-        console.print(f"This week: {len(completions)} done")
-        for _, title, where in completions:
-            console.print(f"  ✓ {escape(title)} [dim]({escape(where or 'own item')})[/]")
+        console.print(f"[bold]This week:[/] {len(completions)} done")
+        for _, title, where in completions[:MAX_LISTED]:
+            console.print(f"  [green]✓[/] {escape(title)} [dim]({escape(where or 'own item')})[/]")
+        if len(completions) > MAX_LISTED:
+            console.print(f"  [dim]… and {len(completions) - MAX_LISTED} more[/]")
     else:
-        console.print("This week: nothing ticked yet")
+        console.print("[bold]This week:[/] nothing ticked yet")
+    local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+    console.print(f"[dim]Last sync: {local_sync}[/]")
     if snapshot.database_url:
-        console.print(f"Notion: {snapshot.database_url}")
+        console.print(f"[dim]Notion:[/] {snapshot.database_url}", soft_wrap=False)
 
 
-def _line(label: str, progress: Progress) -> str:
-    return (
-        f"{label}: {render_bar(progress.done, progress.total)} {progress.done}/{progress.total} "
-        f"({progress.percent}%), {progress.in_progress} in progress"
-    )
+def _progress_table(
+    overall: Progress, levels: list[GroupProgress], categories: list[GroupProgress]
+) -> Table:
+    rows: list[tuple[str, Progress, bool]] = [("Overall", overall, True)]
+    for level in levels:
+        rows.append((level.name, level, True))
+        for category in categories:
+            if category.name.startswith(f"{level.name} / "):
+                rows.append(("  " + category.name.split(" / ", 1)[1], category, False))
+    width = console.width
+    longest = max(len(name) for name, _, _ in rows)
+    name_width = min(longest, max(12, width - MIN_BAR - len(" 100/100 100%") - 2))
+    bar_width = plan_bar_width(width, name_width)
+    colour = console.color_system is not None
+    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column(no_wrap=True, overflow="ellipsis", max_width=name_width)
+    table.add_column(no_wrap=True, width=bar_width)
+    table.add_column(no_wrap=True, justify="right")
+    table.add_column(no_wrap=True, justify="right")
+    for name, numbers, bold in rows:
+        table.add_row(
+            f"[bold]{escape(name)}[/]" if bold else escape(name),
+            render_bar(numbers.done, numbers.total, bar_width, colour=colour),
+            f"{numbers.done}/{numbers.total}",
+            f"{numbers.percent}%",
+        )
+    return table
+
+
+def _print_started(started: list[Started], now: datetime) -> None:
+    from sync.digest.render import format_duration
+
+    if not started:
+        return
+    console.print(f"[bold]In progress:[/] {len(started)}")
+    for item in started[:MAX_LISTED]:
+        days = max(0, (now - item.since).days) if item.since else None
+        console.print(
+            f"  [yellow]◐[/] {escape(item.title)} [dim]({escape(item.where)}, "
+            f"{format_duration(days)})[/]"
+        )
+    if len(started) > MAX_LISTED:
+        console.print(f"  [dim]… and {len(started) - MAX_LISTED} more[/]")

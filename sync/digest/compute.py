@@ -45,6 +45,7 @@ from sync.progress import (
     build_progress,
     build_timelines,
     completions_by_week,
+    in_progress_since,
     next_up,
     sort_keys,
     status_at,
@@ -169,10 +170,7 @@ def _in_progress(view: _View, end: datetime, reference: datetime) -> tuple[InPro
     result = []
     keys = [i.key for i in view.checklist.items if view.status(i.key) == "in_progress"]
     for key in view.sort_keys(keys):
-        state, timeline = view.items.get(key), view.timelines.get(key)
-        since = timeline.in_progress_since(end) if timeline else None
-        if since is None and state is not None:
-            since = state.in_progress_since
+        since = in_progress_since(view.timelines.get(key), view.items.get(key), end)
         days = max(0, (reference - since).days) if since else None
         result.append(
             InProgress(
@@ -256,6 +254,7 @@ def compute_digest(
     now: datetime,
     *,
     last_successful_sync: datetime | None = None,
+    database_url: str | None = None,
 ) -> DigestData:
     """Everything a digest shows for `week`, as plain numbers and items.
 
@@ -263,7 +262,7 @@ def compute_digest(
     began (for the failure count); `last_successful_sync` is `Store.last_successful_pull()`.
     """
     window = build_week_window(week, zone, week_start)
-    timelines = build_timelines(history, zone, lambda key: checklist.resolve_key(key) or key)
+    timelines = build_timelines(history, zone, checklist)
     view = _View(checklist, items, timelines, window.end, zone)
     by_week = completions_by_week(timelines, zone, week_start)
     completions = _completions(view, by_week.get(week, []))
@@ -316,6 +315,7 @@ def compute_digest(
         sync=compute_sync_health(runs, window.start, now, last_successful_sync, zone),
         tracking_since=tracking_since.astimezone(zone) if tracking_since else None,
         skipped=report.skipped,
+        database_url=_web_url(database_url),
     )
 
 

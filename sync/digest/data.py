@@ -137,6 +137,7 @@ class DigestData:
     sync: SyncHealth
     tracking_since: datetime | None = None
     skipped: int = 0
+    database_url: str | None = None  # the checklist database in Notion (http/https only)
 
     @property
     def stalled_count(self) -> int:

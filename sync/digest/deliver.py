@@ -90,6 +90,7 @@ def load_digest(
         week_start,
         now,
         last_successful_sync=store.last_successful_pull(),
+        database_url=store.get_meta("database_url"),
     )
 
 

@@ -22,7 +22,7 @@ import jinja2
 
 from sync.checklist_files import bundled_templates_dir
 from sync.digest.data import DigestData
-from sync.digest.week import format_utc_offset
+from sync.digest.week import format_utc_offset, format_week
 from sync.errors import ConfigError
 
 Format = Literal["md", "text", "html", "json"]
@@ -117,6 +117,7 @@ class Phrases:
     """The sentences of a digest, plain text (each template escapes them for its format)."""
 
     subject: str
+    week: str  # `2026-W48 (23–29 Nov)`
     headline: str
     comparison: str | None
     nudge: str | None
@@ -125,6 +126,19 @@ class Phrases:
     last_sync: str
     failures: str
     window: str
+
+
+def build_trend(this_week: int, reference: float, label: str) -> str:
+    """`▲ 2 more than last week (1)`, `▼ below your four-week average (2.5)`, `= same as ...`."""
+    shown = format_number(reference)
+    if this_week == reference:
+        return f"= same as {label} ({shown})"
+    if float(reference).is_integer():
+        gap = abs(this_week - int(reference))
+        more = "more" if this_week > reference else "fewer"
+        return f"{'▲' if this_week > reference else '▼'} {gap} {more} than {label} ({shown})"
+    side = "above" if this_week > reference else "below"
+    return f"{'▲' if this_week > reference else '▼'} {side} {label} ({shown})"
 
 
 def build_phrases(data: DigestData) -> Phrases:
@@ -148,12 +162,11 @@ def build_phrases(data: DigestData) -> Phrases:
         subject_tail = "a quiet week"
     comparison = None
     if not data.is_first and data.done_last_week is not None:
-        comparison = f"Last week: {data.done_last_week}"
+        comparison = build_trend(data.done_this_week, data.done_last_week, "last week")
         average, weeks = data.four_week_average, data.average_weeks
-        if average is not None and weeks >= 4:
-            comparison += f" · four-week average: {format_number(average)}"
-        elif average is not None and weeks > 1:  # over one week it would repeat the last week
-            comparison += f" · average of the last {weeks} weeks: {format_number(average)}"
+        if average is not None and weeks > 1:  # over one week it would repeat the last week
+            label = "four-week average" if weeks >= 4 else f"average of the last {weeks} weeks"
+            comparison += " · " + build_trend(data.done_this_week, average, f"your {label}")
     nudge = None
     if data.is_quiet:
         nudge = "A quiet week happens. "
@@ -222,7 +235,8 @@ def build_phrases(data: DigestData) -> Phrases:
         f" Generated {format_moment(data.generated_at)}."
     )
     return Phrases(
-        subject=f"{data.title}: {data.week}, {subject_tail}",
+        subject=f"{data.title}: {format_week(data.window)}, {subject_tail}",
+        week=format_week(data.window),
         headline=headline,
         comparison=comparison,
         nudge=nudge,

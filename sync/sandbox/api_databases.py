@@ -177,11 +177,25 @@ def views_retrieve(request: Request) -> JSON:
     return view_object(request.ws.lookup("view", request.params["view_id"], "view_id"))
 
 
+def views_delete(request: Request) -> JSON:
+    """DELETE /v1/views/{id}: the view is gone; the answer is its reference (as recorded)."""
+    view = request.ws.lookup("view", request.params["view_id"], "view_id")
+    request.ws.check_editable("database", request.ws.databases[view["database_id"]])
+    del request.ws.views[view["id"]]
+    return {
+        "object": "view",
+        "id": view["id"],
+        "parent": {"type": "database_id", "database_id": view["database_id"]},
+        "type": view["type"],
+    }
+
+
 def views_update(request: Request) -> JSON:
     """Only the fields sent change; `null` clears a filter, sorts or quick filters. A view keeps
     its type and its data source."""
     ws, body = request.ws, request.body
     view = ws.lookup("view", request.params["view_id"], "view_id")
+    ws.check_editable("database", ws.databases[view["database_id"]])
     source = ws.data_sources[view["data_source_id"]]
     configuration = _check_view_parts(request, source, view["type"])
     if "name" in body:
@@ -207,5 +221,6 @@ ROUTES = [
     Route("POST", "/v1/views", views_create, write=True),
     Route("GET", "/v1/views", views_list),
     Route("GET", "/v1/views/{view_id}", views_retrieve),
+    Route("DELETE", "/v1/views/{view_id}", views_delete, write=True),
     Route("PATCH", "/v1/views/{view_id}", views_update, write=True),
 ]

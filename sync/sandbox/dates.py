@@ -1,10 +1,11 @@
-"""Date values as Notion answers them (recorded): date-only kept, date-times cut to the minute
-with the zone's offset applied and `time_zone: null`."""
+"""Dates as Notion handles them (recorded): values answered with date-only kept and date-times cut
+to the minute with the zone's offset applied and `time_zone: null`; relative filter ranges."""
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,18 @@ from sync.sandbox.ids import JSON
 from sync.sandbox.validate import invalid, require_object, require_str
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Relative date conditions (recorded, today = 2026-06-27): whole days from today, both ends
+# included; a month or a year is a calendar one (past_month took 05-27, next_year 2027-06-27).
+_RELATIVE = {
+    "past_week": (0, 0, -7),
+    "past_month": (0, -1, 0),
+    "past_year": (-1, 0, 0),
+    "next_week": (0, 0, 7),
+    "next_month": (0, 1, 0),
+    "next_year": (1, 0, 0),
+}
+RELATIVE_CONDITIONS = (*_RELATIVE, "this_week")
 
 
 def _normalize_moment(raw: Any, path: str, zone: ZoneInfo | None) -> str:
@@ -53,3 +66,21 @@ def normalize_date(raw: Any, path: str) -> JSON:
     end_raw = value.get("end")
     end = None if end_raw is None else _normalize_moment(end_raw, f"{path}.end", zone)
     return {"start": start, "end": end, "time_zone": None}
+
+
+def _shift(day: date, years: int, months: int, days: int) -> date:
+    """`day` moved by calendar years and months (the day clamped to the month's end) and days."""
+    month_index = day.year * 12 + day.month - 1 + years * 12 + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last)) + timedelta(days=days)
+
+
+def relative_days(condition: str, now: float) -> tuple[date, date]:
+    """The first and last day a relative condition (`past_week`, `this_week`...) takes."""
+    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
+    if condition == "this_week":  # Monday to Sunday (ISO weeks)
+        monday = today - timedelta(days=today.weekday())
+        return monday, monday + timedelta(days=6)
+    other = _shift(today, *_RELATIVE[condition])
+    return (other, today) if other < today else (today, other)

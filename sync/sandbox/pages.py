@@ -38,6 +38,18 @@ def parse_icon(raw: Any, path: str) -> JSON | None:
     raise invalid(f"{path}.type", '`"emoji"` or `"external"`', kind)
 
 
+def parse_cover(raw: Any, path: str) -> JSON | None:
+    """A page cover: an external image (`{"type": "external", "external": {"url": ...}}`)."""
+    if raw is None:
+        return None
+    cover = require_object(raw, path)
+    if cover.get("type", "external") != "external":
+        raise invalid(f"{path}.type", '`"external"`', cover.get("type"))
+    external = require_object(cover.get("external"), f"{path}.external")
+    url = require_str(external.get("url"), f"{path}.external.url")
+    return {"type": "external", "external": {"url": url}}
+
+
 def resolve_parent(ws: Workspace, raw: Any, *, shared_only: bool) -> tuple[JSON, JSON | None]:
     """The stored parent of a new page and its data source (None for a page parent)."""
     if raw is MISSING:
@@ -129,12 +141,14 @@ def create_page(ws: Workspace, body: JSON, actor: str, *, shared_only: bool = Tr
         data_source, body.get("properties", MISSING), "body.properties", pending
     )
     icon = parse_icon(body.get("icon"), "body.icon")
+    cover = parse_cover(body.get("cover"), "body.cover")
     specs, heading_title = _content_specs(body)
     if "title" not in values and heading_title is not None:
         values["title"] = parse_rich_text(heading_title, "body.markdown")
     if data_source is not None:
         pending.apply(data_source["properties"])
     page = ws.new_page(parent=parent, actor=actor, values=values, icon=icon)
+    page["cover"] = cover
     store_blocks(ws, "page", page, specs, actor)
     return page
 
@@ -157,6 +171,7 @@ def update_page(ws: Workspace, page: JSON, body: JSON, actor: str) -> JSON:
         data_source, body.get("properties", MISSING), "body.properties", pending
     )
     icon = parse_icon(body.get("icon"), "body.icon") if "icon" in body else MISSING
+    cover = parse_cover(body.get("cover"), "body.cover") if "cover" in body else MISSING
     locked = require_bool(body["is_locked"], "body.is_locked") if "is_locked" in body else None
     was_trashed = page["in_trash"]
     page["in_trash"] = False
@@ -168,6 +183,8 @@ def update_page(ws: Workspace, page: JSON, body: JSON, actor: str) -> JSON:
     page["values"].update(values)
     if icon is not MISSING:
         page["icon"] = icon
+    if cover is not MISSING:
+        page["cover"] = cover
     if locked is not None:
         page["is_locked"] = locked
     page["in_trash"] = bool(trash)

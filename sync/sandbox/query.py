@@ -8,11 +8,11 @@ minute-rounded times the API shows, so an edit at 10:00:30 does NOT match `on_or
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
+from sync.sandbox.dates import RELATIVE_CONDITIONS, relative_days
 from sync.sandbox.ids import JSON, minute_floor, new_id, normalize_id
 from sync.sandbox.richtext import plain_text
 from sync.sandbox.store import Workspace
@@ -42,17 +42,6 @@ _FILTER_KEYS: dict[str, tuple[str, ...]] = {
     "created_by": ("created_by", "people"),
     "last_edited_by": ("last_edited_by", "people"),
 }
-# Relative date conditions (recorded, today = 2026-06-27): whole days from today, both ends
-# included; a month or a year is a calendar one (past_month took 05-27, next_year 2027-06-27).
-_RELATIVE = {
-    "past_week": (0, 0, -7),
-    "past_month": (0, -1, 0),
-    "past_year": (-1, 0, 0),
-    "next_week": (0, 0, 7),
-    "next_month": (0, 1, 0),
-    "next_year": (1, 0, 0),
-}
-
 Predicate = Callable[[JSON], bool]
 
 
@@ -86,24 +75,6 @@ def _moment(raw: Any, path: str) -> tuple[datetime, bool]:
     return moment.astimezone(timezone.utc), False
 
 
-def _shift(day: date, years: int, months: int, days: int) -> date:
-    """`day` moved by calendar years and months (the day clamped to the month's end) and days."""
-    month_index = day.year * 12 + day.month - 1 + years * 12 + months
-    year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last)) + timedelta(days=days)
-
-
-def _relative_days(condition: str, now: float) -> tuple[date, date]:
-    """The first and last day a relative condition (`past_week`, `this_week`...) takes."""
-    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
-    if condition == "this_week":  # Monday to Sunday (ISO weeks)
-        monday = today - timedelta(days=today.weekday())
-        return monday, monday + timedelta(days=6)
-    other = _shift(today, *_RELATIVE[condition])
-    return (other, today) if other < today else (today, other)
-
-
 def _date_predicate(
     ws: Workspace,
     condition: str,
@@ -118,8 +89,8 @@ def _date_predicate(
     if condition in ("is_empty", "is_not_empty"):
         wanted = condition == "is_empty"
         return lambda page: (getter(page) is None) == wanted
-    if condition in _RELATIVE or condition == "this_week":
-        low, high = _relative_days(condition, ws.now())
+    if condition in RELATIVE_CONDITIONS:
+        low, high = relative_days(condition, ws.now())
 
         def relative(page: JSON) -> bool:
             moment = getter(page)

@@ -275,6 +275,11 @@ def update_data_source(ws: Workspace, data_source: JSON, body: JSON, actor: str)
         patch_schema(ws, data_source, body["properties"], "body.properties")
     if title is not None:
         data_source["title"] = title
+        database = ws.databases[data_source["database_id"]]
+        live = [i for i in database["data_source_ids"] if not ws.data_sources[i]["in_trash"]]
+        if live == [data_source["id"]]:
+            # Recorded: renaming the only data source renames its database too.
+            database["title"] = copy.deepcopy(title) or text_items(UNTITLED_DATABASE)
     if icon is not MISSING:
         data_source["icon"] = icon
     if trash is not None:

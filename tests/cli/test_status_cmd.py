@@ -20,7 +20,9 @@ from sync.store import open_store
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def run_status(*args: str, cwd: Path, state_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_status(
+    *args: str, cwd: Path, state_dir: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("DSPROGRESS_", "NOTION_", "SMTP_"))
     }
@@ -30,6 +32,7 @@ def run_status(*args: str, cwd: Path, state_dir: Path) -> subprocess.CompletedPr
         "DSPROGRESS_TIMEZONE": "UTC",
         "PYTHONPATH": str(ROOT),
         "COLUMNS": "120",
+        **extra,
     }
     return subprocess.run(
         [sys.executable, "-m", "sync", "status", *args],
@@ -42,7 +45,8 @@ def run_status(*args: str, cwd: Path, state_dir: Path) -> subprocess.CompletedPr
 
 
 def make_state(state_dir: Path) -> tuple[str, str]:
-    """Three items done (one this week, two long ago); returns (this week's title, an old one)."""
+    """Three items done (one this week, two long ago), the fourth in progress for ten days;
+    returns (this week's title, an old one)."""
     checklist = load_checklist()
     now = datetime.now(timezone.utc)
     long_ago = now - timedelta(days=60)
@@ -58,8 +62,9 @@ def make_state(state_dir: Path) -> tuple[str, str]:
             level=entry.level,
             category=entry.category,
             order=entry.order,
-            status="done" if done else "not_started",
+            status="done" if done else ("in_progress" if index == 3 else "not_started"),
             done_on=date(2026, 1, 1) if done else None,
+            in_progress_since=now - timedelta(days=10, hours=1) if index == 3 else None,
         )
         events.append(
             TickEvent(
@@ -97,7 +102,7 @@ def test_status_shows_bars_last_sync_and_this_week(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     total = len(load_checklist().items)
-    assert "Overall: " in out and f" 3/{total} " in out
+    assert out.splitlines()[1].startswith("Overall ") and f" 3/{total} " in out
     assert "█" in out and "░" in out
     for level in load_checklist().level_names():
         assert level in out
@@ -105,6 +110,35 @@ def test_status_shows_bars_last_sync_and_this_week(tmp_path: Path) -> None:
     assert "This week: 1 done" in out
     assert f"✓ {this_week}" in out and f"✓ {old}" not in out
     assert "Notion: https://www.notion.so/checklist" in out
+    ordered = load_checklist().ordered_items()
+    assert "In progress: 1" in out and f"◐ {ordered[3].title} (Entry, for 10 days)" in out
+    next_up = out[out.index("Next up") :].splitlines()[1:4]
+    assert [line.split(". ", 1)[1].rsplit(" (", 1)[0] for line in next_up] == [
+        item.title for item in ordered[4:7]
+    ]
+
+
+def test_status_fits_50_columns_with_whole_bars(tmp_path: Path) -> None:
+    make_state(tmp_path / "state")
+    result = run_status(cwd=tmp_path, state_dir=tmp_path / "state", COLUMNS="50")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    bars = [line for line in lines if "░" in line or "█" in line]
+    assert len(bars) >= 8
+    assert all(len(line) <= 50 and line.endswith("%") for line in bars), "\n".join(bars)
+    assert all(len(line) <= 50 for line in lines if not line.startswith("Notion:"))
+    assert not any("…" in line for line in bars)  # neither bars nor names cut short
+
+
+def test_status_bars_are_coloured_unless_no_color(tmp_path: Path) -> None:
+    make_state(tmp_path / "state")
+    state = tmp_path / "state"
+    coloured = run_status(cwd=tmp_path, state_dir=state, FORCE_COLOR="1", TERM="xterm-256color")
+    assert "\x1b[32m█" in coloured.stdout
+    plain = run_status(
+        cwd=tmp_path, state_dir=state, FORCE_COLOR="1", TERM="xterm-256color", NO_COLOR="1"
+    )
+    assert "█" in plain.stdout and "\x1b[32m" not in plain.stdout and "\x1b[90m" not in plain.stdout
 
 
 def test_status_json(tmp_path: Path) -> None:
@@ -119,8 +153,14 @@ def test_status_json(tmp_path: Path) -> None:
         "progress",
         "levels",
         "categories",
+        "in_progress",
+        "next_up",
         "this_week",
     }
+    assert [item["title"] for item in data["in_progress"]] == [
+        load_checklist().ordered_items()[3].title
+    ]
+    assert len(data["next_up"]) == 3
     assert data["progress"]["done"] == 3
     assert data["last_successful_sync"] is not None
     assert [e["title"] for e in data["this_week"]] == [this_week]

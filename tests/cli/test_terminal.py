@@ -85,8 +85,8 @@ def test_demo_on_a_terminal_leaves_no_progress_line_behind(tmp_path: Path) -> No
         "Created the checklist database: https://",
         "  ticked Done on 'Dense layers'",
         "Sync done: 3 items done",
-        "Overall: ",
-        "Level / category",
+        "Overall ",
+        "In progress: 1",
         "Next: connect your real workspace",
     )
     assert sum(line.startswith("Snapshot:") for line in lines) == 1
@@ -135,3 +135,22 @@ def test_interactive_init_finds_the_page_by_name_and_prints_clean_lines(
     from dotenv import dotenv_values
 
     assert dotenv_values(tmp_path / ".env")["NOTION_PARENT_PAGE_ID"] == science_page
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_first_push_still_prints_the_database_url(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = cli_env(sandbox, tmp_path, NOTION_TOKEN=sandbox.token, DSPROGRESS_RATE_LIMIT="4")
+    env["NOTION_PARENT_PAGE_ID"] = sandbox.root_page_id
+    child = spawn(["push"], tmp_path, env)
+    record(child)
+    child.expect(BAR)  # the database exists and items are being written
+    child.sendintr()
+    code, raw = finish(child)
+    lines = screen_of(raw)
+    assert code == 130, "\n".join(lines)
+    at = next(i for i, line in enumerate(lines) if line.startswith("Your checklist database: "))
+    assert lines[at].split(": ", 1)[1].startswith("https://")
+    assert lines[at + 1] == "Run `dsprogress sync` to finish where this stopped."
+    assert lines[-1] == "Aborted." and "Traceback" not in raw

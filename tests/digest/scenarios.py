@@ -256,6 +256,12 @@ def backdated_done_on(state_dir: Path) -> tuple[Learner, str, str]:
     return me, "2026-W48", "2026-11-30 08:00"
 
 
+def backdated_week_rendered_later(state_dir: Path) -> tuple[Learner, str, str]:
+    """The same world, W47 rendered afterwards: the backdated item is there, on its Done on."""
+    me, _, now = backdated_done_on(state_dir)
+    return me, "2026-W47", now
+
+
 def retick_in_one_week(state_dir: Path) -> tuple[Learner, str, str]:
     """Ticked, unticked and ticked again in one week counts once; an own row added ticked counts."""
     me = Learner(state_dir, "Europe/Berlin")
@@ -277,6 +283,7 @@ SCENARIOS = {
     "dst_new_york": dst_new_york,
     "reopened_stalled": reopened_and_stalled,
     "backdated": backdated_done_on,
+    "backdated_week": backdated_week_rendered_later,
     "retick": retick_in_one_week,
 }
 

@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
 
 def build_test_email() -> EmailMessage:
     return channels.build_email(
-        subject="Data Science progress checklist: 2026-W48, 3 items done",
+        subject="Data Science progress checklist: 2026-W48 (23–29 Nov), 3 items done",
         text="3 items done this week.\n<script>alert(1)</script>\n",
         html="<p>3 items done: &lt;script&gt;alert(1)&lt;/script&gt;</p>",
         sender="dsprogress@example.org",

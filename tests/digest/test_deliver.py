@@ -208,4 +208,4 @@ def test_a_backdated_tick_never_resends_a_past_week_and_later_digests_tell_the_t
     next_week = run_weekly_digest(settings, me.store, me.checklist, me.at("2026-11-30 08:00"))
     assert (next_week.week, [r.outcome for r in next_week.results]) == ("2026-W48", ["sent"])
     w48 = (tmp_path / "digests" / "2026-W48.md").read_text()
-    assert "No new items ticked off this week." in w48 and "Last week: 2" in w48
+    assert "No new items ticked off this week." in w48 and "▼ 2 fewer than last week (2)" in w48

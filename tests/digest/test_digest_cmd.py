@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,9 @@ import responses
 from click.testing import CliRunner
 
 from sync.cli import cli, digest_cmd, main
+from sync.digest.week import week_containing
 
-from .scenarios import CHECKLIST_YAML, Learner, normal_week
+from .scenarios import CHECKLIST_YAML, Learner, first_week, normal_week
 
 GOLDEN = Path(__file__).parent / "golden"
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/secretslacktoken"
@@ -105,3 +107,24 @@ def test_errors_and_exit_codes(
         main(["digest", *args])
     assert exited.value.code == code
     assert message in capsys.readouterr().err
+
+
+def test_send_in_the_first_week_sends_the_starting_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after setup there is no complete tracked week: --send sends this week so far."""
+    me, _, _ = first_week(tmp_path / "state")
+    checklist = tmp_path / "checklist.yaml"
+    checklist.write_text(CHECKLIST_YAML, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DSPROGRESS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("DSPROGRESS_CHECKLIST", str(checklist))
+    monkeypatch.setenv("DSPROGRESS_TIMEZONE", "Europe/Berlin")
+    tracking_began = min(e.observed_at for e in me.store.load_history())
+    monkeypatch.setattr(digest_cmd, "utc_now", lambda: tracking_began + timedelta(hours=2))
+    this_week = str(week_containing(tracking_began, me.zone))
+    result = CliRunner().invoke(cli, ["digest", "--send"])
+    assert result.exit_code == 0, result.output
+    sent = me.store.path.parent / "digests" / f"{this_week}.md"
+    assert result.output == f"file: sent: {sent}\n"
+    assert "Your starting point:" in sent.read_text(encoding="utf-8")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -14,12 +16,13 @@ from sync.digest.data import DigestData
 from sync.digest.deliver import load_digest
 from sync.digest.render import (
     build_digest_json,
+    build_trend,
     escape_markdown,
     render_digest,
     render_subject,
     text_bar,
 )
-from sync.digest.week import parse_week
+from sync.digest.week import format_day_range, parse_week
 from sync.errors import ConfigError
 
 from .scenarios import Learner, normal_week
@@ -127,7 +130,9 @@ def test_subject_names_the_week(tmp_path: Path) -> None:
         now=learner.at(now),
     )
     learner.close()
-    assert render_subject(data) == "Data Science progress checklist: 2026-W48, 3 items done"
+    assert render_subject(data) == (
+        "Data Science progress checklist: 2026-W48 (23–29 Nov), 3 items done"
+    )
     numbers = build_digest_json(data)
     assert json.loads(render_digest(data, "json")) == numbers
     assert numbers["done_this_week"] == 3 and numbers["overall"]["percent"] == 60
@@ -155,3 +160,37 @@ def test_a_broken_user_template_is_a_config_error(tmp_path: Path) -> None:
     (mine / "digest.md.j2").write_text("{% if %}\n")
     with pytest.raises(ConfigError, match="cannot be rendered"):
         render_digest(data, "md", templates_dir=mine)
+
+
+def test_trend_against_last_week_and_the_average() -> None:
+    assert build_trend(3, 1, "last week") == "▲ 2 more than last week (1)"
+    assert build_trend(0, 2, "last week") == "▼ 2 fewer than last week (2)"
+    assert build_trend(2, 2, "last week") == "= same as last week (2)"
+    assert build_trend(1, 0.5, "your four-week average") == "▲ above your four-week average (0.5)"
+    assert build_trend(0, 0.67, "your four-week average") == "▼ below your four-week average (0.67)"
+
+
+def test_week_ranges_read_as_people_write_them() -> None:
+    assert format_day_range(date(2026, 11, 23), date(2026, 11, 29)) == "23–29 Nov"
+    assert format_day_range(date(2026, 11, 30), date(2026, 12, 6)) == "30 Nov – 6 Dec"
+    assert format_day_range(date(2026, 12, 28), date(2027, 1, 3)) == "28 Dec 2026 – 3 Jan 2027"
+
+
+def test_every_format_links_to_the_checklist_database(tmp_path: Path) -> None:
+    learner, week, now = normal_week(tmp_path)
+    url = "https://www.notion.so/1a2b3c4d1a2b1a2b1a2b1a2b3c4d5e6f"
+    learner.store.set_meta("database_url", url)
+    data = load_digest(
+        learner.store,
+        learner.checklist,
+        week=parse_week(week),
+        zone=learner.zone,
+        week_start="mon",
+        now=learner.at(now),
+    )
+    learner.close()
+    assert data.database_url == url
+    assert f'<a href="{url}"' in render_digest(data, "html")
+    assert f"[Open your checklist in Notion]({url})" in render_digest(data, "md")
+    assert f"Your checklist: {url}" in render_digest(data, "text")
+    assert "Open your checklist" not in render_digest(replace(data, database_url=None), "html")

@@ -260,3 +260,18 @@ def test_the_database_description_shows_on_its_data_source(
     assert plain_text(source["description"]) == "My checklist"
     notion.databases.update(sandbox_db.database_id, description=[])
     assert notion.data_sources.retrieve(sandbox_db.data_source_id)["description"] == []
+
+
+def test_renaming_the_only_data_source_renames_its_database(
+    notion: Client, sandbox_db: SandboxDatabase
+) -> None:
+    notion.data_sources.update(sandbox_db.data_source_id, title=text("My DB"))
+    assert plain_text(notion.databases.retrieve(sandbox_db.database_id)["title"]) == "My DB"
+    notion.data_sources.update(sandbox_db.data_source_id, title=[])  # recorded: "New database"
+    assert plain_text(notion.databases.retrieve(sandbox_db.database_id)["title"]) == "New database"
+    second = notion.data_sources.create(
+        parent={"type": "database_id", "database_id": sandbox_db.database_id},
+        title=text("Second"),
+    )
+    notion.data_sources.update(second["id"], title=text("Renamed"))
+    assert plain_text(notion.databases.retrieve(sandbox_db.database_id)["title"]) == "New database"

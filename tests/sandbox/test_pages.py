@@ -304,3 +304,14 @@ def test_computed_properties(
     assert values["Editor"]["last_edited_by"]["type"] == "person"
     with pytest.raises(APIResponseError, match="cannot be set"):
         notion.pages.update(page["id"], properties={"Created": {"created_time": "2020-01-01"}})
+
+
+def test_page_cover_is_set_and_cleared(notion: Client, sandbox: SandboxServer) -> None:
+    cover = {"type": "external", "external": {"url": "https://example.com/cover.jpg"}}
+    page = notion.pages.create(parent={"page_id": sandbox.root_page_id}, properties={}, cover=cover)
+    assert page["cover"] == cover
+    assert notion.pages.update(page["id"], cover=None)["cover"] is None
+    with pytest.raises(
+        APIResponseError, match=re.escape("body.cover.external.url should be a string")
+    ):
+        notion.pages.update(page["id"], cover={"type": "external", "external": {}})

@@ -10,22 +10,33 @@ requests agree, never lower them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sync.sandbox import SandboxServer
-from tests.sandbox.replay import Exchange, Outcome, Replayer, implemented, load_cassettes
+from tests.sandbox.replay import (
+    Exchange,
+    IdMap,
+    Outcome,
+    Replayer,
+    compare,
+    implemented,
+    load_cassettes,
+)
 
 CASSETTES = Path(__file__).resolve().parents[1] / "data" / "notion" / "cassettes"
 SDK_REQUESTS = 332  # Notion API requests in all of notion-sdk-py's cassettes
 SDK_KEPT = 313  # ... in the 68 cassettes kept here (the others only hold file uploads and emojis)
-SDK_IMPLEMENTED = 279  # ... to an endpoint the sandbox has (no comments, templates, moves...)
-SDK_FLOOR = 275  # identical answers; recorded in docs/sandbox.md
-UN_IMPLEMENTED = 317  # ultimate-notion: requests in the 35 cassettes kept, to implemented endpoints
+SDK_IMPLEMENTED = 286  # ... to an endpoint the sandbox has (no comments, templates, moves...)
+SDK_FLOOR = 282  # identical answers; recorded in docs/sandbox.md
+UN_IMPLEMENTED = 327  # ultimate-notion: requests in the 38 cassettes kept, to implemented endpoints
 UN_FILTERED_QUERIES = 85  # ... of which data source queries with a filter
-UN_FLOOR = 314  # identical answers; recorded in docs/sandbox.md
+UN_FLOOR = 325  # identical answers; recorded in docs/sandbox.md
 
 
 def replay(server: SandboxServer, cassettes: dict[str, list[Exchange]]) -> list[Outcome]:
@@ -54,7 +65,7 @@ def sdk_outcomes(sdk_cassettes: dict[str, list[Exchange]]) -> Iterator[list[Outc
 @pytest.fixture(scope="module")
 def un_outcomes() -> Iterator[list[Outcome]]:
     cassettes = load_cassettes(CASSETTES / "ultimate-notion")
-    assert len(cassettes) == 35, f"the vendored cassettes are missing from {CASSETTES}"
+    assert len(cassettes) == 38, f"the vendored cassettes are missing from {CASSETTES}"
     with SandboxServer(rate_limit=None, port=0) as server:
         yield replay(server, cassettes)
 
@@ -104,3 +115,35 @@ def test_ultimate_notion_requests_get_notions_answers(
         f"{o.exchange.name}: {'; '.join(o.differences[:3])}" for o in un_outcomes if not o.same
     )
     assert len(same) >= UN_FLOOR, f"{summary}\n{report}"
+
+
+def test_the_comparison_reports_each_kind_of_difference(
+    sdk_cassettes: dict[str, list[Exchange]], sandbox: SandboxServer
+) -> None:
+    """The replay's yardstick itself: a copy of a recorded answer is identical; each change a
+    sandbox could get wrong is reported (keys, types, values, parent ids, timestamp rounding)."""
+    created = sdk_cassettes["test_pages_create"][0].answer
+    parent_id = created["parent"]["page_id"]
+    with Replayer(sandbox) as replayer:
+
+        def differences(ours: dict[str, Any]) -> list[str]:
+            replayer.ids = IdMap()
+            replayer.ids.bind(parent_id, parent_id)  # bound when the request was sent
+            found: list[str] = []
+            compare(created, ours, "$", replayer, found)
+            return found
+
+        assert differences(copy.deepcopy(created)) == []
+        changes: list[Callable[[dict[str, Any]], object]] = [
+            lambda page: page.pop("is_locked"),
+            lambda page: page.update(in_trash=True),
+            lambda page: page.update(cover={}),
+            lambda page: page["parent"].update(page_id=str(uuid.uuid4())),
+            lambda page: page.update(created_time="2026-07-04T09:08:41.000Z"),
+            lambda page: page["properties"]["title"]["title"][0].update(plain_text="Other"),
+            lambda page: page.update(url=page["url"].replace("app.notion.com/p", "www.notion.so")),
+        ]
+        for change in changes:
+            ours = copy.deepcopy(created)
+            change(ours)
+            assert differences(ours), ours

@@ -64,6 +64,22 @@ def test_create_and_retrieve_a_table_view(notion: Client, sandbox_db: SandboxDat
     assert ids[-1] == view["id"] and len(ids) == 2
 
 
+def test_delete_a_view(notion: Client, sandbox_db: SandboxDatabase) -> None:
+    view = notion.views.create(data_source_id=sandbox_db.data_source_id, name="Gone", type="board")
+    deleted = notion.request(path=f"views/{view['id']}", method="DELETE")
+    assert {k: v for k, v in deleted.items() if k != "request_id"} == {
+        "object": "view",
+        "id": view["id"],
+        "parent": {"type": "database_id", "database_id": sandbox_db.database_id},
+        "type": "board",
+    }  # as recorded
+    with pytest.raises(APIResponseError) as caught:
+        notion.views.retrieve(view["id"])
+    assert caught.value.code == APIErrorCode.ObjectNotFound
+    ids = [v["id"] for v in notion.views.list(database_id=sandbox_db.database_id)["results"]]
+    assert view["id"] not in ids
+
+
 def test_update_a_view_changes_only_what_is_sent(
     notion: Client, sandbox_db: SandboxDatabase
 ) -> None:
