@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from sync.actions import AdoptRow, HealDuplicate, Plan, ReportDuplicate, ReportUnknownKey
 from sync.cli.output import console, err_console, is_quiet
-from sync.engine import SyncReport, describe_action
 from sync.model import TickEvent
+
+if TYPE_CHECKING:
+    from sync.engine import SyncReport
 
 MAX_NAMED = 3
 """Up to this many titles are named in a summary; beyond it, only the count."""
@@ -152,6 +154,8 @@ def print_snapshot_line(report: SyncReport) -> None:
 
 
 def render_plan_line(action: Any) -> str:
+    from sync.engine import describe_action
+
     data = describe_action(action)
     verb = data.pop("action")
     key = data.pop("key", None) or data.get("event", {}).get("key", "")
