@@ -321,7 +321,9 @@ def require_notion(settings: Settings) -> str:
     """Return the token; raise ConfigError when Notion settings are missing for a sync."""
     problems = []
     if settings.token is None:
-        problems.append("NOTION_TOKEN: not set (your integration's secret, ntn_...)")
+        problems.append(
+            "NOTION_TOKEN: not set (a personal access token, or an internal connection's secret)"
+        )
     if settings.notion_parent_page_id is None and settings.notion_database_id is None:
         problems.append(
             "NOTION_PARENT_PAGE_ID: not set (the page to create the database under; "

@@ -80,11 +80,11 @@ def explain_not_found(
             "Check the URL (copy it again from the browser) and restore the page from the Trash "
             "if it is there.",
         )
-    name = f'"{token.name}"' if token else "your integration"
+    name = f'"{token.name}"' if token else "your internal connection"
     connect = f"Open it in Notion, ... (top right) -> Connections -> add {name}."
     if visible_pages == 0:
         return (
-            f"{label} is not shared with {name}: the integration is connected to no page at all",
+            f"{label} is not shared with {name}, which is connected to no page at all",
             connect,
         )
     return (

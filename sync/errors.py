@@ -60,7 +60,7 @@ class NotionAuthError(DsprogressError):
 
 
 class NotionNotFoundError(DsprogressError):
-    """A page or database does not exist, or is not shared with the integration."""
+    """A page or database does not exist, or the token cannot see it (not shared)."""
 
     exit_code = 6
     default_hint = (

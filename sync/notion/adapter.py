@@ -177,13 +177,15 @@ class NotionAdapter:
             raise NotionAuthError(f"Notion rejected the token ({message})") from exc
         if exc.status == 403:
             raise NotionAuthError(
-                f"the integration lacks a capability while {what} ({message})",
-                hint="In Notion's integration settings, enable Read, Update and Insert content.",
+                f"the token lacks a capability while {what} ({message})",
+                hint="In the internal connection's settings "
+                "(https://www.notion.so/developers/connections), enable Read, Update and Insert "
+                "content; a personal access token needs the Notion API capability.",
             ) from exc
         if exc.status == 404:
             raise NotionNotFoundError(
-                f"Notion cannot find the object while {what}: it does not exist or is not "
-                "shared with your integration",
+                f"Notion cannot find the object while {what}: it does not exist, or your token "
+                "cannot see it",
             ) from exc
         raise NotionRequestError(f"Notion refused the request while {what}: {message}") from exc
 
