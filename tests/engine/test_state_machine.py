@@ -17,7 +17,6 @@ CI runs a short profile; `DSPROGRESS_MACHINE=long` runs at least 10,000 steps.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -26,10 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -42,14 +39,12 @@ from hypothesis.stateful import (
 )
 
 from sync.checklist import Checklist, parse_checklist
-from sync.cli import cli
-from sync.digest.week import week_containing
 from sync.engine import SyncReport
 from sync.errors import SafetyHaltError
 from sync.sandbox import SandboxServer
 from sync.sandbox.control import SandboxControl
-from sync.snapshot import load_snapshot
 from sync.store import open_store
+from tests.cli.agreement import assert_numbers_agree
 from tests.engine.conftest import ITEMS, World, key_of, small_checklist_text
 from tests.engine.machine_model import (
     CUSTOM,
@@ -553,35 +548,11 @@ class EngineMachine(RuleBasedStateMachine):
         assert set(snapshot) == (set(items) if folder.tracking else set())
 
     def check_numbers_agree(self, folder: Folder) -> None:
-        """`status --json`, the snapshot and `digest --format json` give the same done counts and
-        the same completions this week."""
+        """`status --json`, the snapshot and `digest --format json` give the same done counts,
+        percents and levels, and the same completions this week (tests/cli/agreement.py)."""
         path = self.tmp / "checklist.yaml"
         path.write_text(self.checklist_text(), encoding="utf-8")
-        env = {
-            "NOTION_TOKEN": self.sandbox.token,
-            "NOTION_PARENT_PAGE_ID": self.sandbox.root_page_id,
-            "NOTION_BASE_URL": self.sandbox.base_url,
-            "DSPROGRESS_STATE_DIR": str(folder.world.state_dir),
-            "DSPROGRESS_CHECKLIST": str(path),
-            "DSPROGRESS_TIMEZONE": "UTC",
-        }
-        week = str(week_containing(datetime.now(timezone.utc), ZoneInfo("UTC")))
-        runner = CliRunner()
-        shown = runner.invoke(cli, ["status", "--json"], env=env)
-        assert shown.exit_code == 0, shown.output
-        status = json.loads(shown.output)
-        shown = runner.invoke(cli, ["digest", "--week", week, "--format", "json"], env=env)
-        assert shown.exit_code == 0, shown.output
-        digest = json.loads(shown.output)
-        snapshot = load_snapshot(folder.world.state_dir)
-        assert snapshot is not None
-        done = (snapshot.progress.done, snapshot.progress.total)
-        assert done == (status["progress"]["done"], status["progress"]["total"])
-        assert done == (digest["overall"]["done"], digest["overall"]["total"])
-        this_week = {(c["key"], c["completed_on"]) for c in status["this_week"]}
-        completed = {(c["item"]["key"], c["completed_on"]) for c in digest["completions"]}
-        assert this_week == completed, (this_week, completed)
-        assert digest["done_this_week"] == len(completed)
+        assert_numbers_agree(folder.world.state_dir, path, "UTC", datetime.now(timezone.utc))
 
 
 def test_engine_state_machine() -> None:
