@@ -30,7 +30,7 @@ from sync.plan import plan_sync
 from sync.plan_check import check_plan, find_lost_learner_columns
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
-from sync.target import resolve_target
+from sync.target import resolve_target, write_mark_columns
 
 log = logging.getLogger("dsprogress.engine")
 DATABASE_ICON = "🎓"
@@ -47,6 +47,8 @@ class SyncReport:
     database_id: str | None
     database_url: str | None
     created_database: bool = False
+    found_database: bool = False  # adopted from under the parent page (a new or rebuilt state)
+    state_moved_aside: Path | None = None  # where a malformed state file went
     applied: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
@@ -122,7 +124,7 @@ def run_sync(
     notion = adapter or NotionAdapter(
         token, settings.notion_base_url, rate_limit=settings.rate_limit, on_retry=on_retry
     )
-    store = open_store(settings.state_dir)
+    store = open_store(settings.state_dir, move_aside_malformed=not dry_run)
     started = time.monotonic()
     options = _RunOptions(
         mode, dry_run, force, prune, confirm_prune, now or datetime.now(timezone.utc), progress
@@ -136,6 +138,7 @@ def run_sync(
                 _recorded_run(store, options, notion) as run_id,
             ):
                 report = _run(settings, checklist, store, notion, options, run_id)
+        report.state_moved_aside = store.moved_aside
         report.requests = notion.requests
         report.retries = notion.retries
         report.duration = round(time.monotonic() - started, 3)
@@ -186,7 +189,9 @@ def _run(
     today = now.astimezone(settings.zone).date()
     # -- gather --------------------------------------------------------------------------------
     target = resolve_target(settings, store, notion, checklist, dry_run)
-    recorded_ids: dict[str, str] = store.get_json_meta("column_ids") or {}
+    recorded_ids: dict[str, str] = store.get_json_meta("column_ids") or (
+        target.mark.column_ids if target.mark else {}
+    )
     pages: Iterable[dict[str, Any]] = ()
     if target.data_source_id is None:
         columns = Columns(names={s.field: s.default_name for s in FIELDS})
@@ -240,6 +245,7 @@ def _run(
         database_id=target.database_id,
         database_url=target.database_url,
         created_database=target.created,
+        found_database=target.found,
     )
     if dry_run:
         return report
@@ -278,6 +284,7 @@ def _run(
         applier.apply(action)
         report.applied.append(describe_action(action))
     report.late_ticks = list(applier.events)
+    write_mark_columns(notion, target, applier.columns.ids)
     # -- commit --------------------------------------------------------------------------------
     items = {key: applier.states[key] for key in applier.rows}
     events = [t.event for t in plan.ticks] + applier.events

@@ -116,3 +116,14 @@ class ChecksFailedError(DsprogressError):
 
     exit_code = 12
     default_hint = "Apply the fixes above, or run `dsprogress doctor --fix` for schema problems."
+
+
+class DatabaseGoneError(DsprogressError):
+    """The checklist database (or its data source) is in Notion's Trash or no longer reachable."""
+
+    exit_code = 13
+    default_hint = (
+        "Restore the database from Notion's Trash (sidebar -> Trash); or reconnect your "
+        "integration to its page (... -> Connections), or with a personal token check your access "
+        "to it; or run `dsprogress init` to start over with a new database."
+    )

@@ -122,9 +122,12 @@ class Delivery:
 class Store:
     """A connection to the state database. Use `open_store()`; close it when done."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, moved_aside: Path | None = None
+    ) -> None:
         self._db = connection
         self.path = path
+        self.moved_aside = moved_aside  # where a malformed state file was moved, this opening
 
     # -- lifecycle -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -412,21 +415,72 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         db.execute("COMMIT")
 
 
-def open_store(state_dir: Path) -> Store:
-    """Open (creating and migrating as needed) the state database in `state_dir`."""
-    path = state_dir / STATE_FILE
+# SQLite's answers for a file that is not (or no longer) a database; others (locked, read-only,
+# permissions) are not damage and stay errors with their fix.
+_MALFORMED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+
+
+def check_malformed(exc: sqlite3.Error) -> bool:
+    """True when SQLite says the state file is damaged or not a database at all."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    return name.startswith(_MALFORMED) or "malformed" in str(exc) or "not a database" in str(exc)
+
+
+def move_aside(path: Path, when: datetime) -> Path:
+    """Move a damaged state file, with its -wal and -shm files, to `<name>.corrupt-<time>`."""
+    stamp = when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.replace(target.with_name(target.name + suffix))
+    path.replace(target)
+    return target
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         _migrate(db, path)
+        db.execute("SELECT count(*) FROM meta").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def open_store(state_dir: Path, *, move_aside_malformed: bool = False) -> Store:
+    """Open (creating and migrating as needed) the state database in `state_dir`.
+
+    With `move_aside_malformed` (a sync, which rebuilds the state from Notion), a damaged file is
+    moved aside (`move_aside`) and a new one is started; `Store.moved_aside` says where it went.
+    Without it, a damaged file is a StateError whose hint says that a sync repairs it.
+    """
+    path = state_dir / STATE_FILE
+    moved: Path | None = None
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            db = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            if not (move_aside_malformed and check_malformed(exc)):
+                raise
+            moved = move_aside(path, utc_now())
+            db = _connect(path)
     except sqlite3.DatabaseError as exc:
-        raise StateError(f"cannot open the state database {path}: {exc}") from exc
+        hint = None
+        if check_malformed(exc):
+            hint = (
+                "Run `dsprogress sync`: it moves the damaged file aside (it is kept) and "
+                "rebuilds the state from Notion."
+            )
+        raise StateError(f"cannot open the state database {path}: {exc}", hint=hint) from exc
     except OSError as exc:
         raise StateError(
             f"cannot use the state folder {state_dir}: {exc.strerror or exc}",
             hint="Set DSPROGRESS_STATE_DIR to a folder you can write to.",
         ) from exc
-    return Store(db, path)
+    return Store(db, path, moved)

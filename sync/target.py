@@ -1,20 +1,45 @@
-"""Which database a run works on: the configured one, the recorded one, or a new one.
+"""Which database a run works on: the configured one, the recorded one, the one found under the
+parent page, or a new one.
 
-Creating the database records its ids at once (its own transaction), so a crash right after can
-never lead to a second database; the views are added best effort.
+| NOTION_DATABASE_ID | recorded in the state | outcome                                           |
+| set                | any                   | that database (checked; recorded)                 |
+| unset              | yes                   | the recorded database (checked)                   |
+| unset              | no                    | discovery under the parent page:                  |
+|                    |                       |   one of ours  -> adopt it and record it          |
+|                    |                       |   several      -> halt, listing their URLs        |
+|                    |                       |   none         -> create one, with the mark       |
+
+"Checked" means the database and data source objects are read on every run: one in the Trash or
+gone is a halt (`DatabaseGoneError`) before anything is written. A database create whose answer is
+lost is not retried: the mark it carries lets the next run's discovery find it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sync.checklist import Checklist
 from sync.config import Settings
-from sync.errors import DsprogressError, NotionNotFoundError, NotionUnavailableError
+from sync.discovery import (
+    LiveTarget,
+    build_several_found_message,
+    fetch_live_target,
+    find_checklist_databases,
+    pick_data_source,
+)
+from sync.errors import (
+    DatabaseGoneError,
+    DsprogressError,
+    NotionNotFoundError,
+    NotionUnavailableError,
+    SafetyHaltError,
+)
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.notion.mapping import build_database_schema, resolve_columns
+from sync.notion.mark import Mark, build_description, parse_mark
 from sync.notion.views import (
     NEXT_UP_FILTER_VERSION,
     NEXT_UP_NAME,
@@ -36,6 +61,12 @@ class Target:
     # The data source's properties when this run created it and already read them (for the
     # views), so the run needs no second schema read.
     properties: dict[str, Any] | None = None
+    found: bool = False  # adopted by discovery under the parent page
+    live: LiveTarget | None = None  # the objects as read this run (None for a new database)
+
+    @property
+    def mark(self) -> Mark | None:
+        return self.live.mark if self.live is not None else None
 
 
 def resolve_target(
@@ -45,34 +76,97 @@ def resolve_target(
     recorded_ds = store.get_meta("data_source_id")
     configured = settings.notion_database_id
     if configured and configured != recorded_db:
-        try:
-            database = notion.fetch_database(configured)
-        except NotionNotFoundError as exc:
-            raise NotionNotFoundError(
-                f"NOTION_DATABASE_ID {configured} does not exist or is not shared with your "
-                "integration",
-                hint="Open the database in Notion, ... menu -> Connections -> add your "
-                "integration; and use the database's own URL (the part before ?v=).",
-            ) from exc
-        sources = database.get("data_sources") or []
-        if not sources:
-            raise NotionNotFoundError(f"database {configured} has no data source")
-        target = Target(configured, str(sources[0]["id"]), str(database.get("url", "")))
+        target = _configured_target(notion, configured)
         if not dry_run:
             _record_target(store, target)
         return target
     if recorded_db and recorded_ds:
-        target = Target(recorded_db, recorded_ds, store.get_meta("database_url"))
+        live = fetch_live_target(notion, recorded_db, recorded_ds)
+        url = _url(live, store.get_meta("database_url"))
+        target = _from_live(recorded_db, recorded_ds, url, live)
         if not dry_run:
             _upgrade_next_up(notion, store, target)
         return target
-    if dry_run:
-        return Target(None, None, None, created=True)
     parent = settings.notion_parent_page_id
     assert parent is not None  # require_notion checked it
+    found = _discover(notion, parent)
+    if found is not None:
+        if not dry_run:
+            _record_target(store, found)
+        log.info("found the checklist database %s under the parent page", found.database_id)
+        return found
+    if dry_run:
+        return Target(None, None, None, created=True)
+    target = _create(notion, parent, checklist)
+    _record_target(store, target)
+    log.info("created database %s", target.database_id)
+    properties = _add_views(notion, store, target, checklist)
+    store.set_meta("next_up_filter", NEXT_UP_FILTER_VERSION)
+    return replace(target, properties=properties)
+
+
+def _from_live(
+    database_id: str, data_source_id: str, url: str | None, live: LiveTarget, *, found: bool = False
+) -> Target:
+    """A target read this run: its schema comes along, so the run reads it only once."""
+    properties = dict(live.source.get("properties") or {})
+    return Target(database_id, data_source_id, url, found=found, live=live, properties=properties)
+
+
+def _url(live: LiveTarget, fallback: str | None) -> str | None:
+    return str(live.database.get("url") or fallback or "") or None
+
+
+def _configured_target(notion: NotionAdapter, configured: str) -> Target:
+    try:
+        database = notion.fetch_database(configured)
+    except NotionNotFoundError as exc:
+        raise NotionNotFoundError(
+            f"NOTION_DATABASE_ID {configured} does not exist or is not shared with your "
+            "integration",
+            hint="Open the database in Notion, ... menu -> Connections -> add your "
+            "integration; and use the database's own URL (the part before ?v=).",
+        ) from exc
+    if database.get("in_trash") or database.get("archived"):
+        raise DatabaseGoneError(
+            f"the database {configured} (NOTION_DATABASE_ID) is in Notion's Trash; nothing was "
+            "written"
+        )
+    data_source_id = pick_data_source(notion, database)
+    if data_source_id is None:
+        raise NotionNotFoundError(f"database {configured} has no data source")
+    live = fetch_live_target(notion, configured, data_source_id)
+    return _from_live(configured, data_source_id, _url(live, None), live)
+
+
+def _discover(notion: NotionAdapter, parent: str) -> Target | None:
+    try:
+        found = find_checklist_databases(notion, parent)
+    except NotionNotFoundError as exc:
+        raise NotionNotFoundError(
+            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
+            "with your integration"
+        ) from exc
+    if len(found) > 1:
+        message, hint, details = build_several_found_message(found)
+        raise SafetyHaltError(message, hint, details=details)
+    if not found:
+        return None
+    (one,) = found
+    live = LiveTarget(one.database, one.source, one.mark)
+    return _from_live(one.database_id, one.data_source_id, one.url or None, live, found=True)
+
+
+def _create(notion: NotionAdapter, parent: str, checklist: Checklist) -> Target:
     schema = build_database_schema(checklist.level_names(), checklist.category_names())
     try:
-        database = notion.create_database(parent, checklist.title, DATABASE_ICON, schema)
+        database = notion.create_database(
+            parent,
+            checklist.title,
+            DATABASE_ICON,
+            schema,
+            description=build_description(None, mark=Mark()),
+        )
     except NotionNotFoundError as exc:
         raise NotionNotFoundError(
             f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
@@ -80,21 +174,42 @@ def resolve_target(
         ) from exc
     except AmbiguousWriteError as exc:
         raise NotionUnavailableError(
-            "creating the checklist database failed midway",
-            hint="Look under your parent page in Notion: delete a half-created "
-            "database there if you see one, then run the command again.",
+            "creating the checklist database failed midway; nothing else was written",
+            hint="Run the command again: if Notion did create the database, the next run finds "
+            "it under your parent page and uses it (there is nothing to clean up).",
         ) from exc
-    target = Target(
+    return Target(
         str(database["id"]),
         str(database["data_sources"][0]["id"]),
         str(database.get("url", "")),
         created=True,
     )
-    _record_target(store, target)
-    log.info("created database %s", target.database_id)
-    properties = _add_views(notion, store, target, checklist)
-    store.set_meta("next_up_filter", NEXT_UP_FILTER_VERSION)
-    return replace(target, properties=properties)
+
+
+def write_mark_columns(
+    notion: NotionAdapter, target: Target, column_ids: Mapping[str, str]
+) -> None:
+    """Keep the mark's data source and column ids current (best effort: the next run retries)."""
+    if target.database_id is None or target.data_source_id is None:
+        return
+    mark = target.mark
+    if (
+        target.live is not None
+        and mark is not None
+        and mark.data_source_id == target.data_source_id
+        and mark.column_ids == dict(column_ids)
+    ):
+        return
+    try:
+        database = (
+            target.live.database if target.live else notion.fetch_database(target.database_id)
+        )
+        base = parse_mark(database.get("description")) or Mark()
+        new = base.with_columns(target.data_source_id, column_ids)
+        description = build_description(database.get("description"), mark=new)
+        notion.update_database(target.database_id, description=description)
+    except DsprogressError as exc:
+        log.warning("could not write the database's mark (%s); the next run tries again", exc)
 
 
 def _add_views(

@@ -23,6 +23,7 @@ import requests
 
 from sync.errors import DeliveryError, NotionNotFoundError
 from sync.logs import redact
+from sync.notion.mark import build_description
 
 TIMEOUT = 10
 SMTP_TIMEOUT = 30
@@ -289,8 +290,10 @@ class DigestPageWriter(Protocol):
 
     def replace_page_markdown(self, page_id: str, markdown: str) -> dict[str, Any]: ...
 
+    def fetch_database(self, database_id: str) -> dict[str, Any]: ...
+
     def update_database(
-        self, database_id: str, *, description: str | None = None
+        self, database_id: str, *, description: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]: ...
 
 
@@ -364,5 +367,7 @@ def send_notion_page(
 
 
 def send_notion_summary(notion: DigestPageWriter, database_id: str, summary: str) -> None:
-    """The one-line progress summary shown as the checklist database's description."""
-    notion.update_database(database_id, description=summary)
+    """The one-line progress summary shown as the checklist database's description (the
+    database's mark, after it, is kept)."""
+    current = notion.fetch_database(database_id).get("description")
+    notion.update_database(database_id, description=build_description(current, summary=summary))

@@ -232,6 +232,27 @@ class NotionAdapter:
             if not result.get("has_more") or not cursor:
                 return
 
+    # -- blocks ----------------------------------------------------------------------------------
+    def list_block_children(self, block_id: str) -> list[dict[str, Any]]:
+        """Every child block of a page or block, following the cursor."""
+        blocks: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            query: dict[str, Any] = {"page_size": 100}
+            if cursor:
+                query["start_cursor"] = cursor
+            page = self._call(
+                "GET",
+                f"blocks/{block_id}/children",
+                query=query,
+                repeatable=True,
+                what="reading the parent page's content",
+            )
+            blocks.extend(page.get("results", []))
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return blocks
+
     # -- pages outside our database --------------------------------------------------------------
     def fetch_page(self, page_id: str) -> dict[str, Any]:
         return self._call(
@@ -263,13 +284,20 @@ class NotionAdapter:
 
     # -- databases and data sources --------------------------------------------------------------
     def create_database(
-        self, parent_page_id: str, title: str, icon: str | None, properties: dict[str, Any]
+        self,
+        parent_page_id: str,
+        title: str,
+        icon: str | None,
+        properties: dict[str, Any],
+        description: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "parent": {"type": "page_id", "page_id": parent_page_id},
             "title": [{"type": "text", "text": {"content": title}}],
             "initial_data_source": {"properties": properties},
         }
+        if description:
+            body["description"] = description
         if icon:
             body["icon"] = {"type": "emoji", "emoji": icon}
         return self._call(
@@ -285,11 +313,12 @@ class NotionAdapter:
         )
 
     def update_database(
-        self, database_id: str, *, description: str | None = None
+        self, database_id: str, *, description: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
+        """Change the database's description (rich text items, see `sync.notion.mark`)."""
         body: dict[str, Any] = {}
         if description is not None:
-            body["description"] = [{"type": "text", "text": {"content": description[:2000]}}]
+            body["description"] = description
         return self._call(
             "PATCH",
             f"databases/{database_id}",

@@ -227,7 +227,9 @@ def test_an_item_back_in_the_checklist_is_unretired(world: World) -> None:
 def test_dry_run_writes_nothing_anywhere(world: World) -> None:
     report = world.sync(dry_run=True)
     assert report.counts()["create"] == len(ITEMS)
-    assert world.control.requests()["total"] == 0  # no database yet: nothing to read either
+    # No database yet: the only read looks for one under the parent page.
+    routes = [e["route"] for e in world.control.requests()["entries"]]
+    assert routes == ["/v1/blocks/{id}/children"]
     assert not (world.state_dir / "snapshot.json").exists()
     world.sync()
     page_id = world.page_of("entry.networks.cnn")["id"]
