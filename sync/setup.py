@@ -13,24 +13,26 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from sync.checklist_files import load_checklist
 from sync.config import DEFAULT_BASE_URL, load_settings, parse_notion_id
+from sync.discovery import FoundDatabase, build_several_found_message, find_checklist_databases
 from sync.engine import ProgressCallback, SyncReport, run_sync
 from sync.errors import (
     CONNECTIONS_URL,
     PERSONAL_TOKENS_URL,
     ConfigError,
     NotionNotFoundError,
+    SafetyHaltError,
     StateError,
 )
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import plain_text
-from sync.store import open_store
+from sync.store import STATE_FILE, open_store
 
 TokenKind = Literal["integration", "personal"]
 ENV_HEADER = (
@@ -318,6 +320,22 @@ class InitReport:
     sync: SyncReport | None = None
     database_url: str | None = None
     views: list[dict[str, str]] = field(default_factory=list)
+    found_database_url: str | None = None  # an existing checklist database init now uses
+
+
+def fetch_existing_database(notion: NotionAdapter, parent_page_id: str) -> FoundDatabase | None:
+    """The learner's checklist database under the page, if there is one (the same discovery as
+    a sync); several are a SafetyHaltError listing them."""
+    found = find_checklist_databases(notion, parent_page_id)
+    if len(found) > 1:
+        message, _, details = build_several_found_message(found)
+        raise SafetyHaltError(
+            message,
+            "Rerun init with --database URL to choose the one to keep; move the others to "
+            "Notion's Trash when you no longer need them.",
+            details=details,
+        )
+    return found[0] if found else None
 
 
 def run_init(
@@ -332,7 +350,8 @@ def run_init(
     on_retry: RetryCallback | None = None,
     on_env_written: Callable[[Path], None] | None = None,
 ) -> InitReport:
-    """Write `.env`, then run the first sync (which creates the database and its views)."""
+    """Find the checklist database under the page (or plan a new one), write `.env` with
+    NOTION_DATABASE_ID, then run the first sync (which creates the database when there was none)."""
     register_secret(choices.token)
     if choices.parent_page_id is None and choices.database_id is None:
         raise ConfigError(
@@ -340,16 +359,34 @@ def run_init(
             hint="Pass --parent PAGE_URL (or --database DATABASE_URL).",
         )
     existing = read_env_text(env_path)
-    text = build_env_file(choices.env_values(), existing)
     # Validate before writing, so a bad option never leaves a broken .env behind: the old file
     # with our values on top is what the new file will say.
     settings = load_settings(env_path if existing is not None else None, **choices.env_values())
     _check_state_dir(settings.state_dir)
     checklist = load_checklist(settings.checklist)
+    found: FoundDatabase | None = None
+    if choices.database_id is None and choices.parent_page_id is not None:
+        notion = adapter or NotionAdapter(
+            choices.token, choices.base_url, rate_limit=settings.rate_limit
+        )
+        try:
+            found = fetch_existing_database(notion, choices.parent_page_id)
+        finally:
+            if adapter is None:
+                notion.close()
+        if found is not None:
+            choices = replace(choices, database_id=found.database_id)
+            settings = load_settings(
+                env_path if existing is not None else None, **choices.env_values()
+            )
+        else:
+            _forget_recorded_database(settings.state_dir)
+    text = build_env_file(choices.env_values(), existing)
     write_env_file(env_path, text, overwrite=overwrite)
     if on_env_written is not None:
         on_env_written(env_path)
     report = InitReport(env_path=env_path, state_dir=settings.state_dir)
+    report.found_database_url = found.url if found is not None else None
     if not first_sync:
         return report
     report.sync = run_sync(
@@ -364,7 +401,20 @@ def run_init(
     with open_store(settings.state_dir) as store:
         report.database_url = store.get_meta("database_url") or report.sync.database_url
         report.views = list(store.get_json_meta("views") or [])
+    if choices.database_id is None and report.sync.database_id:
+        values = {"NOTION_DATABASE_ID": report.sync.database_id}
+        write_env_file(env_path, build_env_file(values, read_env_text(env_path)), overwrite=True)
     return report
+
+
+def _forget_recorded_database(state_dir: Path) -> None:
+    """Init under a page without a checklist database starts over: a database the state still
+    records (in the Trash, or under another page) is no longer the one to use."""
+    if not (state_dir / STATE_FILE).is_file():
+        return
+    with open_store(state_dir) as store, store.transaction():
+        for name in ("database_id", "data_source_id", "database_url"):
+            store.set_meta(name, None)
 
 
 def _check_state_dir(state_dir: Path) -> None:

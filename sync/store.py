@@ -438,7 +438,23 @@ def move_aside(path: Path, when: datetime) -> Path:
     return target
 
 
+_HEADER = b"SQLite format 3\x00"
+
+
+def check_header(path: Path) -> bool:
+    """False when the file has content that is not an SQLite database. Looked at before SQLite
+    opens it, since closing SQLite's connection to such a file would discard its -wal file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_HEADER))
+    except FileNotFoundError:
+        return True
+    return not head or head == _HEADER
+
+
 def _connect(path: Path) -> sqlite3.Connection:
+    if not check_header(path):
+        raise sqlite3.DatabaseError("file is not a database")
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         db.row_factory = sqlite3.Row

@@ -119,6 +119,13 @@ def print_report(report: SyncReport) -> None:
     console.print(escape(render_report_line(report)), highlight=False)
     for line in render_findings(report.plan):
         err_console.print(f"[yellow]Note:[/] {escape(line)}")
+    if report.state_moved_aside is not None:
+        err_console.print(
+            f"The state file was damaged: moved it to {escape(str(report.state_moved_aside))} "
+            "(kept, not deleted) and rebuilt the state from Notion."
+        )
+    if report.found_database and report.database_url:
+        console.print(f"Found your checklist database: {report.database_url}")
     if report.created_database and report.database_url and not report.dry_run:
         console.print(f"Created the checklist database: {report.database_url}")
 

@@ -381,8 +381,13 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
             f"[yellow]Warning:[/] {name} is also set in your environment, which wins over "
             f"{escape(str(report.env_path))}; unset it so that dsprogress uses the new value."
         )
+    if report.found_database_url:
+        console.print(f"[green]✓[/] Found your checklist database: {report.found_database_url}")
     if report.sync is None:
-        console.print("Run `dsprogress sync` to create the checklist in Notion.")
+        if not report.found_database_url:
+            console.print("Run `dsprogress sync` to create the checklist in Notion.")
+        else:
+            console.print("Run `dsprogress sync` to bring it up to date.")
         return
     counts = report.sync.counts()
     console.print(

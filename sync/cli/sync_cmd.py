@@ -76,6 +76,8 @@ def build_report_json(report: SyncReport) -> dict[str, Any]:
         "database_id": report.database_id,
         "database_url": report.database_url,
         "created_database": report.created_database,
+        "found_database": report.found_database,
+        "state_moved_aside": str(report.state_moved_aside) if report.state_moved_aside else None,
         "counts": report.counts(),
         "actions": [describe_action(a) for a in report.plan.actions],
         "requests": report.requests,

@@ -6,6 +6,7 @@ from typing import Any
 
 from sync.sandbox.api_pages import property_filter
 from sync.sandbox.ids import JSON
+from sync.sandbox.layout import check_not_linked
 from sync.sandbox.objects import (
     data_source_object,
     database_object,
@@ -48,11 +49,13 @@ def databases_create(request: Request) -> JSON:
 
 def databases_retrieve(request: Request) -> JSON:
     database = request.ws.lookup("database", request.params["database_id"], "database_id")
+    check_not_linked(database)
     return database_object(request.ws, database)
 
 
 def databases_update(request: Request) -> JSON:
     database = request.ws.lookup("database", request.params["database_id"], "database_id")
+    check_not_linked(database)
     update_database(request.ws, database, request.body, request.actor)
     return database_object(request.ws, database)
 

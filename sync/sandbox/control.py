@@ -208,6 +208,23 @@ class SandboxControl:
             self._call("GET", f"/data_sources/{data_source_id}/pages", params=params)["results"]
         )
 
+    # -- the learner changes the page's layout ---------------------------------------------
+    def move_into_columns(self, database_id: str) -> JSON:
+        """Drag the database into the first of two new columns; returns the column_list block."""
+        result: JSON = self._call("POST", f"/learner/databases/{database_id}/columns", {})
+        return result
+
+    def add_linked_database(self, page_id: str, database_id: str) -> str:
+        """Add a linked database (a view of `database_id`) to the page; returns its id."""
+        block = self._call(
+            "POST", f"/learner/pages/{page_id}/linked_databases", {"database_id": database_id}
+        )
+        return str(block["id"])
+
+    def purge_database(self, database_id: str) -> None:
+        """Delete the database forever (as from Notion's Trash): it answers 404 from then on."""
+        self._call("DELETE", f"/learner/databases/{database_id}")
+
     # -- the learner changes the schema ---------------------------------------------------
     def update_schema(self, data_source_id: str, properties: JSON) -> JSON:
         result: JSON = self._call(

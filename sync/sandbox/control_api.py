@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 from sync.sandbox.app import Outcome, SandboxApp
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
-from sync.sandbox.objects import data_source_object, page_object
+from sync.sandbox.layout import add_linked_database, move_into_columns, purge_database
+from sync.sandbox.objects import block_object, data_source_object, page_object
 from sync.sandbox.pages import create_page, update_page
 from sync.sandbox.richtext import mentions_resolved_by
 from sync.sandbox.routing import compile_template
@@ -121,6 +122,33 @@ def learner_update_schema(
     return data_source_object(ws, source)
 
 
+def learner_move_into_columns(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    database = ws.lookup("database", params["database_id"], "database_id", shared_only=False)
+    column_list = move_into_columns(ws, database, ws.person_id)
+    return block_object(ws, "block", column_list)
+
+
+def learner_add_linked_database(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    page = ws.lookup("page", params["page_id"], "page_id", shared_only=False)
+    source = ws.lookup("database", body.get("database_id"), "database_id", shared_only=False)
+    return block_object(ws, "database", add_linked_database(ws, page, source, ws.person_id))
+
+
+def learner_purge_database(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    ws = app.ws
+    database = ws.lookup("database", params["database_id"], "database_id", shared_only=False)
+    purge_database(ws, database)
+    return {"deleted": database["id"]}
+
+
 def all_pages(
     app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
 ) -> JSON:
@@ -209,6 +237,21 @@ CONTROL_ROUTES = [
         "/__sandbox/learner/data_sources/{data_source_id}",
         learner_update_schema,
         write=True,
+    ),
+    ControlRoute(
+        "POST",
+        "/__sandbox/learner/databases/{database_id}/columns",
+        learner_move_into_columns,
+        write=True,
+    ),
+    ControlRoute(
+        "POST",
+        "/__sandbox/learner/pages/{page_id}/linked_databases",
+        learner_add_linked_database,
+        write=True,
+    ),
+    ControlRoute(
+        "DELETE", "/__sandbox/learner/databases/{database_id}", learner_purge_database, write=True
     ),
     ControlRoute("GET", "/__sandbox/data_sources/{data_source_id}/pages", all_pages),
     ControlRoute("GET", "/__sandbox/pages/{page_id}", get_page),
