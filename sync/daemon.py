@@ -165,6 +165,8 @@ class Ticker:
     def _run_digest_step(self, report: TickReport, checklist: Checklist) -> None:
         now = self.clock()
         settings = self.settings
+        if not settings.digest_enabled:
+            return  # DSPROGRESS_DIGEST_ENABLED=false: this machine only syncs
         due, week = is_digest_due(settings.digest_schedule, settings.zone, now, settings.week_start)
         report.digest_due, report.digest_week = due, week
         if not due:
@@ -277,15 +279,21 @@ def run_daemon(
         restore = _install_signal_handlers(stop) if handle_signals else None
         try:
             scheduler.start()
+            if settings.digest_enabled:
+                digest = f"digest {settings.digest_schedule} {settings.timezone} (next " + (
+                    _format_time(
+                        next_digest_time(settings.digest_schedule, settings.zone, utc_now()),
+                        settings,
+                    )
+                    + ")"
+                )
+            else:
+                digest = "digests off (DSPROGRESS_DIGEST_ENABLED=false)"
             log.info(
-                "daemon started for %s: sync every %ss, digest %s %s (next %s)",
+                "daemon started for %s: sync every %ss, %s",
                 settings.state_dir,
                 settings.sync_interval,
-                settings.digest_schedule,
-                settings.timezone,
-                _format_time(
-                    next_digest_time(settings.digest_schedule, settings.zone, utc_now()), settings
-                ),
+                digest,
             )
             while not stop.wait(1.0):
                 pass

@@ -19,6 +19,13 @@ from typing import Any, TypeVar
 from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings, require_notion
+from sync.discovery import pick_data_source
+from sync.doctor_database import (
+    build_choice_detail,
+    check_database_state,
+    check_discovered,
+    check_other_databases,
+)
 from sync.doctor_local import (
     CheckResult,
     check_channels,
@@ -102,6 +109,7 @@ class _Context:
     token: TokenInfo | None = None
     visible_pages: int | None = None
     data_source_id: str | None = None
+    database_id: str | None = None  # the database a sync would use, when reachable
     results: list[CheckResult] = field(default_factory=list)
 
 
@@ -123,6 +131,7 @@ def run_doctor(
         ctx.results.append(_check_token(ctx))
         ctx.results.append(_check_parent(ctx))
         ctx.results.append(_check_database(ctx))
+        ctx.results.extend(_check_others(ctx))
         ctx.results.append(_check_schema_live(ctx, checklist))
     finally:
         if adapter is None:
@@ -219,6 +228,7 @@ def _check_parent(ctx: _Context) -> CheckResult:
 
 
 def _check_database(ctx: _Context) -> CheckResult:
+    """Which database a sync would use, and why (as `sync.target` chooses it)."""
     name = "database"
     if ctx.token is None:
         return skip_check(name, "skipped: needs an accepted token")
@@ -226,30 +236,48 @@ def _check_database(ctx: _Context) -> CheckResult:
     configured = ctx.settings.notion_database_id
     database_id = configured or recorded.get("database_id")
     variable = "NOTION_DATABASE_ID" if configured else "recorded in the state"
+    parent = ctx.settings.notion_parent_page_id
+    parent_ok = any(r.name == "parent page" and r.ok and not r.skipped for r in ctx.results)
     if database_id is None:
-        return skip_check(name, "not created yet: `dsprogress sync` (or init) creates it")
+        if not parent_ok:
+            return skip_check(name, "skipped: needs a reachable parent page")
+        _, found = check_other_databases(ctx.notion, parent, None)
+        result = check_discovered(found)
+        if result.ok and not result.skipped:
+            ctx.data_source_id = found[0].data_source_id
+        return result
 
     def run() -> CheckResult:
         try:
             database = ctx.notion.fetch_database(database_id)
         except NotionNotFoundError:
             return _explain_missing_database(ctx, database_id, variable, recorded)
-        if database.get("in_trash") or database.get("archived"):
-            return CheckResult(
-                name,
-                False,
-                f"the database {database_id} is in Notion's Trash",
-                "Restore it from the Trash (Notion sidebar -> Trash); your ticks are in it.",
-            )
-        sources = database.get("data_sources") or []
-        if not sources:
-            return CheckResult(name, False, f"the database {database_id} has no data source")
-        ctx.data_source_id = str(sources[0]["id"])
-        title = "".join(str(t.get("plain_text", "")) for t in database.get("title") or [])
-        url = database.get("url") or ""
-        return CheckResult(name, True, f"reachable: {title or database_id!r} {url}".rstrip())
+        problem = check_database_state(database_id, database)
+        if problem is not None:
+            return problem
+        ctx.data_source_id = (
+            recorded.get("data_source_id")
+            if not configured or configured == recorded.get("database_id")
+            else None
+        ) or pick_data_source(ctx.notion, database)
+        why = "NOTION_DATABASE_ID" if configured else "recorded in the state folder"
+        return CheckResult(name, True, build_choice_detail(why, database))
 
-    return _guard(name, run)
+    result = _guard(name, run)
+    if result.ok:
+        ctx.database_id = database_id
+    return result
+
+
+def _check_others(ctx: _Context) -> list[CheckResult]:
+    """A warning when the parent page holds checklist databases besides the one in use."""
+    parent_ok = any(r.name == "parent page" and r.ok and not r.skipped for r in ctx.results)
+    if ctx.database_id is None or not parent_ok:
+        return []
+    warning, _ = check_other_databases(
+        ctx.notion, ctx.settings.notion_parent_page_id, ctx.database_id
+    )
+    return [warning] if warning is not None else []
 
 
 def _explain_missing_database(

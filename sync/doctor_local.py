@@ -39,12 +39,14 @@ class CheckResult:
     fix: str | None = None
     skipped: bool = False
     details: tuple[str, ...] = ()
+    warning: bool = False  # passes, but the learner should know (shown with its fix)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "ok": self.ok,
             "skipped": self.skipped,
+            "warning": self.warning,
             "detail": self.detail,
             "fix": self.fix,
             "details": list(self.details),

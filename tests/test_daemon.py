@@ -186,6 +186,14 @@ def test_digest_is_sent_even_when_the_sync_fails(tmp_path: Path) -> None:
     assert digest.calls == 1 and report.digest is not None
 
 
+def test_digests_off_on_a_machine_that_only_syncs(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, DSPROGRESS_DIGEST_ENABLED="false")
+    ticker, engine, digest = make_ticker(settings, Clock(MONDAY), [True])
+    report = ticker.run_tick()
+    assert len(engine.calls) == 1 and digest.calls == 0
+    assert report.digest is None and not report.digest_due and report.error is None
+
+
 def test_failed_channel_makes_the_tick_fail_with_a_delivery_error(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     ticker, _, _ = make_ticker(settings, Clock(MONDAY), [True], FakeDigest("failed"))

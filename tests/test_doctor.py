@@ -180,7 +180,7 @@ class Setup:
         blocks: dict[str, str] = {}
         current = ""
         for line in result.stdout.splitlines():
-            if line[:1] in ("✓", "✗", "–"):
+            if line[:1] in ("✓", "✗", "–", "!"):
                 current = line[2:].split("  ")[0].strip()
                 blocks[current] = line
             elif current:
@@ -246,7 +246,67 @@ def test_json_report(setup: Setup) -> None:
         "database",
         "schema",
     ]
-    assert set(data["checks"][0]) == {"name", "ok", "skipped", "detail", "fix", "details"}
+    assert set(data["checks"][0]) == {
+        "name",
+        "ok",
+        "skipped",
+        "warning",
+        "detail",
+        "fix",
+        "details",
+    }
+
+
+def test_doctor_says_which_database_a_sync_would_use_and_why(setup: Setup) -> None:
+    _, blocks, _ = setup.doctor()
+    assert "NOTION_DATABASE_ID" in blocks["database"]  # init wrote it
+    url = setup.sandbox.workspace.databases[setup.database_id]["id"].replace("-", "")
+    assert url in blocks["database"]
+    # Another machine, before its first sync: no id in .env, no state.
+    env_file = setup.cwd / ".env"
+    env_file.write_text(
+        "\n".join(
+            line for line in env_file.read_text().splitlines() if "NOTION_DATABASE_ID" not in line
+        )
+    )
+    code, blocks, output = setup.doctor(DSPROGRESS_STATE_DIR=str(setup.cwd / "elsewhere"))
+    assert code == 0, output
+    assert "found under the parent page by its mark" in blocks["database"]
+    assert "a sync will use it" in blocks["database"]
+
+
+def test_doctor_warns_about_other_checklist_databases_under_the_page(setup: Setup) -> None:
+    from sync.notion.mapping import build_database_schema
+    from tests.sandbox_fixtures import make_notion_client, text
+
+    client = make_notion_client(setup.sandbox)
+    try:
+        other: Any = client.databases.create(
+            parent={"type": "page_id", "page_id": setup.sandbox.root_page_id},
+            title=text("Data Science checklist (old copy)"),
+            initial_data_source={"properties": build_database_schema(["Entry"], ["General"])},
+        )
+    finally:
+        client.close()
+    code, blocks, output = setup.doctor()
+    assert code == 0, output
+    assert blocks["other databases"].startswith("!")
+    assert other["url"] in blocks["other databases"]
+    assert "fix:" in blocks["other databases"]
+
+
+def test_doctor_on_a_database_in_the_trash(setup: Setup) -> None:
+    from tests.sandbox_fixtures import make_notion_client
+
+    client = make_notion_client(setup.sandbox)
+    try:
+        client.databases.update(setup.database_id, in_trash=True)
+    finally:
+        client.close()
+    code, blocks, _ = setup.doctor()
+    assert code == 12
+    assert blocks["database"].startswith("✗") and "Trash" in blocks["database"]
+    assert "dsprogress init" in blocks["database"]
 
 
 def test_bad_token(setup: Setup) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -156,3 +157,46 @@ def test_two_processes_opening_a_new_state_at_once_both_succeed(tmp_path: Path) 
         for run in runs:
             _, err = run.communicate(timeout=60)
             assert run.returncode == 0, err.decode()
+
+
+def test_a_malformed_state_file_is_moved_aside_with_its_wal_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE
+    path.write_bytes(b"not sqlite at all" * 10)
+    Path(f"{path}-wal").write_bytes(b"wal")
+    Path(f"{path}-shm").write_bytes(b"shm")
+    with pytest.raises(StateError) as refused:
+        open_store(tmp_path)
+    assert "dsprogress sync" in refused.value.hint and path.exists()  # untouched without asking
+    with open_store(tmp_path, move_aside_malformed=True) as store:
+        moved = store.moved_aside
+        assert moved is not None and store.load_items() == {}
+    assert moved.name.startswith(f"{STATE_FILE}.corrupt-")
+    assert moved.read_bytes() == b"not sqlite at all" * 10
+    assert Path(f"{moved}-wal").read_bytes() == b"wal"
+    assert Path(f"{moved}-shm").read_bytes() == b"shm"
+
+
+def test_a_newer_or_locked_state_is_never_moved_aside(tmp_path: Path) -> None:
+    with open_store(tmp_path):
+        pass
+    db = sqlite3.connect(tmp_path / STATE_FILE)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StateError, match="newer dsprogress"):
+        open_store(tmp_path, move_aside_malformed=True)
+    assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_an_unreadable_state_file_is_an_error_with_its_fix(tmp_path: Path) -> None:
+    with open_store(tmp_path):
+        pass
+    (tmp_path / STATE_FILE).chmod(0o000)
+    try:
+        if os.access(tmp_path / STATE_FILE, os.R_OK):
+            pytest.skip("running as root: permissions do not apply")
+        with pytest.raises(StateError):
+            open_store(tmp_path, move_aside_malformed=True)
+        assert list(tmp_path.glob("*.corrupt-*")) == []
+    finally:
+        (tmp_path / STATE_FILE).chmod(0o600)

@@ -408,13 +408,15 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
 
 
 # -- doctor ----------------------------------------------------------------------------------------
-MARKS = {"ok": "[green]✓[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]"}
+MARKS = {"ok": "[green]✓[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]", "warn": "[yellow]![/]"}
 NAME_WIDTH = 24
 
 
 def _mark(result: CheckResult) -> str:
     if not result.ok:
         return MARKS["fail"]
+    if result.warning:
+        return MARKS["warn"]
     return MARKS["skip"] if result.skipped else MARKS["ok"]
 
 
@@ -463,5 +465,5 @@ def _print_check(result: CheckResult) -> None:
     indent = " " * (NAME_WIDTH + 3)
     for line in result.details:
         console.print(f"{indent}- {escape(line)}")
-    if not result.ok and result.fix:
+    if (not result.ok or result.warning) and result.fix:
         console.print(f"{indent}[yellow]fix:[/] {escape(result.fix)}")

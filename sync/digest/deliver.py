@@ -25,6 +25,7 @@ from sync.digest.render import (
     render_digest,
     render_subject,
 )
+from sync.digest.sent_weeks import SentWeeks, load_sent_weeks
 from sync.digest.week import WeekId, WeekStart, build_week_window, last_complete_week
 from sync.errors import ConfigError, DeliveryError, DsprogressError, StateError
 from sync.lock import hold_lock
@@ -191,6 +192,11 @@ class _Sender:
         }
         return senders[channel]()
 
+    def notion(self) -> channels.DigestPageWriter:
+        if self._notion is None:
+            self._notion = self._notion_factory(self.settings)
+        return self._notion
+
     def close(self) -> None:
         close = getattr(self._notion, "close", None)
         if callable(close):
@@ -247,12 +253,11 @@ class _Sender:
             raise ConfigError(
                 "Notion digest pages need NOTION_PARENT_PAGE_ID", hint=_SETUP_HINTS["notion"]
             )
-        if self._notion is None:
-            self._notion = self._notion_factory(self.settings)
+        notion = self.notion()
         remembered = f"digest_page.{self.data.week}"
         try:
             url = channels.send_notion_page(
-                self._notion,
+                notion,
                 parent,
                 self.data.week,
                 self.render("md"),
@@ -267,16 +272,24 @@ class _Sender:
         database_id = self.settings.notion_database_id or self.store.get_meta("database_id")
         if database_id:
             summary = build_notion_summary(self.data)
-            channels.send_notion_summary(self._notion, database_id, summary)
+            channels.send_notion_summary(notion, database_id, summary)
         return url
 
 
 def _deliver_one(
-    sender: _Sender, store: Store, week: str, channel: Channel, now: datetime, force: bool
+    sender: _Sender,
+    store: Store,
+    week: str,
+    channel: Channel,
+    now: datetime,
+    force: bool,
+    sent_weeks: SentWeeks,
 ) -> ChannelResult:
     previous = store.get_delivery(week, channel)
     if previous is not None and previous.status == "sent" and not force:
         return ChannelResult(channel, "already_sent")
+    if not force and sent_weeks.check_sent(channel, week):
+        return ChannelResult(channel, "already_sent", "by another machine (recorded in Notion)")
     try:
         detail = sender.send(channel)
     except DsprogressError as exc:
@@ -287,6 +300,7 @@ def _deliver_one(
     else:
         log.info("digest %s sent on %s", week, channel)
         store.record_delivery(week, channel, ok=True, at=now)
+        sent_weeks.write_sent(channel, week)
         return ChannelResult(channel, "sent", detail)
     log.info("digest %s on %s failed: %s", week, channel, reason)  # the report carries it
     store.record_delivery(week, channel, ok=False, at=now, error=reason)
@@ -314,8 +328,11 @@ def deliver_digest(
     lock = hold_lock(settings.state_dir, DIGEST_LOCK, settings.lock_timeout, what="another digest")
     with lock:
         try:
+            sent_weeks = load_sent_weeks(settings, store, sender.notion)
             for channel in channels_to_send or configured_channels(settings):
-                results.append(_deliver_one(sender, store, data.week, channel, now, force))
+                results.append(
+                    _deliver_one(sender, store, data.week, channel, now, force, sent_weeks)
+                )
         finally:
             sender.close()
     return DeliveryReport(data.week, tuple(results))

@@ -10,6 +10,8 @@ from notion_client import Client
 
 from sync.digest.channels import digest_page_title
 from sync.digest.deliver import run_weekly_digest
+from sync.notion.mapping import plain_text
+from sync.notion.mark import parse_mark
 from sync.sandbox import SandboxServer
 from tests.sandbox_fixtures import SandboxDatabase, plain
 
@@ -107,3 +109,37 @@ def test_a_wrong_token_fails_only_the_notion_channel(
     outcomes = {r.channel: r.outcome for r in report.results}
     assert outcomes == {"file": "sent", "notion": "failed"}
     assert "ntn_wrongtoken" not in report.failed[0].detail
+
+
+def test_a_second_machine_never_sends_a_week_again(
+    learner: Learner,
+    sandbox: SandboxServer,
+    notion: Client,
+    sandbox_db: SandboxDatabase,
+    tmp_path: Path,
+) -> None:
+    shared = {
+        "DSPROGRESS_DIGEST_NOTION": "true",
+        "NOTION_TOKEN": sandbox.token,
+        "NOTION_BASE_URL": sandbox.base_url,
+        "NOTION_PARENT_PAGE_ID": sandbox.root_page_id,
+        "NOTION_DATABASE_ID": sandbox_db.database_id,
+        "DSPROGRESS_RATE_LIMIT": 0,
+    }
+    now = learner.at("2026-11-30 08:00")
+    laptop = make_settings(learner.store.path.parent, **shared)
+    first = run_weekly_digest(laptop, learner.store, learner.checklist, now)
+    assert {r.channel: r.outcome for r in first.results} == {"file": "sent", "notion": "sent"}
+    database = cast(dict[str, Any], notion.databases.retrieve(sandbox_db.database_id))
+    mark = parse_mark(database["description"])
+    assert mark is not None and mark.digests == {"notion": "2026-W48"}
+    assert "weekly digest 2026-W48" in plain_text(database["description"])  # both kept
+
+    # A rebuilt (or second) machine: its own state knows nothing of the delivery.
+    other, _, _ = normal_week(tmp_path / "runner")
+    runner = make_settings(other.store.path.parent, **shared)
+    second = run_weekly_digest(runner, other.store, other.checklist, now)
+    outcomes = {r.channel: (r.outcome, r.detail) for r in second.results}
+    assert outcomes["notion"] == ("already_sent", "by another machine (recorded in Notion)")
+    assert outcomes["file"][0] == "sent"  # a local file: each machine keeps its own
+    assert len(digest_pages(notion, sandbox.root_page_id, "2026-W48")) == 1
