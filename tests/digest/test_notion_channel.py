@@ -62,7 +62,7 @@ def test_the_digest_page_is_created_once_under_the_parent(
     content = cast(dict[str, Any], answer)["markdown"]
     assert "3 items done this week" in content and "Dense networks" in content
     database = cast(dict[str, Any], notion.databases.retrieve(sandbox_db.database_id))
-    summary = "".join(part["plain_text"] for part in database["description"])
+    summary = "".join(part["plain_text"] for part in database["description"]).split("\n")[0]
     assert summary == "Last sync Sat 28 Nov 2026 10:00 · 6/10 done (60%) · weekly digest 2026-W48"
 
     again = run_weekly_digest(settings, learner.store, learner.checklist, now, channel="notion")

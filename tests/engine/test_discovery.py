@@ -5,15 +5,19 @@ database with several data sources; and the mark that makes it possible."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from sync.digest.week import build_week_window, week_of_day
 from sync.discovery import fetch_child_database_ids, find_checklist_databases
 from sync.errors import DatabaseGoneError, SafetyHaltError
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import build_database_schema
 from sync.notion.mark import parse_mark
+from sync.progress import build_timelines, completions_by_week, completions_in_week
 from sync.store import open_store
 from tests.engine.conftest import ITEMS, World
 from tests.sandbox_fixtures import make_notion_client, text
@@ -203,3 +207,29 @@ def test_a_trashed_database_halts_even_when_named_in_the_settings(world: World) 
     with pytest.raises(DatabaseGoneError) as gone:
         world.sync(settings=world.settings(NOTION_DATABASE_ID=database_id))
     assert gone.value.exit_code == 13 and world.writes() == 0
+
+
+def test_a_rebuilt_history_dates_done_items_by_done_on_or_before_tracking(world: World) -> None:
+    world.sync()
+    today = datetime.now(timezone.utc).date()
+    earlier = today - timedelta(days=10)
+    dense = world.page_of("entry.networks.dense")["id"]
+    cnn = world.page_of("entry.networks.cnn")["id"]
+    world.control.tick(dense)
+    world.control.set_date(dense, "Done on", earlier.isoformat())
+    world.control.tick(cnn)  # no Done on: done before this machine knew it
+    _fresh_state(world)
+    world.sync()
+    history = [e for e in world.history() if e.to_status == "done"]
+    assert {(e.key, e.done_on, e.rebuilt) for e in history} == {
+        ("entry.networks.dense", earlier, True),
+        ("entry.networks.cnn", None, True),
+    }
+    zone = ZoneInfo("UTC")
+    timelines = build_timelines(world.history(), zone)
+    by_week = completions_by_week(timelines, zone, "mon")
+    assert {c.key for found in by_week.values() for c in found} == {"entry.networks.dense"}
+    assert [c.key for c in by_week[week_of_day(earlier)]] == ["entry.networks.dense"]
+    this_week = build_week_window(week_of_day(today), zone)
+    expected = ["entry.networks.dense"] if week_of_day(earlier) == week_of_day(today) else []
+    assert [c.key for c in completions_in_week(timelines, this_week)] == expected
