@@ -201,9 +201,10 @@ def write_mark_columns(
     ):
         return
     try:
-        database = (
-            target.live.database if target.live else notion.fetch_database(target.database_id)
-        )
+        # A database this run created holds only the mark it was created with: no need to read it.
+        database = target.live.database if target.live else {}
+        if not target.created and target.live is None:
+            database = notion.fetch_database(target.database_id)
         base = parse_mark(database.get("description")) or Mark()
         new = base.with_columns(target.data_source_id, column_ids)
         description = build_description(database.get("description"), mark=new)

@@ -20,7 +20,9 @@ def test_a_first_push_creates_and_reads_the_schema_once_and_no_rows(world: World
         views = store.get_json_meta("views")
     assert views
     assert requests_by_route(world) == {
+        "GET /v1/blocks/{id}/children": 1,  # is there a checklist database under the page yet?
         "POST /v1/databases": 1,
+        "PATCH /v1/databases/{id}": 1,  # the mark records the new columns' property ids
         "GET /v1/data_sources/{id}": 1,  # the property ids the views need; the run reuses it
         "POST /v1/views": len(views),
         "POST /v1/pages": len(world.checklist.items),
