@@ -26,9 +26,12 @@ def render_wait_line(seconds: float) -> str:
 
 
 def render_retry_line(delay: float, reason: str) -> str:
+    """`Notion answered 503 service_unavailable; retrying in 1.5 s…` (or `Notion: timeout; ...`)."""
     seconds = max(delay, 0.0)
     shown = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}"
-    return f"Notion did not answer ({reason}); retrying in {shown} s…"
+    answered = reason[:3].isdigit() or reason.startswith("HTTP ")
+    what = f"Notion answered {reason}" if answered else f"Notion: {reason}"
+    return f"{what}; retrying in {shown} s…"
 
 
 class RunDisplay:

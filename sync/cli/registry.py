@@ -70,7 +70,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": (
         "sync.cli.status_cmd",
         "status",
-        "Show progress from the last snapshot: overall, per level, per category.",
+        "Show your progress from the last sync, without any network.",
     ),
     "sync": (
         "sync.cli.sync_cmd",

@@ -62,8 +62,11 @@ class Started:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 def status(as_json: bool) -> None:
-    """Show progress from the last snapshot: overall, per level and category, in progress,
-    next up and this week's completions (no network)."""
+    """Show your progress from the last sync, without any network.
+
+    Bars overall, per level and per category; what is in progress and for how long; the next
+    three items; this week's completions.
+    """
     print_status(load_cli_settings(), as_json=as_json)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sync.actions import AdoptRow, CreatePage, FillDoneOn, Plan, RecordTick, UpdatePage
+from sync.cli.live import render_retry_line, render_wait_line
 from sync.cli.report import build_summary, render_report_line
 from sync.engine import SyncReport
 from sync.lock import hold_sync_lock
@@ -84,7 +85,7 @@ def test_a_retried_request_gets_a_retrying_line(sandbox: SandboxServer, tmp_path
     sandbox.control.add_fault("error", method="POST", route=route, status=503, times=1)
     result = run_cli("sync", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert "Notion did not answer (503 service_unavailable); retrying in" in result.stderr
+    assert "Notion answered 503 service_unavailable; retrying in" in result.stderr
     assert "Sync done: no changes" in result.stdout
 
 
@@ -107,3 +108,12 @@ def test_verbose_and_quiet_go_after_the_command_too(sandbox: SandboxServer, tmp_
         ["checklist", "show", "-q"],
     ):
         assert run_cli(*args, cwd=tmp_path, env=env).returncode == 0
+
+
+def test_retry_lines_say_what_failed_and_when_the_next_try_is() -> None:
+    assert render_retry_line(2, "429 rate_limited") == (
+        "Notion answered 429 rate_limited; retrying in 2.0 s…"
+    )
+    assert render_retry_line(30, "HTTP 502") == "Notion answered HTTP 502; retrying in 30 s…"
+    assert render_retry_line(0.5, "timeout") == "Notion: timeout; retrying in 0.5 s…"
+    assert render_wait_line(60) == "Waiting for another sync to finish (up to 60 s)…"
