@@ -409,12 +409,17 @@ def run_init(
 
 def _forget_recorded_database(state_dir: Path) -> None:
     """Init under a page without a checklist database starts over: a database the state still
-    records (in the Trash, or under another page) is no longer the one to use."""
+    records (in the Trash, or under another page) is no longer the one to use; its rows neither.
+    The history stays."""
     if not (state_dir / STATE_FILE).is_file():
         return
-    with open_store(state_dir) as store, store.transaction():
-        for name in ("database_id", "data_source_id", "database_url"):
-            store.set_meta(name, None)
+    try:
+        store = open_store(state_dir)
+    except StateError:
+        return  # a damaged state: the first sync moves it aside and starts afresh anyway
+    with store:
+        if store.get_meta("database_id") is not None:
+            store.forget_database()
 
 
 def _check_state_dir(state_dir: Path) -> None:

@@ -172,6 +172,24 @@ class Store:
     def set_json_meta(self, name: str, value: Any) -> None:
         self.set_meta(name, json.dumps(value, sort_keys=True))
 
+    DATABASE_META = (
+        "database_id",
+        "data_source_id",
+        "database_url",
+        "column_ids",
+        "views",
+        "next_up_filter",
+        "pending_creates",
+    )
+
+    def forget_database(self) -> None:
+        """Start over on a new database: drop what belongs to the old one (its ids, columns, views,
+        pending creates and rows); the history, runs and deliveries stay."""
+        with self.transaction():
+            for name in self.DATABASE_META:
+                self.set_meta(name, None)
+            self.replace_items([])
+
     # -- items ---------------------------------------------------------------------------------
     def load_items(self) -> dict[str, ItemState]:
         rows = self._db.execute("SELECT * FROM items ORDER BY key").fetchall()

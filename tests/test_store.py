@@ -200,3 +200,16 @@ def test_an_unreadable_state_file_is_an_error_with_its_fix(tmp_path: Path) -> No
         assert list(tmp_path.glob("*.corrupt-*")) == []
     finally:
         (tmp_path / STATE_FILE).chmod(0o600)
+
+
+def test_forgetting_the_database_keeps_the_history(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        with store.transaction():
+            store.set_meta("database_id", "db-1")
+            store.set_json_meta("column_ids", {"key": "k"})
+            store.replace_items([item("a.b", "done")])
+            store.append_ticks([event("a.b", "done", T0)], None)
+        store.forget_database()
+        assert store.get_meta("database_id") is None and store.get_json_meta("column_ids") is None
+        assert store.load_items() == {}
+        assert [e.key for e in store.load_history()] == ["a.b"]

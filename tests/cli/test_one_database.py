@@ -309,3 +309,23 @@ def test_a_lost_answer_to_the_database_create_is_adopted_by_the_next_run(
     data_source_id = machine.meta("data_source_id")
     assert data_source_id is not None
     assert len(sandbox.control.pages(data_source_id)) == 3
+
+
+def test_init_starts_over_after_the_database_went_to_the_trash(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    laptop = first_machine(sandbox, tmp_path)
+    old_database = laptop.meta("database_id")
+    _trash_database(sandbox, laptop, "database in the Trash")
+    assert laptop.run("sync").returncode == 13
+    laptop.env.pop("NOTION_PARENT_PAGE_ID")
+    result = laptop.run("init", "--non-interactive", "--parent", sandbox.root_page_id)
+    assert result.returncode == 0, result.stderr
+    new_database = laptop.meta("database_id")
+    assert new_database not in (None, old_database)
+    assert dotenv_values(laptop.folder / ".env")["NOTION_DATABASE_ID"] == new_database
+    assert len(databases_under_root(sandbox)) == 1
+    data_source_id = laptop.meta("data_source_id")
+    assert data_source_id is not None
+    assert len(sandbox.control.pages(data_source_id)) == 3
+    assert laptop.run("sync").returncode == 0
