@@ -123,7 +123,7 @@ class DatabaseGoneError(DsprogressError):
 
     exit_code = 13
     default_hint = (
-        "Restore the database from Notion's Trash (sidebar -> Trash); or reconnect your "
-        "integration to its page (... -> Connections), or with a personal token check your access "
-        "to it; or run `dsprogress init` to start over with a new database."
+        "Restore the database from Notion's Trash (sidebar -> Trash); or add your internal "
+        "connection to its page again (... -> Connections), or with a personal access token "
+        "check your access to it; or run `dsprogress init` to start over with a new database."
     )

@@ -122,10 +122,9 @@ def _configured_target(notion: NotionAdapter, configured: str) -> Target:
         database = notion.fetch_database(configured)
     except NotionNotFoundError as exc:
         raise NotionNotFoundError(
-            f"NOTION_DATABASE_ID {configured} does not exist or is not shared with your "
-            "integration",
-            hint="Open the database in Notion, ... menu -> Connections -> add your "
-            "integration; and use the database's own URL (the part before ?v=).",
+            f"NOTION_DATABASE_ID {configured} does not exist or your token cannot see it",
+            hint="Use the database's own link (the part before ?v=). With an internal "
+            "connection, also add it to the database's page (... menu -> Connections).",
         ) from exc
     if database.get("in_trash") or database.get("archived"):
         raise DatabaseGoneError(
@@ -144,8 +143,8 @@ def _discover(notion: NotionAdapter, parent: str) -> Target | None:
         found = find_checklist_databases(notion, parent)
     except NotionNotFoundError as exc:
         raise NotionNotFoundError(
-            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
-            "with your integration"
+            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or your token "
+            "cannot see it"
         ) from exc
     if len(found) > 1:
         message, hint, details = build_several_found_message(found)
@@ -169,8 +168,8 @@ def _create(notion: NotionAdapter, parent: str, checklist: Checklist) -> Target:
         )
     except NotionNotFoundError as exc:
         raise NotionNotFoundError(
-            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or is not shared "
-            "with your integration"
+            f"the parent page {parent} (NOTION_PARENT_PAGE_ID) does not exist or your token "
+            "cannot see it"
         ) from exc
     except AmbiguousWriteError as exc:
         raise NotionUnavailableError(
