@@ -33,6 +33,7 @@ from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
+    invariant,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -68,7 +69,7 @@ NOTES = ["", "chapter 3", "redo the exercises"]
 DAYS = [None, "2026-01-05", "2026-02-10"]
 PICK = st.integers(min_value=0, max_value=11)
 LONG = os.environ.get("DSPROGRESS_MACHINE") == "long"
-STEPS = {"steps": 0, "examples": 0}
+STEPS = {"examples": 0, "steps": 0, "runs": 0}  # the long profile prints these
 
 
 def plain(items: list[dict[str, Any]]) -> str:
@@ -156,6 +157,10 @@ class EngineMachine(RuleBasedStateMachine):
         """Notion's created_time has minutes only, and ties go by page id (random): a minute
         between creations keeps "the oldest row" (and so every example) deterministic."""
         self.world.control.advance_clock(60)
+
+    @invariant()
+    def count_step(self) -> None:
+        STEPS["steps"] += 1
 
     # -- the learner, in Notion ------------------------------------------------------------
     @precondition(lambda self: self.live())
@@ -317,7 +322,7 @@ class EngineMachine(RuleBasedStateMachine):
         return folder.world.settings(NOTION_DATABASE_ID=database_id)
 
     def run_and_check(self, name: str, mode: str, force: bool) -> SyncReport | None:
-        STEPS["steps"] += 1
+        STEPS["runs"] += 1
         folder = self.folders[name]
         self.next_minute()
         self.toggled = False
@@ -556,8 +561,8 @@ class EngineMachine(RuleBasedStateMachine):
 
 
 def test_engine_state_machine() -> None:
-    examples, steps = (400, 30) if LONG else (25, 12)
-    STEPS.update(steps=0, examples=0)
+    examples, steps = (500, 40) if LONG else (25, 12)
+    STEPS.update(examples=0, steps=0, runs=0)
     run_state_machine_as_test(
         EngineMachine,
         settings=settings(
@@ -568,4 +573,7 @@ def test_engine_state_machine() -> None:
         ),
     )
     if LONG:
-        print(f"state machine: {STEPS['examples']} examples, {STEPS['steps']} runs checked")
+        print(
+            f"state machine: {STEPS['examples']} examples, {STEPS['steps']} steps, "
+            f"{STEPS['runs']} runs checked"
+        )
