@@ -63,7 +63,8 @@ def move_into_columns(ws: Workspace, database: JSON, actor: str) -> JSON:
     columns = []
     for _ in range(2):
         parent = {"type": "block_id", "block_id": column_list["id"]}
-        column = _new_block(ws, "column", parent, {"width_ratio": 0.5}, actor)
+        # Recorded: columns of equal width carry no `width_ratio` (`"column": {}`).
+        column = _new_block(ws, "column", parent, {}, actor)
         column_list["children"].append(column["id"])
         columns.append(column)
     note = _new_block(
