@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -47,14 +47,13 @@ from sync.sandbox.control import SandboxControl
 from sync.store import open_store
 from tests.cli.agreement import assert_numbers_agree
 from tests.engine.conftest import ITEMS, World, key_of, small_checklist_text
+from tests.engine.machine_checks import Folder, check_notion, check_state_and_history
 from tests.engine.machine_model import (
-    CUSTOM,
     OPTIONS,
     Known,
     Page,
     Prediction,
     predict,
-    status_of,
 )
 
 EXTRA_ITEMS = [
@@ -72,27 +71,10 @@ LONG = os.environ.get("DSPROGRESS_MACHINE") == "long"
 STEPS = {"examples": 0, "steps": 0, "runs": 0}  # the long profile prints these
 
 
-def plain(items: list[dict[str, Any]]) -> str:
-    return "".join(item["plain_text"] for item in items)
-
-
 def note_event(name: str) -> None:
     """Count what the examples reached (`--hypothesis-show-statistics`); no-op outside a test."""
     if currently_in_test_context():
         event(name)
-
-
-@dataclass
-class Folder:
-    """A state folder and what the model says it holds."""
-
-    world: World
-    state: dict[str, Known] = field(default_factory=dict)
-    seen_events: int = 0
-    replay: dict[str, str] = field(default_factory=dict)  # the history replayed: key -> status
-    used_keys: set[str] = field(default_factory=set)  # every key its history has seen
-    synced_titles: dict[str, str] = field(default_factory=dict)
-    tracking: bool = False  # has had a successful run
 
 
 class EngineMachine(RuleBasedStateMachine):
@@ -475,82 +457,12 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- checks ----------------------------------------------------------------------------
     def check_notion(self, folder: Folder, mode: str, expected: Prediction, halted: bool) -> None:
-        pages = {p["id"]: p for p in self.world.rows(include_trashed=True)}
-        assert set(pages) == set(self.pages), "rows appeared or vanished"
-        for page_id, model in self.pages.items():
-            props = pages[page_id]["properties"]
-            status = props["Status"]["select"]
-            day = props["Done on"]["date"]
-            actual = {
-                "trashed": pages[page_id]["in_trash"],
-                "key": key_of(pages[page_id]) or None,
-                "title": plain(props["Name"]["title"]),
-                "done": props["Done"]["checkbox"],
-                "status_option": status["name"] if status else None,
-                "notes": plain(props["Notes"]["rich_text"]),
-                "done_on": day["start"] if day else None,
-                "retired": props["Retired"]["checkbox"],
-            }
-            wanted = {name: getattr(model, name) for name in actual}
-            assert actual == wanted, f"{page_id} ({model.key}) in Notion: {actual}, model {wanted}"
-        if halted:
-            return
-        live = self.live()
-        for page in live:  # own rows are adopted with a custom key, unknown Keys left alone
-            if page.page_id not in expected.unknown:
-                assert page.key is not None and (page.key.startswith(CUSTOM) or not page.own)
-        if mode in ("push", "sync"):
-            for key in self.titles:  # one row per checklist key, more only when kept on purpose
-                rows = [p for p in live if p.key == key]
-                assert len(rows) == 1 or (rows and key in expected.conflicts), (key, rows)
+        check_notion(self.world, self.pages, self.titles, mode, expected, halted)
 
     def check_state_and_history(
         self, folder: Folder, ticks: list[tuple[str, str | None, str]], halted: bool = False
     ) -> None:
-        with open_store(folder.world.state_dir) as store:
-            items = store.load_items()
-            history = store.load_history()
-        assert {k: (s.page_id, s.status) for k, s in items.items()} == {
-            k: (s.page_id, s.status) for k, s in folder.state.items()
-        }
-        for key, item in items.items():
-            custom = key.startswith(CUSTOM)
-            removed = not custom and key not in folder.synced_titles
-            retired = self.pages[item.page_id].retired or removed
-            assert (item.custom, item.retired) == (custom, retired), key
-            tool = folder.state[key].tool_date
-            assert (item.tool_done_on.isoformat() if item.tool_done_on else None) == tool, key
-        new = [(e.key, e.from_status, e.to_status) for e in history[folder.seen_events :]]
-        assert sorted(new, key=str) == sorted(ticks, key=str), "tick events differ from the model"
-        for seen in history[folder.seen_events :]:
-            if seen.from_status is not None:
-                assert seen.from_status == folder.replay.get(seen.key), (
-                    f"history jumps for {seen.key}: {folder.replay.get(seen.key)} then "
-                    f"{seen.from_status} -> {seen.to_status}"
-                )
-            folder.replay[seen.key] = seen.to_status
-            folder.used_keys.add(seen.key)
-        folder.seen_events = len(history)
-        for key, item in items.items():
-            assert folder.replay.get(key) == item.status, (
-                f"replaying the history of {key} ends at {folder.replay.get(key)}, the state says "
-                f"{item.status}"
-            )
-        if halted:  # the snapshot is the last run's; Notion has moved on
-            return
-        snapshot = folder.world.snapshot_items() if folder.tracking else {}
-        notion = {p["id"]: p for p in self.world.rows()}
-        for key, item in snapshot.items():
-            if item.done:  # the history holds the event that made it done
-                made_done = [e for e in history if e.key == key and e.to_status == "done"]
-                assert made_done and folder.replay[key] == "done", key
-            if item.page_id in self.unobserved:
-                continue
-            props = notion[item.page_id]["properties"]
-            option = props["Status"]["select"]
-            derived = status_of(props["Done"]["checkbox"], option and option["name"])
-            assert item.status == derived == items[key].status, (key, item.status, derived)
-        assert set(snapshot) == (set(items) if folder.tracking else set())
+        check_state_and_history(self.world, folder, self.pages, ticks, self.unobserved, halted)
 
     def check_numbers_agree(self, folder: Folder) -> None:
         """`status --json`, the snapshot and `digest --format json` give the same done counts,
