@@ -143,6 +143,8 @@ class EngineMachine(RuleBasedStateMachine):
     @invariant()
     def count_step(self) -> None:
         STEPS["steps"] += 1
+        if LONG and STEPS["steps"] % 250 == 0:  # the long profile's progress, for a look in
+            print(f"state machine: {STEPS}", flush=True)
 
     # -- the learner, in Notion ------------------------------------------------------------
     @precondition(lambda self: self.live())
@@ -473,7 +475,7 @@ class EngineMachine(RuleBasedStateMachine):
 
 
 def test_engine_state_machine() -> None:
-    examples, steps = (500, 40) if LONG else (25, 12)
+    examples, steps = (300, 50) if LONG else (25, 12)
     STEPS.update(examples=0, steps=0, runs=0)
     run_state_machine_as_test(
         EngineMachine,
