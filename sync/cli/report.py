@@ -90,8 +90,6 @@ def build_summary(report: SyncReport) -> str:
         phrases.append(_plural(counts["trash"], "retired page") + " moved to Notion's Trash")
     if counts["fill-done-on"]:
         phrases.append("Done on filled in for " + _plural(counts["fill-done-on"], "item"))
-    if counts["align"]:
-        phrases.append("Done and Status brought in line for " + _plural(counts["align"], "item"))
     if counts["restore-key"]:
         phrases.append(_plural(counts["restore-key"], "Key") + " put back")
     if counts["heal"]:
