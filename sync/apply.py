@@ -28,7 +28,7 @@ from sync.actions import (
     UpdatePage,
 )
 from sync.model import FIELD_BY_NAME, ItemState, RemoteRow, TickEvent
-from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
+from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import (
     Columns,
     build_page_properties,
@@ -132,14 +132,9 @@ class Applier:
     def _create(self, action: CreatePage) -> None:
         values = {**action.values, "status": "Not started", "done": False, "retired": False}
         properties = build_page_properties(values, self.columns)
-        try:
-            page = self.notion.create_row(self.data_source_id, properties)
-        except AmbiguousWriteError:
-            # The create may have landed: look before creating again, never create blindly.
-            found = self.notion.find_rows_by_key(
-                self.data_source_id, self.columns.names["key"], action.key
-            )
-            page = found[0] if found else self.notion.create_row(self.data_source_id, properties)
+        page = self.notion.create_row_with_key(
+            self.data_source_id, properties, self.columns.names["key"], action.key
+        )
         self._observe(action.key, parse_row(page, self.columns), values)
 
 

@@ -28,8 +28,11 @@ from pydantic import (
 
 from sync.checklist_migrations import build_migration_map, check_migrations
 from sync.checklist_problems import (
+    MAX_NESTING,
+    TOO_DEEP,
     StrictLoader,
     describe_yaml_error,
+    nesting_depth,
     show_value,
     validate_into,
 )
@@ -39,6 +42,9 @@ KEY_PATTERN = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
 RESERVED_KEY_PREFIX = "custom."
 MAX_TITLE_LENGTH = 2000  # Notion's limit for one rich-text run
 MAX_OPTION_LENGTH = 100  # Notion's limit for a select option's name
+# Notion keeps at most 100 rich-text runs of 2,000 characters in a property: a longer description
+# would be cut, and every sync would find it changed and send it again.
+MAX_DESCRIPTION_LENGTH = 100 * 2000
 
 _KEY_HINT = "use lowercase dot-separated parts of a-z, 0-9, _ and -, like entry.networks.cnn"
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -68,11 +74,20 @@ def _check_title(value: str) -> str:
     return _check_text(value, limit=MAX_TITLE_LENGTH)
 
 
+def _check_description(value: str) -> str:
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise ValueError(
+            f"is {len(value):,} characters long; the limit is {MAX_DESCRIPTION_LENGTH:,}"
+        )
+    return value
+
+
 # Field types with their checks. Numbers and flags are strict: YAML gives real ints and booleans,
 # so "3", 3.5 or `true` in an int field is a mistake worth reporting.
 _Key = Annotated[str, AfterValidator(_check_key)]
 _Name = Annotated[str, AfterValidator(_check_text)]
 _Title = Annotated[str, AfterValidator(_check_title)]
+_Description = Annotated[str, AfterValidator(_check_description)]
 _Positive = Annotated[int, Strict(), AfterValidator(_check_positive)]
 _Bool = Annotated[bool, Strict()]
 _NonEmpty = Field(min_length=1)
@@ -88,7 +103,7 @@ class ChecklistItem(BaseModel):
     level: _Name
     category: _Name
     order: _Positive
-    description: str = ""
+    description: _Description = ""
     examples: tuple[str, ...] = ()
     project_idea: str | None = None
     ongoing: _Bool = False
@@ -317,6 +332,10 @@ def parse_checklist(text: str, source: str) -> Checklist:
         data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         raise _fail(source, [describe_yaml_error(exc)]) from None
+    except RecursionError:
+        raise _fail(source, [TOO_DEEP]) from None
+    if nesting_depth(data) > MAX_NESTING:
+        raise _fail(source, [TOO_DEEP])
     if data is None:
         raise _fail(source, ["the file is empty; expected title, version, levels and items"])
     if not isinstance(data, dict):

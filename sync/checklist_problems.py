@@ -79,6 +79,25 @@ def validate_into(
         return None
 
 
+MAX_NESTING = 20  # a checklist nests four levels deep; anything far deeper is not one
+TOO_DEEP = f"lists or mappings nest more than {MAX_NESTING} levels deep; a checklist never does"
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and mappings nest in `value` (iteratively: no recursion limit)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    seen: set[int] = set()
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)) and id(item) not in seen:
+            seen.add(id(item))  # YAML anchors share objects: visit each once
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 # libyaml's parser when PyYAML was built with it (4x faster on a large checklist), else pure Python.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -7,6 +7,7 @@ Every problem is reported at once, each naming its variable; secret values are n
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -21,15 +22,23 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sync.errors import ConfigError
-from sync.logs import register_secret
+from sync.logs import register_secret, register_secret_url
+
+log = logging.getLogger("dsprogress.config")
 
 DEFAULT_BASE_URL = "https://api.notion.com"
+ENV_FILE_ENCODING = "utf-8-sig"  # UTF-8, tolerating the BOM some editors write
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UUID_HEX = re.compile(r"([0-9a-fA-F]{32})")
 _DASHED = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _INTERVAL_PART = re.compile(r"(\d+)\s*([smhd])")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+MAX_INTERVAL_SECONDS = 365 * 86400
+# Characters a paste can carry that nobody sees: zero-width space/joiners, word joiner, BOM,
+# soft hyphen.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+_CLEANED_SECRETS: list[str] = []  # variable names whose value clean_secret changed
 
 
 def parse_notion_id(value: str) -> str:
@@ -61,24 +70,42 @@ def parse_notion_id(value: str) -> str:
 
 
 def parse_interval(value: str) -> int:
-    """Parse `30s`, `15m`, `1h30m`, `2h` or a bare number of seconds into seconds."""
+    """Parse `30s`, `15m`, `1h30m` or `2h` into seconds. A bare number is refused: its unit is
+    a guess (seconds? minutes?) that silently makes a sync every 5 seconds out of `5`."""
     text = value.strip().lower().replace(" ", "")
     if text.isdigit():
-        seconds = int(text)
-    else:
-        pos = 0
-        seconds = 0
-        for match in _INTERVAL_PART.finditer(text):
-            if match.start() != pos:
-                break
-            unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-            seconds += int(match.group(1)) * unit
-            pos = match.end()
-        if pos != len(text) or not text:
-            raise ValueError(f"{value!r} is not an interval; use e.g. 30s, 15m, 1h or 1h30m")
+        raise ValueError(f"{value.strip()!r} has no unit; write e.g. {text}s, {text}m or {text}h")
+    pos = 0
+    seconds = 0
+    for match in _INTERVAL_PART.finditer(text):
+        if match.start() != pos:
+            break
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        seconds += int(match.group(1)) * unit
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"{value[:40]!r} is not an interval; use e.g. 30s, 15m, 1h or 1h30m")
     if seconds < 1:
         raise ValueError("must be at least 1 second")
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError("must be at most 365d")
     return seconds
+
+
+def clean_secret(value: str) -> tuple[str, bool]:
+    """The secret without surrounding whitespace and invisible characters (zero-width space,
+    BOM, ...), which a copy from a web page or a chat often adds; and whether any was removed."""
+    cleaned = "".join(ch for ch in value if ch not in _INVISIBLE).strip()
+    return cleaned, cleaned != value
+
+
+def check_token_text(token: str) -> None:
+    """A token must fit in an HTTP header: printable ASCII without spaces."""
+    if any(not ("!" <= ch <= "~") for ch in token):
+        raise ValueError(
+            "contains a space, a line break or a non-ASCII character, which a token never has; "
+            "copy it again from https://www.notion.so/profile/integrations"
+        )
 
 
 @dataclass(frozen=True)
@@ -150,7 +177,7 @@ class Settings(BaseSettings):
     """Every setting dsprogress reads. Field aliases are the environment variable names."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env", env_file_encoding="utf-8-sig", extra="ignore", frozen=True
     )
 
     notion_token: SecretStr | None = Field(None, alias="NOTION_TOKEN")
@@ -186,6 +213,40 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip() == "":
             return None
+        return value
+
+    @field_validator(
+        "notion_token", "slack_webhook_url", "discord_webhook_url", "smtp_password", mode="before"
+    )
+    @classmethod
+    def _clean_secret(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if info.field_name == "smtp_password":  # spaces may belong to a password: only invisibles
+            cleaned = "".join(ch for ch in value if ch not in _INVISIBLE)
+            changed = cleaned != value
+        else:
+            cleaned, changed = clean_secret(value)
+        if changed:
+            _CLEANED_SECRETS.append(_alias_for(info.field_name))
+        if not cleaned:
+            return None
+        if info.field_name == "notion_token":
+            check_token_text(cleaned)
+        return cleaned
+
+    @field_validator("slack_webhook_url", "discord_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+        if (parts.scheme != "https" and not local) or not parts.path.strip("/"):
+            raise ValueError(
+                "must be the https:// URL the service gave you (the value is not shown: it is a "
+                "secret)"
+            )
         return value
 
     @field_validator("notion_parent_page_id", "notion_database_id")
@@ -272,9 +333,15 @@ _FIELD_BY_ALIAS = {str(f.alias): name for name, f in Settings.model_fields.items
 
 
 def _unknown_variable_problems(env_file: Path | None) -> list[str]:
+    # The environment holds other tools' NOTION_* variables; a .env file next to dsprogress
+    # holds ours, so a misspelled NOTION_* there is a mistake worth reporting.
     names = {name for name in os.environ if name.upper().startswith("DSPROGRESS_")}
     if env_file is not None and env_file.is_file():
-        names |= {n for n in dotenv_values(env_file) if n.upper().startswith("DSPROGRESS_")}
+        names |= {
+            n
+            for n in dotenv_values(env_file, encoding=ENV_FILE_ENCODING)
+            if n.upper().startswith(("DSPROGRESS_", "NOTION_"))
+        }
     problems = []
     for name in sorted(names):
         if name.upper() in ENV_NAMES:
@@ -287,7 +354,9 @@ def _unknown_variable_problems(env_file: Path | None) -> list[str]:
 
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
     """Read the environment and `env_file`; raise ConfigError listing every problem."""
+    check_env_file(env_file)
     problems = _unknown_variable_problems(env_file)
+    _CLEANED_SECRETS.clear()
     settings: Settings | None = None
     try:
         settings = Settings(_env_file=env_file, **overrides)
@@ -304,11 +373,40 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
             hint="Fix these in your environment or .env (see .env.example for every variable).",
             details=problems,
         )
+    register_settings_secrets(settings)
+    for name in sorted(set(_CLEANED_SECRETS)):
+        log.warning(
+            "%s: removed spaces or invisible characters around the value (a copy-paste "
+            "leftover); fix it in .env to silence this",
+            name,
+        )
+    return settings
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """Make every configured secret known to the one redaction (sync.logs.redact)."""
     for secret in (settings.notion_token, settings.smtp_password):
         register_secret(secret.get_secret_value() if secret else None)
     for url in (settings.slack_webhook_url, settings.discord_webhook_url):
-        register_secret(url.get_secret_value() if url else None)
-    return settings
+        register_secret_url(url.get_secret_value() if url else None)
+
+
+def check_env_file(env_file: Path | None) -> None:
+    """A `.env` that exists must be readable UTF-8 text (a BOM is fine)."""
+    if env_file is None or not env_file.exists():
+        return
+    try:
+        env_file.read_bytes().decode(ENV_FILE_ENCODING)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"cannot read {env_file}: not UTF-8 text (byte {exc.start})",
+            hint='Save .env as UTF-8 text (any editor\'s "Save with encoding" offers it).',
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {env_file}: {exc.strerror or type(exc).__name__}",
+            hint="Check that .env is a readable file.",
+        ) from None
 
 
 def _alias_for(field_name: str) -> str:

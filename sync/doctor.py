@@ -29,6 +29,7 @@ from sync.doctor_database import (
 from sync.doctor_local import (
     CheckResult,
     check_channels,
+    check_checklist,
     check_schedule,
     check_state_dir,
     check_state_files,
@@ -136,6 +137,7 @@ def run_doctor(
     finally:
         if adapter is None:
             notion.close()
+    ctx.results.append(check_checklist(settings.checklist))
     ctx.results.append(check_state_dir(settings.state_dir))
     ctx.results.append(check_state_files(settings.state_dir))
     ctx.results.append(check_schedule(settings, datetime.now(timezone.utc)))

@@ -101,6 +101,21 @@ def check_state_files(state_dir: Path) -> CheckResult:
     return CheckResult(name, True, "; ".join(parts))
 
 
+def check_checklist(path: Path | None) -> CheckResult:
+    """The checklist a sync would push: a broken one fails here, not only in the next sync."""
+    from sync.checklist_files import load_checklist
+
+    name = "checklist"
+    try:
+        checklist = load_checklist(path)
+    except DsprogressError as exc:
+        return CheckResult(name, False, exc.message, exc.hint, details=tuple(exc.details))
+    source = str(path) if path else "the bundled checklist"
+    return CheckResult(
+        name, True, f"{len(checklist.items)} items, version {checklist.version} ({source})"
+    )
+
+
 def check_schedule(settings: Settings, now: datetime) -> CheckResult:
     name = "time zone and schedule"
     detail = (

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sync.checklist_files import load_checklist
-from sync.config import DEFAULT_BASE_URL, load_settings, parse_notion_id
+from sync.config import (
+    DEFAULT_BASE_URL,
+    ENV_FILE_ENCODING,
+    check_env_file,
+    clean_secret,
+    load_settings,
+    parse_notion_id,
+)
 from sync.discovery import FoundDatabase, build_several_found_message, find_checklist_databases
 from sync.engine import ProgressCallback, SyncReport, run_sync
 from sync.errors import (
@@ -29,6 +36,7 @@ from sync.errors import (
     SafetyHaltError,
     StateError,
 )
+from sync.files import make_private_dir, remove_stale_files
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import plain_text
@@ -91,7 +99,10 @@ def write_env_file(path: Path, text: str, *, overwrite: bool = False) -> Path:
         )
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=".env.", dir=directory)
+        remove_stale_files(directory, ".env.dsprogress-*.tmp")
+        handle, temp_name = tempfile.mkstemp(
+            prefix=".env.dsprogress-", suffix=".tmp", dir=directory
+        )
     except OSError as exc:
         raise ConfigError(
             f"cannot write {path}: {exc.strerror or exc}",
@@ -112,12 +123,12 @@ def write_env_file(path: Path, text: str, *, overwrite: bool = False) -> Path:
 
 
 def read_env_text(path: Path) -> str | None:
+    """The text of an existing `.env`, or None; ConfigError when it is unreadable or not UTF-8."""
+    check_env_file(Path(path))
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding=ENV_FILE_ENCODING)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
 
 
 # -- the token -----------------------------------------------------------------------------------
@@ -132,7 +143,7 @@ class TokenInfo:
 
 def parse_token_text(text: str) -> str:
     """The token from what was pasted: trims blanks, quotes and a `Bearer ` prefix."""
-    token = text.strip().strip("'\"").strip()
+    token = clean_secret(text)[0].strip("'\"").strip()
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
     if not token:
@@ -232,7 +243,7 @@ def fetch_parent_page(notion: NotionAdapter, value: str, kind: TokenKind | None)
     try:
         page_id = parse_notion_id(value)
     except ValueError as exc:
-        raise ConfigError(f"{value.strip()[:80]!r} {exc}", hint=PAGE_LINK_HINT) from None
+        raise ConfigError(f"the page {value.strip()[:80]!r} {exc}", hint=PAGE_LINK_HINT) from None
     try:
         page = notion.fetch_page(page_id)
     except NotionNotFoundError as exc:
@@ -424,7 +435,7 @@ def _forget_recorded_database(state_dir: Path) -> None:
 
 def _check_state_dir(state_dir: Path) -> None:
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(state_dir)
         with tempfile.NamedTemporaryFile(dir=state_dir, prefix=".probe-"):
             pass
     except OSError as exc:

@@ -176,7 +176,7 @@ def load_snapshot(state_dir: Path) -> Snapshot | None:
     """The last snapshot, or None before the first pull."""
     path = state_dir / SNAPSHOT_FILE
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()  # pydantic reports bytes that are not UTF-8 as a problem
     except FileNotFoundError:
         return None
     except OSError as exc:

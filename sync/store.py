@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from sync.errors import StateError
+from sync.files import make_private_dir, make_private_file
+from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
 
 STATE_FILE = "state.sqlite3"
@@ -119,13 +121,54 @@ class Delivery:
     sent_at: datetime | None
 
 
+class _Connection:
+    """The state database's connection, through which every statement goes: a write the disk
+    refuses (full, read-only, gone) is a StateError, not a crash. SQLite rolls the statement
+    (and `transaction()` the whole transaction) back, so the state stays as it was; every tick
+    is still in Notion, and the next run that can write records it."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self._path = path
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._translated():
+            return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        with self._translated():
+            return self._db.executemany(sql, rows)
+
+    def commit(self) -> None:
+        with self._translated():
+            self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StateError(
+                f"cannot write the state database {self._path}: {exc}",
+                hint="Free some disk space, or make DSPROGRESS_STATE_DIR writable, then run again: "
+                "nothing was lost (every tick is still in Notion; the next run records it).",
+            ) from exc
+
+
 class Store:
     """A connection to the state database. Use `open_store()`; close it when done."""
 
     def __init__(
         self, connection: sqlite3.Connection, path: Path, moved_aside: Path | None = None
     ) -> None:
-        self._db = connection
+        self._db = _Connection(connection, path)
         self.path = path
         self.moved_aside = moved_aside  # where a malformed state file was moved, this opening
 
@@ -146,7 +189,8 @@ class Store:
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite itself rolls back after a full disk
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
@@ -305,7 +349,7 @@ class Store:
     ) -> None:
         self._db.execute(
             "UPDATE runs SET finished_at = ?, ok = ?, error = ?, counts = ? WHERE run_id = ?",
-            (_ts(finished_at), int(ok), error, json.dumps(counts or {}), run_id),
+            (_ts(finished_at), int(ok), _redacted(error), json.dumps(counts or {}), run_id),
         )
         if not self._db.in_transaction:
             self._db.commit()
@@ -376,7 +420,7 @@ class Store:
                 week,
                 channel,
                 "sent" if ok else "failed",
-                error,
+                _redacted(error),
                 _ts(at) if ok else None,
                 _ts(at),
             ),
@@ -431,6 +475,11 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def _redacted(text: str | None) -> str | None:
+    """Error texts reach the state's tables only through the one redaction."""
+    return None if text is None else redact(text)
 
 
 # SQLite's answers for a file that is not (or no longer) a database; others (locked, read-only,
@@ -496,14 +545,21 @@ def open_store(state_dir: Path, *, move_aside_malformed: bool = False) -> Store:
     path = state_dir / STATE_FILE
     moved: Path | None = None
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(state_dir)
+        make_private_file(path)  # before SQLite creates it with the umask's mode
         try:
             db = _connect(path)
         except sqlite3.DatabaseError as exc:
             if not (move_aside_malformed and check_malformed(exc)):
                 raise
             moved = move_aside(path, utc_now())
+            make_private_file(path)
             db = _connect(path)
+    except sqlite3.OperationalError as exc:  # cannot open or write: the folder, not the file
+        raise StateError(
+            f"cannot use the state folder {state_dir}: {exc}",
+            hint="Set DSPROGRESS_STATE_DIR to a folder you can write to.",
+        ) from exc
     except sqlite3.DatabaseError as exc:
         hint = None
         if check_malformed(exc):

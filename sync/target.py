@@ -31,9 +31,11 @@ from sync.discovery import (
     pick_data_source,
 )
 from sync.errors import (
+    ConfigError,
     DatabaseGoneError,
     DsprogressError,
     NotionNotFoundError,
+    NotionRequestError,
     NotionUnavailableError,
     SafetyHaltError,
 )
@@ -120,7 +122,17 @@ def _url(live: LiveTarget, fallback: str | None) -> str | None:
 def _configured_target(notion: NotionAdapter, configured: str) -> Target:
     try:
         database = notion.fetch_database(configured)
-    except NotionNotFoundError as exc:
+    except (NotionNotFoundError, NotionRequestError) as exc:
+        # Notion answers a page id here with 404 (or 400 "is a page"): say which.
+        if _is_page(notion, configured):
+            raise ConfigError(
+                f"NOTION_DATABASE_ID {configured} is a page, not a database",
+                hint="To create the database under that page, set NOTION_PARENT_PAGE_ID to "
+                "it and leave NOTION_DATABASE_ID empty; to use an existing database, set "
+                "NOTION_DATABASE_ID to the database's URL (the part before ?v=).",
+            ) from exc
+        if isinstance(exc, NotionRequestError):
+            raise
         raise NotionNotFoundError(
             f"NOTION_DATABASE_ID {configured} does not exist or your token cannot see it",
             hint="Use the database's own link (the part before ?v=). With an internal "
@@ -210,6 +222,16 @@ def write_mark_columns(
         notion.update_database(target.database_id, description=description)
     except DsprogressError as exc:
         log.warning("could not write the database's mark (%s); the next run tries again", exc)
+
+
+def _is_page(notion: NotionAdapter, object_id: str) -> bool:
+    """Whether `object_id` names a page the integration can see (a common NOTION_DATABASE_ID
+    mistake: the page that holds the database instead of the database)."""
+    try:
+        notion.fetch_page(object_id)
+    except NotionNotFoundError:
+        return False
+    return True
 
 
 def _add_views(

@@ -554,3 +554,26 @@ items:
     details = "\n".join(caught.value.details)
     assert "Entry, basic" in details and "comma" in details
     assert "Nets, deep" in details
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: T\nitems: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "title: T\nitems: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n",
+        "title: T\nitems:\n" + "".join("  " * n + "- \n" for n in range(1, 60)),
+    ],
+    ids=["100,000 deep flow lists", "5,000 deep flow mappings", "59 deep block lists"],
+)
+def test_a_checklist_nested_absurdly_deep_is_a_checklist_error_not_a_crash(text: str) -> None:
+    [problem] = problems_of(text)
+    assert "nest" in problem
+
+
+def test_a_description_longer_than_notion_keeps_is_refused_not_cut_and_resent() -> None:
+    data = document()
+    data["items"][0]["description"] = "x" * 200_001
+    [problem] = problems_of(data)
+    assert "description" in problem and "200,001 characters long; the limit is 200,000" in problem
+    data["items"][0]["description"] = "x" * 200_000
+    assert parse_checklist(yaml.safe_dump(data), "x.yaml")

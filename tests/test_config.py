@@ -74,16 +74,21 @@ def test_bad_ids_are_rejected_with_an_explanation(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h30m", 5400), ("45", 45)]
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h30m", 5400), ("2d", 172800)]
 )
 def test_intervals(text: str, seconds: int) -> None:
     assert parse_interval(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0s", "fast", "15x", "m15"])
+@pytest.mark.parametrize("text", ["", "0s", "fast", "15x", "m15", "366d", "99999999999999999999d"])
 def test_bad_intervals(text: str) -> None:
     with pytest.raises(ValueError):
         parse_interval(text)
+
+
+def test_a_bare_number_interval_is_refused_asking_for_a_unit() -> None:
+    with pytest.raises(ValueError, match=r"no unit; write e.g. 5s, 5m or 5h"):
+        parse_interval("5")
 
 
 def test_schedules_use_day_names() -> None:
@@ -177,3 +182,99 @@ def test_a_sync_needs_a_token_and_a_parent_or_database() -> None:
         "NOTION_TOKEN",
         "NOTION_PARENT_PAGE_ID",
     ]
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "ntn_abcdefghijklmnop1234 ",
+        "ntn_abcdefghijklmnop1234\n",
+        "\ufeffntn_abcdefghijklmnop1234",
+        "ntn_abcdefghijklmnop1234\u200b",
+        "\t ntn_abcdef\u200bghijklmnop1234\r\n",
+    ],
+    ids=["trailing space", "trailing newline", "BOM", "zero-width space", "everything"],
+)
+def test_a_pasted_token_is_cleaned_and_said_once(
+    pasted: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NOTION_TOKEN", pasted)
+    with caplog.at_level("WARNING", logger="dsprogress"):
+        settings = load_settings(None)
+    assert settings.token == "ntn_abcdefghijklmnop1234"
+    said = [r.getMessage() for r in caplog.records if "NOTION_TOKEN" in r.getMessage()]
+    assert len(said) == 1 and "removed spaces or invisible characters" in said[0]
+    assert "abcdefghijklmnop" not in caplog.text
+
+
+def test_a_clean_token_is_not_mentioned(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NOTION_TOKEN", "ntn_abcdefghijklmnop1234")
+    with caplog.at_level("WARNING", logger="dsprogress"):
+        load_settings(None)
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("token", ["ntn_abc def123456", "ntn_abcdéfghijkl", "ntn_abc\x07defghij"])
+def test_a_token_that_cannot_be_a_header_is_a_token_error_naming_notion_token(
+    token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTION_TOKEN", token)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    [problem] = caught.value.details
+    assert problem.startswith("NOTION_TOKEN: contains a space, a line break or a non-ASCII")
+    assert token not in problem and "abc" not in problem
+
+
+def test_misspelled_notion_variables_in_the_env_file_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTION_API_KEY", "another tool's variable")  # the environment: ignored
+    env = tmp_path / ".env"
+    env.write_text("NOTION_TOKEN=ntn_abcdefghijklmnop1234\nNOTION_PARENT_PAGE=abc\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.details == [
+        "NOTION_PARENT_PAGE: not a dsprogress setting; did you mean NOTION_PARENT_PAGE_ID?"
+    ]
+
+
+@pytest.mark.parametrize("name", ["DSPROGRESS_SLACK_WEBHOOK_URL", "DSPROGRESS_DISCORD_WEBHOOK_URL"])
+def test_a_webhook_url_must_be_https(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(name, "http://hooks.example.com/services/T000/B000/plaintextsecret")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    [problem] = caught.value.details
+    assert problem.startswith(f"{name}: must be the https:// URL")
+    assert "plaintextsecret" not in problem
+
+
+def test_a_huge_interval_is_refused_not_an_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSPROGRESS_SYNC_INTERVAL", "99999999999999999999d")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.details == ["DSPROGRESS_SYNC_INTERVAL: must be at most 365d"]
+
+
+def test_a_bare_number_interval_in_the_env_file_asks_for_a_unit(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("DSPROGRESS_SYNC_INTERVAL=5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.details == [
+        "DSPROGRESS_SYNC_INTERVAL: '5' has no unit; write e.g. 5s, 5m or 5h"
+    ]
+
+
+def test_a_token_with_a_trailing_space_in_the_env_file_is_cleaned(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text('NOTION_TOKEN="ntn_abcdefghijklmnop1234 "\n')
+    assert load_settings(env).token == "ntn_abcdefghijklmnop1234"
+
+
+def test_an_env_file_with_a_bom_is_read(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_bytes("\ufeffDSPROGRESS_TIMEZONE=Europe/Berlin\n".encode())
+    assert load_settings(env).timezone == "Europe/Berlin"

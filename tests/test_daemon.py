@@ -57,7 +57,7 @@ def make_settings(state_dir: Path, **overrides: Any) -> Settings:
         "NOTION_PARENT_PAGE_ID": "0" * 31 + "1",
         "DSPROGRESS_STATE_DIR": str(state_dir),
         "DSPROGRESS_TIMEZONE": "UTC",
-        "DSPROGRESS_SYNC_INTERVAL": "60",
+        "DSPROGRESS_SYNC_INTERVAL": "60s",
         "DSPROGRESS_DIGEST_SCHEDULE": "mon 08:00",
         "DSPROGRESS_LOCK_TIMEOUT": "0",
     }
@@ -267,7 +267,7 @@ def start_daemon_thread(
 
 
 def test_daemon_ticks_on_its_interval_and_stops_after_the_running_job(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, DSPROGRESS_SYNC_INTERVAL="1")
+    settings = make_settings(tmp_path, DSPROGRESS_SYNC_INTERVAL="1s")
     ticker = BlockingTicker(settings)
     stop = threading.Event()
     thread, errors = start_daemon_thread(settings, ticker, stop)
@@ -284,7 +284,7 @@ def test_daemon_ticks_on_its_interval_and_stops_after_the_running_job(tmp_path: 
 
 
 def test_second_daemon_on_the_same_state_dir_is_refused(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, DSPROGRESS_SYNC_INTERVAL="1")
+    settings = make_settings(tmp_path, DSPROGRESS_SYNC_INTERVAL="1s")
     first = BlockingTicker(settings)
     stop = threading.Event()
     thread, _ = start_daemon_thread(settings, first, stop)

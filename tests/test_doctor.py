@@ -433,6 +433,30 @@ def test_unreadable_snapshot(setup: Setup) -> None:
     assert blocks["state and snapshot"].startswith("✗") and "fix:" in blocks["state and snapshot"]
 
 
+def test_a_binary_snapshot_fails_its_check_and_every_other_check_still_runs(setup: Setup) -> None:
+    (setup.state_dir / "snapshot.json").write_bytes(bytes(range(256)) * 8)
+    code, blocks, _ = setup.doctor()
+    assert code == 12
+    assert blocks["state and snapshot"].startswith("✗ state and snapshot")
+    assert "is not a valid snapshot" in blocks["state and snapshot"]
+    assert all(block.startswith("✓") for name, block in blocks.items() if name == "token")
+    assert {"configuration", "token", "database", "state folder"} <= set(blocks)
+    status = setup.run("status")
+    assert status.returncode == 10 and "is not a valid snapshot" in status.stderr
+
+
+def test_a_broken_checklist_fails_the_doctor_as_it_would_fail_a_sync(setup: Setup) -> None:
+    broken = setup.cwd / "mine.yaml"
+    broken.write_text("title: Mine\nversion: 1\nlevels: []\nitems: []\n")
+    code, blocks, _ = setup.doctor(DSPROGRESS_CHECKLIST=str(broken))
+    assert code == 12
+    assert blocks["checklist"].startswith("✗ checklist") and "problem" in blocks["checklist"]
+    assert "fix: Fix the checklist file" in blocks["checklist"]
+    assert setup.run("sync", DSPROGRESS_CHECKLIST=str(broken)).returncode == 4
+    code, blocks, _ = setup.doctor()
+    assert blocks["checklist"].startswith("✓ checklist")
+
+
 def test_invalid_configuration(setup: Setup) -> None:
     code, blocks, output = setup.doctor(DSPROGRESS_TIMEZONE="Nowhere/Land")
     assert code == 12

@@ -213,3 +213,39 @@ def test_forgetting_the_database_keeps_the_history(tmp_path: Path) -> None:
         assert store.get_meta("database_id") is None and store.get_json_meta("column_ids") is None
         assert store.load_items() == {}
         assert [e.key for e in store.load_history()] == ["a.b"]
+
+
+def test_a_full_database_is_a_state_error_and_the_transaction_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    with open_store(tmp_path) as store:
+        with store.transaction():
+            store.replace_items([item("a")])
+        # SQLite's own "database or disk is full", as on a full disk, without needing one
+        raw = sqlite3.connect(tmp_path / STATE_FILE)
+        pages = raw.execute("PRAGMA page_count").fetchone()[0]
+        raw.close()
+        store._db._db.execute(f"PRAGMA max_page_count = {pages + 1}")  # type: ignore[attr-defined]
+        many = [item(f"k{i:05d}") for i in range(2000)]
+        with pytest.raises(StateError) as caught, store.transaction():
+            store.replace_items(many)
+        assert caught.value.message.startswith("cannot write the state database")
+        assert "database or disk is full" in caught.value.message
+        assert "nothing was lost" in caught.value.hint
+        assert list(store.load_items()) == ["a"]
+
+
+def test_errors_are_redacted_on_their_way_into_the_state(tmp_path: Path) -> None:
+    from sync.logs import register_secret_url
+
+    url = "https://hooks.slack.com/services/T000/B000/storesecrettoken12345"
+    register_secret_url(url)
+    with open_store(tmp_path) as store:
+        store.record_delivery(
+            "2026-W48", "slack", ok=False, at=T0, error="404 /T000/B000/storesecrettoken12345"
+        )
+        run = store.start_run("sync", T0)
+        store.finish_run(run, ok=False, finished_at=T0, error=f"failed posting to {url}")
+        delivery = store.get_delivery("2026-W48", "slack")
+        assert delivery is not None and "storesecrettoken12345" not in str(delivery.last_error)
+        assert "storesecrettoken12345" not in str(store.load_runs()[-1])

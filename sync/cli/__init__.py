@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import traceback
 
 import click
 
@@ -17,6 +16,7 @@ from sync import __version__
 from sync.cli.output import add_common_options, is_verbose
 from sync.cli.registry import LazyGroup
 from sync.errors import DsprogressError
+from sync.logs import format_redacted_traceback, redact
 
 log = logging.getLogger("dsprogress")
 
@@ -76,22 +76,21 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except DsprogressError as exc:
         if verbose:
-            traceback.print_exc()
+            sys.stderr.write(format_redacted_traceback(exc))
         from rich.markup import escape
 
-        _print_error(f"[bold red]Error:[/] {escape(exc.message)}")
+        _print_error(f"[bold red]Error:[/] {escape(redact(exc.message))}")
         for line in exc.details:
-            _print_error(f"  - {escape(line)}")
+            _print_error(f"  - {escape(redact(line))}")
         if exc.hint:
-            _print_error(f"[yellow]Hint:[/] {escape(exc.hint)}")
+            _print_error(f"[yellow]Hint:[/] {escape(redact(exc.hint))}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _print_error("Interrupted.")
         sys.exit(130)
     except Exception as exc:  # the last resort: one line, never a traceback unless asked
-        log.debug("unexpected error", exc_info=True)
         if verbose:
-            traceback.print_exc()
+            sys.stderr.write(format_redacted_traceback(exc))
         name = type(exc).__name__
         _print_error(
             f"[bold red]Error:[/] unexpected {name}; rerun with --verbose for the traceback."

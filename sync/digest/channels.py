@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import requests
 
 from sync.errors import DeliveryError, NotionNotFoundError
+from sync.files import make_private_dir, make_private_file, remove_stale_files
 from sync.logs import redact
 from sync.notion.mark import build_description
 
@@ -55,10 +56,14 @@ def write_digest_files(state_dir: Path, week: str, markdown: str, html: str) -> 
     paths = digest_file_paths(state_dir, week)
     written = []
     try:
-        paths["md"].parent.mkdir(parents=True, exist_ok=True)
+        folder = make_private_dir(paths["md"].parent)
+        make_private_dir(state_dir)
+        # A killed run's temporary file; an hour old, it belongs to no running writer.
+        remove_stale_files(folder, ".*.tmp", older_than=3600)
         for fmt, content in (("md", markdown), ("html", html)):
             target = paths[fmt]
             temporary = target.with_name(f".{target.name}.tmp")
+            make_private_file(temporary)
             temporary.write_text(content, encoding="utf-8")
             os.replace(temporary, target)
             written.append(target)

@@ -17,6 +17,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 WeekStart = Literal["mon", "sun"]
+MIN_YEAR = 1970  # every week label and its neighbours stay within the dates Python can show
+MAX_YEAR = 9000
 _WEEK_LABEL = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 
 
@@ -28,6 +30,10 @@ class WeekId:
     week: int
 
     def __post_init__(self) -> None:
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
+            raise ValueError(
+                f"{self.year} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}"
+            )
         last = date(self.year, 12, 28).isocalendar().week
         if not 1 <= self.week <= last:
             raise ValueError(f"{self.year} has weeks 1 to {last}, not {self.week}")

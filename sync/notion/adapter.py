@@ -47,6 +47,31 @@ class AmbiguousWriteError(Exception):
         self.cause = cause
 
 
+class MalformedAnswerError(Exception):
+    """Notion answered 200 with JSON of the wrong shape (e.g. `results: null`)."""
+
+
+def check_answer(answer: Any, *, listing: bool) -> dict[str, Any]:
+    """The answer if it has the shape the callers read; MalformedAnswerError otherwise.
+
+    Like a 5xx, a malformed answer is retried where that is safe and never trusted: a read that
+    cannot be trusted must not lead to writes.
+    """
+    if not isinstance(answer, dict):
+        raise MalformedAnswerError(f"a JSON {type(answer).__name__} instead of an object")
+    if listing or "results" in answer:
+        results = answer.get("results")
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise MalformedAnswerError("`results` is not a list of objects")
+        if not all(isinstance(r.get("id"), str) for r in results):
+            raise MalformedAnswerError("an object in `results` has no id")
+        if not isinstance(answer.get("has_more", False), bool):
+            raise MalformedAnswerError("`has_more` is not true or false")
+        if not isinstance(answer.get("next_cursor"), (str, type(None))):
+            raise MalformedAnswerError("`next_cursor` is not a string")
+    return answer
+
+
 class _Retryable(Exception):
     def __init__(
         self,
@@ -112,6 +137,7 @@ class NotionAdapter:
         query: dict[str, Any] | None = None,
         repeatable: bool,
         what: str,
+        listing: bool = False,
     ) -> dict[str, Any]:
         attempt = 0
         while True:
@@ -120,7 +146,13 @@ class NotionAdapter:
             self.requests += 1
             try:
                 result = self._client.request(path=path, method=method, body=body, query=query)
-                return dict(result)
+                return check_answer(result, listing=listing)
+            except InvalidPathParameterError as exc:
+                raise NotionRequestError(f"invalid Notion id while {what}: {exc}") from exc
+            except MalformedAnswerError as exc:
+                failure = _Retryable(exc, None, "a malformed answer")
+            except ValueError as exc:  # a 200 whose body is not JSON: HTML, empty or truncated
+                failure = _Retryable(exc, None, "an answer that is not JSON")
             except APIResponseError as exc:
                 failure = self._classify_api_error(exc, what)
             except HTTPResponseError as exc:  # 502/504/529 and other non-JSON answers
@@ -140,8 +172,6 @@ class NotionAdapter:
                 failure = _Retryable(exc, None, "cannot connect", maybe_applied=False)
             except httpx.TransportError as exc:
                 failure = _Retryable(exc, None, f"connection error ({type(exc).__name__})")
-            except InvalidPathParameterError as exc:
-                raise NotionRequestError(f"invalid Notion id while {what}: {exc}") from exc
             rate_limited = isinstance(failure.cause, APIResponseError) and (
                 failure.cause.status == 429
             )
@@ -225,7 +255,7 @@ class NotionAdapter:
             if cursor:
                 body["start_cursor"] = cursor
             result = self._call(
-                "POST", "search", body=body, repeatable=True, what="searching pages"
+                "POST", "search", body=body, repeatable=True, what="searching pages", listing=True
             )
             yield from result.get("results", [])
             cursor = result.get("next_cursor")
@@ -367,6 +397,7 @@ class NotionAdapter:
                 body=body,
                 repeatable=True,
                 what="reading the checklist rows",
+                listing=True,
             )
             yield from page.get("results", [])
             cursor = page.get("next_cursor")
@@ -387,6 +418,29 @@ class NotionAdapter:
             "properties": properties,
         }
         return self._call("POST", "pages", body=body, repeatable=False, what="creating a row")
+
+    def create_row_with_key(
+        self, data_source_id: str, properties: dict[str, Any], key_column: str, key: str
+    ) -> dict[str, Any]:
+        """Create the row for `key`, never twice: after a failure that may have been applied (a
+        timeout, a 5xx, an answer that is not JSON), look the row up by its Key before creating
+        again."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self.create_row(data_source_id, properties)
+            except AmbiguousWriteError as exc:
+                found = self.find_rows_by_key(data_source_id, key_column, key)
+                if found:
+                    return found[0]
+                if attempt >= self.policy.max_attempts:
+                    raise NotionUnavailableError(
+                        f"Notion kept failing while {exc.what}: {type(exc.cause).__name__} "
+                        f"after {attempt} attempts"
+                    ) from exc
+                self.retries += 1
+                self._sleep(self.policy.delay(attempt, None))
 
     def update_row(
         self,
@@ -426,5 +480,6 @@ class NotionAdapter:
             query={"database_id": database_id, "page_size": 100},
             repeatable=True,
             what="listing the database's views",
+            listing=True,
         )
         return list(result.get("results", []))

@@ -7,11 +7,13 @@ is followed), then by its default name. Writes are keyed by the column's current
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sync.errors import NotionUnavailableError
 from sync.model import FIELD_BY_NAME, FIELDS, STATUS_OPTIONS, FieldSpec, RemoteRow
 
 MAX_TEXT = 2000
@@ -65,6 +67,11 @@ class Columns:
 
 def resolve_columns(properties: Mapping[str, Any], recorded_ids: Mapping[str, str]) -> Columns:
     """Match our fields to the data source's `properties` (name -> {id, type, ...})."""
+    with _readable("the database schema"):
+        return _resolve_columns(properties, recorded_ids)
+
+
+def _resolve_columns(properties: Mapping[str, Any], recorded_ids: Mapping[str, str]) -> Columns:
     by_id = {str(p.get("id")): name for name, p in properties.items()}
     names: dict[str, str] = {}
     ids: dict[str, str] = {}
@@ -113,8 +120,26 @@ def parse_timestamp(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+@contextmanager
+def _readable(what: str) -> Iterator[None]:
+    """An answer of the wrong shape (a property that is not an object, a date that is not a
+    date, ...) is Notion failing, like a 5xx: reported as unavailable, never half-read."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise NotionUnavailableError(
+            f"Notion sent {what} in a shape dsprogress cannot read ({type(exc).__name__})",
+            hint="Nothing was written. Try again later; if it persists, run `dsprogress doctor`.",
+        ) from exc
+
+
 def parse_row(page: Mapping[str, Any], columns: Columns) -> RemoteRow:
     """A row of ours from a page object returned by query/create/update."""
+    with _readable("a row"):
+        return _parse_row(page, columns)
+
+
+def _parse_row(page: Mapping[str, Any], columns: Columns) -> RemoteRow:
     select_status = _value(page, columns, "status")
     level = _value(page, columns, "level")
     category = _value(page, columns, "category")

@@ -13,10 +13,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sync.sandbox import api_content, api_databases, api_pages
-from sync.sandbox.faults import FaultRule, FaultSet, RateLimiter
+from sync.sandbox.faults import GARBAGE_BODIES, FaultRule, FaultSet, RateLimiter
 from sync.sandbox.ids import JSON, new_id
 from sync.sandbox.requestlog import RequestLog
 from sync.sandbox.richtext import mentions_resolved_by
@@ -65,6 +66,13 @@ def error_outcome(error: NotionError) -> Outcome:
     return Outcome.encoded(error.status, error.body(request_id), headers)
 
 
+def garbage_outcome(rule: FaultRule) -> Outcome:
+    """A 200 whose body is not what Notion sends (a proxy's page, empty, truncated, ...)."""
+    html = rule.body == "html"
+    content_type = "text/html; charset=utf-8" if html else "application/json; charset=utf-8"
+    return Outcome(200, GARBAGE_BODIES[rule.body], {"Content-Type": content_type})
+
+
 def ok_outcome(body: JSON) -> Outcome:
     """A 200 answer; call it while holding the workspace lock (objects share stored data)."""
     request_id = new_id()
@@ -73,13 +81,33 @@ def ok_outcome(body: JSON) -> Outcome:
     )
 
 
+MAX_BODY_DEPTH = 64  # far deeper than any Notion request; the handlers recurse on some parts
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (iteratively: no recursion limit)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_body(method: str, raw: bytes) -> JSON:
     if method in ("GET", "DELETE", "HEAD") or not raw.strip():
         return {}
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise invalid_json() from None
+    if nesting_depth(body) > MAX_BODY_DEPTH:
+        raise invalid_json()
     if not isinstance(body, dict):
         raise invalid("body", "an object", body)
     return body
@@ -119,6 +147,8 @@ class SandboxApp:
             outcome = error_outcome(rule.error())
         elif rule is not None and rule.kind == "drop":
             outcome = Outcome.drop()
+        elif rule is not None and rule.kind == "garbage":
+            outcome = garbage_outcome(rule)
         else:
             query = parse_qs(parts.query, keep_blank_values=True)
             outcome = self._process(method, path, query, headers, raw_body, found)
@@ -141,6 +171,8 @@ class SandboxApp:
             return error_outcome(rule.error())
         if rule.kind == "apply_then_drop":
             return Outcome.drop()
+        if rule.kind == "apply_then_garbage":
+            return garbage_outcome(rule)
         return outcome
 
     def _check_headers(self, headers: Mapping[str, str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +26,8 @@ from sync.sandbox.schema import update_data_source
 from sync.sandbox.validate import NotionError
 
 ControlHandler = Callable[[SandboxApp, dict[str, str], dict[str, list[str]], JSON], JSON]
+
+MAX_CLOCK_OFFSET = 100 * 366 * 86400.0  # seconds: every date stays printable
 
 
 def is_loopback(host: str) -> bool:
@@ -173,6 +176,14 @@ def clock(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], 
         seconds = body["advance_seconds"]
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise NotionError(400, "validation_error", "advance_seconds must be a number.")
+        offset = float(ws.state["clock_offset"]) + float(seconds)
+        if not math.isfinite(seconds) or abs(offset) > MAX_CLOCK_OFFSET:
+            raise NotionError(
+                400,
+                "validation_error",
+                "advance_seconds must be a finite number that keeps the clock within 100 years "
+                "of now.",
+            )
         ws.advance_clock(float(seconds))
     return {"now": iso_now(ws.now()), "offset_seconds": ws.state["clock_offset"]}
 

@@ -8,7 +8,11 @@ does one of:
 - `latency`: wait `latency_ms` before handling (combines with other rules);
 - `drop`: close the connection without any response, without touching the workspace;
 - `apply_then_fail`: perform the request for real, then answer `status`;
-- `apply_then_drop`: perform the request for real, then close the connection.
+- `apply_then_drop`: perform the request for real, then close the connection;
+- `garbage`: answer 200 with a body that is not the JSON Notion sends (`body`: `html`, the
+  default, a proxy's error page; `empty`; `truncated` JSON; `null_results`, a list answer
+  whose `results` is null), without touching the workspace;
+- `apply_then_garbage`: perform the request for real, then answer such a body.
 """
 
 from __future__ import annotations
@@ -25,7 +29,21 @@ from sync.sandbox.ids import JSON
 from sync.sandbox.routing import template_name
 from sync.sandbox.validate import SERVER_ERRORS, NotionError, server_error
 
-KINDS = ("error", "latency", "drop", "apply_then_fail", "apply_then_drop")
+KINDS = (
+    "error",
+    "latency",
+    "drop",
+    "apply_then_fail",
+    "apply_then_drop",
+    "garbage",
+    "apply_then_garbage",
+)
+GARBAGE_BODIES: dict[str, bytes] = {
+    "html": b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>",
+    "empty": b"",
+    "truncated": b'{"object": "list", "results": [{"object": "page", "id": "',
+    "null_results": b'{"object": "list", "results": null, "has_more": false}',
+}
 _RULE_KEYS = {
     "kind",
     "method",
@@ -38,6 +56,7 @@ _RULE_KEYS = {
     "times",
     "probability",
     "seed",
+    "body",
 }
 DEFAULT_BURST = 10
 
@@ -60,6 +79,7 @@ class FaultRule:
     times: int | None = 1
     probability: float | None = None
     seed: int = 0
+    body: str = "html"
     hits: int = 0
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -103,6 +123,7 @@ class FaultRule:
             "remaining": self.times,
             "probability": self.probability,
             "seed": self.seed,
+            "body": self.body,
             "hits": self.hits,
         }
 
@@ -148,6 +169,9 @@ def parse_rule(raw: Any, *, rule_id: str, default_seed: int) -> FaultRule:
     # Without `times`: once, unless a probability is given (then: every matching request).
     times = _int(raw, "times", None if probability is not None else 1, 1)
     seed = _int(raw, "seed", None, 0)
+    body = raw.get("body", "html")
+    if body not in GARBAGE_BODIES:
+        raise FaultRuleError(f"body must be one of {', '.join(GARBAGE_BODIES)}, got {body!r}.")
     for key in ("code", "message"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise FaultRuleError(f"{key} must be a string.")
@@ -164,6 +188,7 @@ def parse_rule(raw: Any, *, rule_id: str, default_seed: int) -> FaultRule:
         times=times,
         probability=probability,
         seed=default_seed if seed is None else seed,
+        body=body,
     )
     rule.rng = random.Random(rule.seed)
     return rule

@@ -18,10 +18,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sync.sandbox.app import Outcome, SandboxApp
+from sync.sandbox.app import Outcome, SandboxApp, error_outcome
 from sync.sandbox.control_api import handle_control
 from sync.sandbox.faults import DEFAULT_BURST
 from sync.sandbox.store import DEFAULT_INTEGRATION_NAME, Workspace
+from sync.sandbox.validate import invalid_content_length
 
 if TYPE_CHECKING:
     from sync.sandbox.control import SandboxControl
@@ -33,6 +34,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_RATE_LIMIT = 3.0
 CONTROL_PREFIX = "/__sandbox"
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -61,7 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("sandbox http: " + format, *args)
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length_text = (self.headers.get("Content-Length") or "0").strip()
+        if not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
+            # Without a length we cannot find the request's end: answer, then close.
+            self.close_connection = True
+            self._send(error_outcome(invalid_content_length(length_text)))
+            return
+        length = int(length_text)
         raw_body = self.rfile.read(length) if length > 0 else b""
         app = self.server.app
         path = self.path.split("?", 1)[0]
@@ -80,9 +88,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(outcome.data)))
-        for name, value in outcome.headers.items():
+        headers = {"Content-Type": "application/json; charset=utf-8", **outcome.headers}
+        headers["Content-Length"] = str(len(outcome.data))
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(outcome.data)

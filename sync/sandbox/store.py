@@ -57,6 +57,15 @@ class Workspace:
             self.state = self._load(data_path)
         else:
             self.state = self._fresh(None)
+            if data_path is not None:
+                # Write the file now: a folder that cannot be created or written is refused at
+                # start, not discovered on the first write (every one of which would fail).
+                try:
+                    self.save()
+                except OSError as exc:
+                    raise DataFileError(
+                        f"{data_path} cannot be written: {exc.strerror or exc}"
+                    ) from exc
 
     # -- identity -------------------------------------------------------------------------
     @property

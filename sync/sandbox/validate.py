@@ -21,6 +21,7 @@ ARCHIVED_MESSAGE = "Can't edit block that is archived. You must unarchive the bl
 
 # Status -> (code, message) of the server-side errors Notion answers with.
 SERVER_ERRORS: dict[int, tuple[str, str]] = {
+    403: ("restricted_resource", "Insufficient permissions for this endpoint."),
     409: ("conflict_error", "Conflict occurred while saving. Please try again."),
     429: ("rate_limited", "You have been rate limited. Please try again in a few minutes."),
     500: ("internal_server_error", "Unexpected error occurred."),
@@ -129,6 +130,10 @@ def invalid_id(where: str, raw: Any) -> NotionError:
 
 def invalid_request_url() -> NotionError:
     return NotionError(400, "invalid_request_url", "Invalid request URL.")
+
+
+def invalid_content_length(value: str) -> NotionError:
+    return NotionError(400, "invalid_request", f"Invalid Content-Length header: {value[:40]!r}.")
 
 
 def invalid_json() -> NotionError:

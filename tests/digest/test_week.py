@@ -117,3 +117,9 @@ def test_every_instant_lies_in_the_window_of_its_week(
     following = build_week_window(week.shift(1), tz, week_start)  # type: ignore[arg-type]
     assert following.start == window.end
     assert timedelta(hours=166) <= window.end - window.start <= timedelta(hours=170)
+
+
+@pytest.mark.parametrize("text", ["9999-W52", "0001-W01", "1969-W52", "9001-W01"])
+def test_weeks_far_in_the_past_or_future_are_refused_not_an_overflow(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range; use a year from 1970 to 9000"):
+        parse_week(text)
