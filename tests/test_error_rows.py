@@ -340,3 +340,30 @@ def test_a_database_id_that_is_a_page_says_so(sandbox: SandboxServer, tmp_path: 
     with pytest.raises(ConfigError, match=r"^NOTION_DATABASE_ID .* is a page, not a database") as e:
         run_sync(settings, load_checklist(), mode="sync")
     assert "NOTION_PARENT_PAGE_ID" in e.value.hint
+
+
+def test_a_trashed_checklist_database_halts_the_sync(
+    sandbox: SandboxServer, adapter: NotionAdapter, tmp_path: Path
+) -> None:
+    from sync.engine import run_sync
+    from sync.errors import DatabaseGoneError
+    from sync.store import open_store
+
+    settings = load_settings(
+        None,
+        NOTION_TOKEN=sandbox.token,
+        NOTION_BASE_URL=sandbox.base_url,
+        NOTION_PARENT_PAGE_ID=sandbox.root_page_id,
+        DSPROGRESS_STATE_DIR=str(tmp_path / "s"),
+        DSPROGRESS_RATE_LIMIT="0",
+    )
+    run_sync(settings, load_checklist(), mode="sync")
+    with open_store(settings.state_dir) as store:
+        database_id = store.get_meta("database_id")
+    assert database_id is not None
+    adapter._call(  # as the learner does in Notion: the database goes to the Trash
+        "PATCH", f"databases/{database_id}", body={"in_trash": True}, repeatable=True, what="x"
+    )
+    with pytest.raises(DatabaseGoneError, match=r"is in Notion's Trash; nothing was written") as e:
+        run_sync(settings, load_checklist(), mode="sync")
+    assert e.value.exit_code == 13
