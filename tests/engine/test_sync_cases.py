@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timezone
+from threading import Thread
 from typing import Any
 
 import pytest
 
 from sync.checklist import Checklist
+from sync.engine import SyncReport
 from sync.errors import NotionRequestError, SafetyHaltError
 from sync.notion.adapter import NotionAdapter
 from sync.notion.views import NEXT_UP_NAME
@@ -308,3 +310,39 @@ def test_creates_are_recorded_before_they_are_sent_and_looked_for_after_a_crash(
     assert world.control.request_count("POST /v1/data_sources/{id}/query") == 1 + len(ITEMS)
     with open_store(world.state_dir) as store:
         assert store.get_json_meta("pending_creates") is None
+
+
+def test_two_state_folders_growing_the_checklist_at_once_converge_to_one_row_per_key(
+    world: World,
+) -> None:
+    world.sync()
+    with open_store(world.state_dir) as store:
+        database_id = store.get_meta("database_id")
+    other = World(world.sandbox, world.state_dir.parent / "other-machine")
+    other_settings = other.settings(NOTION_DATABASE_ID=database_id)
+    other.sync(settings=other_settings)
+    world.control.tick(world.page_of("entry.networks.cnn")["id"])
+    extra = [
+        (f"entry.general.extra{n}", f"Extra topic {n}", "Entry", "General", 10 + n)
+        for n in range(6)
+    ]
+    grown = small_checklist([*ITEMS, *extra])
+    reports: list[SyncReport] = []
+    both = [
+        Thread(target=lambda: reports.append(world.sync(checklist=grown))),
+        Thread(target=lambda: reports.append(other.sync(checklist=grown, settings=other_settings))),
+    ]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    assert len(reports) == 2  # neither run failed
+    # Whatever the two made at once, one more sync on each side leaves one row per Key.
+    world.sync(checklist=grown)
+    other.sync(checklist=grown, settings=other_settings)
+    keys = sorted(key_of(p) for p in world.rows())
+    assert keys == sorted(k for k, *_ in [*ITEMS, *extra])
+    assert world.sync(checklist=grown).plan.is_noop
+    assert other.sync(checklist=grown, settings=other_settings).plan.is_noop
+    assert world.snapshot_items()["entry.networks.cnn"].done
+    assert other.snapshot_items()["entry.networks.cnn"].done
