@@ -88,27 +88,37 @@ def _pick_source(notion: NotionAdapter, database: Mapping[str, Any]) -> FoundDat
     sources = [s for s in database.get("data_sources") or [] if s.get("id")]
     if mark is not None and mark.data_source_id:
         sources.sort(key=lambda s: s["id"] != mark.data_source_id)
+    fallback: dict[str, Any] | None = None
     for entry in sources:
-        source = notion.fetch_data_source(str(entry["id"]))
+        try:
+            source = notion.fetch_data_source(str(entry["id"]))
+        except NotionNotFoundError:
+            continue  # a data source this token cannot read is not one we made
         if source.get("in_trash") or source.get("archived"):
             continue
         properties = source.get("properties") or {}
-        ours = (
-            check_marked_columns(properties, mark)
-            if mark is not None
-            else check_legacy_columns(properties)
-        )
-        if ours:
-            return FoundDatabase(
-                database_id=str(database["id"]),
-                data_source_id=str(source["id"]),
-                url=str(database.get("url", "")),
-                title=database_title(database),
-                mark=mark,
-                database=dict(database),
-                source=source,
-            )
+        if mark is None and check_legacy_columns(properties):
+            return _found(database, source, mark)
+        if mark is not None and check_marked_columns(properties, mark):
+            return _found(database, source, mark)
+        fallback = fallback or source
+    # Marked but without our Key column (the learner deleted it): still ours; the run adds the
+    # missing columns back.
+    if mark is not None and fallback is not None:
+        return _found(database, fallback, mark)
     return None
+
+
+def _found(database: Mapping[str, Any], source: dict[str, Any], mark: Mark | None) -> FoundDatabase:
+    return FoundDatabase(
+        database_id=str(database["id"]),
+        data_source_id=str(source["id"]),
+        url=str(database.get("url", "")),
+        title=database_title(database),
+        mark=mark,
+        database=dict(database),
+        source=source,
+    )
 
 
 def find_checklist_databases(notion: NotionAdapter, page_id: str) -> list[FoundDatabase]:

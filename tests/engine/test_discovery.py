@@ -233,3 +233,12 @@ def test_a_rebuilt_history_dates_done_items_by_done_on_or_before_tracking(world:
     this_week = build_week_window(week_of_day(today), zone)
     expected = ["entry.networks.dense"] if week_of_day(earlier) == week_of_day(today) else []
     assert [c.key for c in completions_in_week(timelines, this_week)] == expected
+
+
+def test_a_marked_database_without_its_key_column_is_still_ours(world: World) -> None:
+    world.sync()
+    database_id = _database_id(world)
+    world.control.delete_property(world.data_source_id, "Key")
+    with _adapter(world) as notion:
+        found = find_checklist_databases(notion, world.sandbox.root_page_id)
+    assert [f.database_id for f in found] == [database_id]
