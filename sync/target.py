@@ -60,8 +60,8 @@ class Target:
     data_source_id: str | None
     database_url: str | None
     created: bool = False
-    # The data source's properties when this run created it and already read them (for the
-    # views), so the run needs no second schema read.
+    # The data source's properties when this run already read them (the live check, discovery,
+    # or the views of a database it created), so the run needs no second schema read.
     properties: dict[str, Any] | None = None
     found: bool = False  # adopted by discovery under the parent page
     live: LiveTarget | None = None  # the objects as read this run (None for a new database)
