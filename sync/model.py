@@ -84,16 +84,6 @@ class RemoteRow:
     def status(self) -> Status:
         return derive_status(self.done, self.status_option)
 
-    @property
-    def has_learner_data(self) -> bool:
-        return bool(
-            self.done
-            or (self.status_option and self.status_option != "Not started")
-            or self.done_on
-            or self.notes
-            or self.evidence
-        )
-
 
 @dataclass(frozen=True)
 class ItemState:
