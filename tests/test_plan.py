@@ -439,3 +439,33 @@ def test_done_on_is_filled_the_first_time_an_item_is_seen_done_even_by_a_push() 
     rows = [row(None, "Kaggle", page_id="p-own", done=True), *synced_rows()]
     result = plan(rows, mode="push")
     assert FillDoneOn("p-own", "custom.kaggle", TODAY) in result.notion_actions
+
+
+def test_an_item_already_retired_is_left_alone() -> None:
+    rows = [*synced_rows(), row("entry.networks.rnn", "RNN", 3, retired=True)]
+    result = plan(rows, {r.key or "": state_of(r) for r in rows}, mode="push")
+    assert result.notion_actions == () and result.retiring == 0
+
+
+def test_a_retired_row_a_new_state_does_not_know_is_kept_as_retired_not_reported() -> None:
+    rows = [*synced_rows(), row("entry.networks.rnn", "RNN", 3, retired=True, page_id="p-rnn")]
+    result = plan(rows, mode="pull")
+    assert result.reports == () and result.states["entry.networks.rnn"].retired
+
+
+def test_a_migrated_item_continues_the_history_of_its_old_key() -> None:
+    checklist = make_checklist(
+        [("entry.networks.dense", "Dense", 1), ("entry.networks.conv", "CNN", 2)],
+        version=2,
+        migrations="[{version: 2, keys: {entry.networks.cnn: entry.networks.conv}}]",
+    )
+    rows = synced_rows()
+    state = {r.key or "": state_of(r) for r in rows}
+    ticked = [rows[0], row("entry.networks.cnn", "CNN", 2, done=True)]
+    result = plan(ticked, state, mode="sync", checklist=checklist)
+    (tick,) = result.ticks
+    assert (tick.event.key, tick.event.from_status, tick.event.to_status) == (
+        "entry.networks.conv",
+        "not_started",
+        "done",
+    )
