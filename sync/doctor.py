@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sync.access import TokenInfo, describe_token_kind, page_title, parse_token_owner
 from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings, require_notion
@@ -46,7 +47,6 @@ from sync.notion.schema_check import (
     build_select_defaults,
     check_schema,
 )
-from sync.setup import TokenInfo, describe_token_kind, page_title, parse_token_owner
 from sync.store import STATE_FILE, open_store
 
 T = TypeVar("T")

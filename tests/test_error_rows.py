@@ -18,6 +18,7 @@ import responses
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
+from sync.access import fetch_parent_page
 from sync.checklist_files import load_checklist
 from sync.config import check_env_file, load_settings
 from sync.digest import channels
@@ -35,7 +36,7 @@ from sync.errors import (
 from sync.notion.adapter import NotionAdapter
 from sync.notion.pacing import RetryPolicy
 from sync.sandbox import SandboxServer
-from sync.setup import InitChoices, fetch_parent_page, run_init, write_env_file
+from sync.setup import InitChoices, run_init, write_env_file
 from sync.snapshot import load_snapshot
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002)

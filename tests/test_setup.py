@@ -18,6 +18,13 @@ from typing import Any
 import pytest
 from dotenv import dotenv_values
 
+from sync.access import (
+    build_page_choices,
+    fetch_page_choices,
+    parse_token_owner,
+    parse_token_text,
+    render_token_owner,
+)
 from sync.errors import ConfigError
 from sync.notion.adapter import NotionAdapter
 from sync.notion.views import BOARD_NAME, NEXT_UP_NAME, TABLE_NAME
@@ -26,11 +33,6 @@ from sync.setup import (
     ENV_HEADER,
     InitChoices,
     build_env_file,
-    build_page_choices,
-    fetch_page_choices,
-    parse_token_owner,
-    parse_token_text,
-    render_token_owner,
     run_init,
     write_env_file,
 )

@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Render the weekly progress digest; with --send, deliver it.",
     ),
     "doctor": (
-        "sync.cli.setup_cmd",
+        "sync.cli.doctor_cmd",
         "doctor",
         "Check the setup: one line per check and, when one fails, the fix.",
     ),

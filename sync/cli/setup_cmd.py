@@ -1,4 +1,4 @@
-"""`dsprogress init` (guided setup) and `dsprogress doctor` (what is wrong, and the fix)."""
+"""`dsprogress init`: guided setup, from a token to a checklist database in Notion."""
 
 from __future__ import annotations
 
@@ -10,24 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from rich.markup import escape
 
-from sync.cli.live import run_display
-from sync.cli.output import console, echo_json, err_console, is_quiet
-from sync.cli.report import print_database_after_interrupt
-from sync.config import DEFAULT_BASE_URL, system_timezone_name
-from sync.doctor import CheckResult, check_configuration, run_doctor
-from sync.errors import (
-    CONNECTIONS_URL,
-    PERSONAL_TOKENS_URL,
-    ChecksFailedError,
-    ConfigError,
-    DsprogressError,
-    NotionAuthError,
-)
-from sync.logs import register_secret
-from sync.notion.adapter import NotionAdapter
-from sync.setup import (
-    InitChoices,
-    InitReport,
+from sync.access import (
     PageChoice,
     PageListing,
     TokenInfo,
@@ -36,8 +19,21 @@ from sync.setup import (
     fetch_token_info,
     parse_token_text,
     render_token_owner,
-    run_init,
 )
+from sync.cli.live import run_display
+from sync.cli.output import console, err_console, is_quiet
+from sync.cli.report import print_database_after_interrupt
+from sync.config import DEFAULT_BASE_URL, system_timezone_name
+from sync.errors import (
+    CONNECTIONS_URL,
+    PERSONAL_TOKENS_URL,
+    ConfigError,
+    DsprogressError,
+    NotionAuthError,
+)
+from sync.logs import register_secret
+from sync.notion.adapter import NotionAdapter
+from sync.setup import InitChoices, InitReport, run_init
 
 MAX_TOKEN_TRIES = 3
 MAX_LISTED_PAGES = 15
@@ -405,65 +401,3 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
         "\nNext: tick an item's Done box in Notion, then run `dsprogress sync` and "
         "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."
     )
-
-
-# -- doctor ----------------------------------------------------------------------------------------
-MARKS = {"ok": "[green]✓[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]", "warn": "[yellow]![/]"}
-NAME_WIDTH = 24
-
-
-def _mark(result: CheckResult) -> str:
-    if not result.ok:
-        return MARKS["fail"]
-    if result.warning:
-        return MARKS["warn"]
-    return MARKS["skip"] if result.skipped else MARKS["ok"]
-
-
-@click.command()
-@click.option("--fix", is_flag=True, help="Repair the database schema (only dsprogress's columns).")
-@click.option("--send-test", is_flag=True, help="Send a test message on each digest channel.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def doctor(fix: bool, send_test: bool, as_json: bool) -> None:
-    """Check the setup: one line per check and, when one fails, the fix.
-
-    Configuration, token, parent page, database, schema, state folder, state and snapshot, time
-    zone and schedule, digest channels. Exits 0 only when every check passes.
-
-    \b
-    Examples:
-      dsprogress doctor
-      dsprogress doctor --fix          # repair the columns dsprogress owns
-      dsprogress doctor --send-test    # also send a test message on each digest channel
-    """
-    first, settings = check_configuration(Path(".env"))
-    results = [first]
-    if settings is not None:
-        results += run_doctor(settings, fix=fix, send_test=send_test)
-    failed = [r for r in results if not r.ok]
-    if as_json:
-        echo_json({"ok": not failed, "checks": [r.as_json() for r in results]})
-    else:
-        for result in results:
-            _print_check(result)
-        if settings is None:
-            console.print("[dim]The other checks need a valid configuration.[/]")
-    if failed:
-        names = ", ".join(r.name for r in failed)
-        schema_failed = any(r.name == "schema" for r in failed) and not fix
-        raise ChecksFailedError(
-            f"{len(failed)} of {len(results)} checks failed ({names})",
-            hint="Apply the fixes above"
-            + ("; `dsprogress doctor --fix` repairs the schema" if schema_failed else "")
-            + ", then run `dsprogress doctor` again.",
-        )
-
-
-def _print_check(result: CheckResult) -> None:
-    pad = " " * (NAME_WIDTH - len(result.name))
-    console.print(f"{_mark(result)} {escape(result.name)}{pad}{escape(result.detail)}")
-    indent = " " * (NAME_WIDTH + 3)
-    for line in result.details:
-        console.print(f"{indent}- {escape(line)}")
-    if (not result.ok or result.warning) and result.fix:
-        console.print(f"{indent}[yellow]fix:[/] {escape(result.fix)}")
