@@ -43,7 +43,7 @@ from sync.actions import (
 )
 from sync.checklist import Checklist, ChecklistItem
 from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow
-from sync.reconcile import DONE_OPTION, Observation, reconcile_row
+from sync.reconcile import DONE_OPTION, Observation, reconcile_gone, reconcile_row
 
 CHECKLIST_FIELDS = ("title", "level", "category", "order", "description")
 
@@ -342,12 +342,22 @@ def plan_sync(
     for key, row in survivors.rows.items():
         if key not in trashed:
             notion += plan_learner(key, row, observed[key], today)
-    # Commit: the state records each remaining key as observed; a trashed key is forgotten (its
-    # history stays), and a created key is recorded from the create's answer.
+    # Commit: the state records each remaining key as observed, and a created key from the
+    # create's answer; a key no row holds any more is forgotten, its history ending not started.
+    created = {a.key for a in notion if isinstance(a, CreatePage)}
+    kept = set(survivors.rows) - trashed | created | set(identity.renamed.values())
+    last_seen = {**state, **{k: o.state for k, o in observed.items()}}
+    gone = [
+        event
+        for key in sorted(set(last_seen) - kept)
+        for event in reconcile_gone(key, last_seen[key], at=now, window_start=last_run)
+    ]
     return Plan(
         mode=mode,
         notion_actions=tuple(notion),
-        ticks=tuple(RecordTick(e) for key in sorted(observed) for e in observed[key].events),
+        ticks=tuple(
+            RecordTick(e) for e in [e for k in sorted(observed) for e in observed[k].events] + gone
+        ),
         reports=(*survivors.reports, *identity.unknown),
         rows=survivors.rows,
         states={k: o.state for k, o in observed.items() if k not in trashed},

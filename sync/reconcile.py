@@ -28,6 +28,8 @@ Which events does an observation make? (`reconcile_row`)
 |                       |                 | state folder never tracked this database before)    |
 | status s              | s               | none                                                |
 | status s              | t != s          | s -> t (the window: the last run .. now)            |
+| status s != not       | no row holds    | s -> not_started: the row is gone (trashed, or its  |
+| started               | the key         | Key lost) and the state forgets the key             |
 """
 
 from __future__ import annotations
@@ -168,3 +170,24 @@ def reconcile_row(
         rebuilt=before is None and rebuilt,
     )
     return Observation(state, (event,))
+
+
+def reconcile_gone(
+    key: str, before: ItemState, *, at: datetime, window_start: datetime | None
+) -> tuple[TickEvent, ...]:
+    """No row holds `key` any more and the state forgets it: its history ends not started, so
+    replaying it agrees with the state (which knows nothing of the key) and with the counts."""
+    if before.status == "not_started":
+        return ()
+    return (
+        TickEvent(
+            key=key,
+            title=before.title,
+            level=before.level,
+            category=before.category,
+            from_status=before.status,
+            to_status="not_started",
+            observed_at=at,
+            window_start=window_start,
+        ),
+    )

@@ -469,3 +469,18 @@ def test_a_migrated_item_continues_the_history_of_its_old_key() -> None:
         "not_started",
         "done",
     )
+
+
+def test_a_key_no_row_holds_any_more_ends_its_history_not_started() -> None:
+    rows = [row("entry.networks.dense", "Dense", 1, done=True), row("entry.networks.cnn", "CNN", 2)]
+    state = {r.key or "": state_of(r) for r in rows}
+    result = plan([rows[1]], state, mode="pull")  # the learner trashed Dense's row
+    (tick,) = result.ticks
+    assert (tick.event.key, tick.event.from_status, tick.event.to_status) == (
+        "entry.networks.dense",
+        "done",
+        "not_started",
+    )
+    assert "entry.networks.dense" not in result.states
+    # A push creates the row again instead: the create's answer continues the history.
+    assert plan([rows[1]], state, mode="push").ticks == ()

@@ -246,6 +246,10 @@ def predict(
         checklist_rows = sum(1 for key in views if not key.startswith(CUSTOM))
         if not force and checklist_rows and retiring > RETIRE_THRESHOLD * checklist_rows:
             return Prediction(halt=f"{retiring} of {checklist_rows} rows would be retired")
+    # gone: a key no row holds any more (and not created again) ends its history not started
+    for key, before in state.items():
+        if key not in views and key not in out.creates and before.status != "not_started":
+            out.ticks.append((key, before.status, "not_started"))
     # learner: Done and Status made to agree; Done on filled, or cleared when the tool's
     for key, (survivor, view) in views.items():
         known = out.known[key]
