@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sync.errors import DatabaseGoneError, NotionNotFoundError, NotionRequestError
+from sync.errors import (
+    DatabaseGoneError,
+    NotionNotFoundError,
+    NotionRequestError,
+    SafetyHaltError,
+)
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mark import Mark, check_legacy_columns, check_marked_columns, parse_mark
 
@@ -140,18 +145,21 @@ def find_checklist_databases(notion: NotionAdapter, page_id: str) -> list[FoundD
     return found
 
 
-def build_several_found_message(found: list[FoundDatabase]) -> tuple[str, str, list[str]]:
-    """(message, hint, details) of the halt for several checklist databases under the page."""
-    details = [f"{f.title or 'Untitled'}: {f.url}" for f in found]
-    hint = (
-        "Choose the one to keep: set NOTION_DATABASE_ID to its id (the part of its URL before "
-        "?v=) in .env, then run the command again. Move the others to Notion's Trash when you "
-        "no longer need them."
-    )
-    return (
+SEVERAL_FOUND_HINT = (
+    "Choose the one to keep: set NOTION_DATABASE_ID to its id (the part of its URL before ?v=) in "
+    ".env, then run the command again. Move the others to Notion's Trash when you no longer need "
+    "them."
+)
+
+
+def build_several_found_error(
+    found: list[FoundDatabase], hint: str = SEVERAL_FOUND_HINT
+) -> SafetyHaltError:
+    """The halt for several checklist databases under the page: each listed with its URL."""
+    return SafetyHaltError(
         f"found {len(found)} checklist databases under your parent page; nothing was written",
         hint,
-        details,
+        details=[f"{f.title or 'Untitled'}: {f.url}" for f in found],
     )
 
 

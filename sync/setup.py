@@ -23,11 +23,10 @@ from sync.config import (
     check_env_file,
     load_settings,
 )
-from sync.discovery import FoundDatabase, build_several_found_message, find_checklist_databases
+from sync.discovery import FoundDatabase, build_several_found_error, find_checklist_databases
 from sync.engine import ProgressCallback, SyncReport, run_sync
 from sync.errors import (
     ConfigError,
-    SafetyHaltError,
     StateError,
 )
 from sync.files import make_private_dir, remove_stale_files
@@ -166,12 +165,10 @@ def fetch_existing_database(notion: NotionAdapter, parent_page_id: str) -> Found
     a sync); several are a SafetyHaltError listing them."""
     found = find_checklist_databases(notion, parent_page_id)
     if len(found) > 1:
-        message, _, details = build_several_found_message(found)
-        raise SafetyHaltError(
-            message,
+        raise build_several_found_error(
+            found,
             "Rerun init with --database URL to choose the one to keep; move the others to "
             "Notion's Trash when you no longer need them.",
-            details=details,
         )
     return found[0] if found else None
 

@@ -25,7 +25,7 @@ from sync.checklist import Checklist
 from sync.config import Settings
 from sync.discovery import (
     LiveTarget,
-    build_several_found_message,
+    build_several_found_error,
     fetch_live_target,
     find_checklist_databases,
     pick_data_source,
@@ -37,7 +37,6 @@ from sync.errors import (
     NotionNotFoundError,
     NotionRequestError,
     NotionUnavailableError,
-    SafetyHaltError,
 )
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.notion.mapping import build_database_schema, resolve_columns
@@ -159,8 +158,7 @@ def _discover(notion: NotionAdapter, parent: str) -> Target | None:
             "cannot see it"
         ) from exc
     if len(found) > 1:
-        message, hint, details = build_several_found_message(found)
-        raise SafetyHaltError(message, hint, details=details)
+        raise build_several_found_error(found)
     if not found:
         return None
     (one,) = found
