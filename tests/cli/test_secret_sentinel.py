@@ -133,9 +133,14 @@ def test_no_command_prints_or_writes_a_secret(
     assert run.run("checklist", "validate") == 0
     assert run.run("sync") == 0
     assert run.run("pull") == 0
+    assert run.run("push") == 0
     assert run.run("status") == 0
-    assert run.run("history") == 0
+    assert run.run("status", "--json") == 0
+    assert run.run("history", "--json") == 0
+    assert run.run("open", "--print") == 0
+    assert run.run("checklist", "export", str(tmp_path / "copy.yaml")) == 0
     assert run.run("digest", "--week", week) == 0
+    assert run.run("digest", "--week", week, "--json") == 0
     assert run.run("digest", "--send", "--week", week, plain_too=True) == 11  # all but file fail
     assert run.run("doctor", "--send-test", plain_too=True) == 12
     run.run("run", "--once", plain_too=True)
@@ -149,6 +154,18 @@ def test_no_command_prints_or_writes_a_secret(
     assert run.run("sync", DSPROGRESS_TIMEZONE="Nowhere/Land") == 3
     env_file = ["--env-file", str(tmp_path / "init.env")]
     assert run.run("init", "--non-interactive", "--no-sync", "--token", TOKEN, *env_file) == 3
+    parent = ["--parent", sandbox.root_page_id, "--base-url", sandbox.base_url]
+    init = [
+        "init",
+        "--non-interactive",
+        "--no-sync",
+        "--force",
+        "--token",
+        TOKEN,
+        *parent,
+        *env_file,
+    ]
+    assert run.run(*init, plain_too=True) == 0  # .env holds the token, as it must; no output does
 
     leaks = []
     for form in secret_forms():
