@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from sync.errors import ConfigError, StateError
 from sync.sandbox.control_api import is_loopback
 from sync.sandbox.faults import DEFAULT_BURST, FaultRuleError, parse_rule
 from sync.sandbox.server import (
@@ -202,10 +203,15 @@ def sandbox(
         )
         server.start()
     except DataFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise StateError(
+            f"the sandbox's data file: {exc}",
+            hint="Pass --data a file in a folder you can write to (a new file is created), or "
+            "leave --data out to keep the workspace in memory.",
+        ) from exc
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port 0 for a free port."
+        raise ConfigError(
+            f"the sandbox cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="Pick another --port, or --port 0 for a free one.",
         ) from exc
     _print_details(server, rate_limit, burst, data_path, len(rules), as_json)
     _serve_until_stopped(server)

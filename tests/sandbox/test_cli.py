@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from sync.cli.sandbox_cmd import sandbox
+from sync.errors import StateError
 
 
 def test_the_command_is_registered() -> None:
@@ -69,8 +70,8 @@ def test_a_foreign_data_file_is_an_error(tmp_path: Path) -> None:
     data = tmp_path / "x.json"
     data.write_text("[]", encoding="utf-8")
     result = CliRunner().invoke(sandbox, ["--port", "0", "--data", str(data)])
-    assert result.exit_code == 1
-    assert "not a sandbox state file" in result.output
+    assert isinstance(result.exception, StateError) and result.exception.exit_code == 10
+    assert "not a sandbox state file" in result.exception.message
 
 
 @pytest.mark.slow

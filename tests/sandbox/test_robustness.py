@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from sync.cli.sandbox_cmd import sandbox as sandbox_command
+from sync.errors import ConfigError, StateError
 from sync.sandbox import SandboxServer
 from sync.sandbox.store import DataFileError
 
@@ -82,8 +83,19 @@ def test_a_data_file_that_cannot_be_written_is_refused_at_start(tmp_path: Path) 
         SandboxServer(data_path=under_a_file / "folder" / "workspace.json")
     args = ["--port", "0", "--data", str(under_a_file / "w.json")]
     result = CliRunner().invoke(sandbox_command, args)
-    assert result.exit_code == 1
-    assert "cannot be written" in result.output
+    assert isinstance(result.exception, StateError) and result.exception.exit_code == 10
+    assert result.exception.message.startswith("the sandbox's data file: ")
+    assert "cannot be written" in result.exception.message
+
+
+def test_a_port_in_use_is_a_configuration_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(sandbox_command, ["--port", port])
+    assert isinstance(result.exception, ConfigError) and result.exception.exit_code == 3
+    assert result.exception.message.startswith(f"the sandbox cannot listen on 127.0.0.1:{port}")
 
 
 def test_a_data_file_in_a_missing_folder_is_created_at_start(tmp_path: Path) -> None:
