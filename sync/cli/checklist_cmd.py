@@ -14,6 +14,7 @@ from rich.text import Text
 from sync.checklist import Checklist, ChecklistItem
 from sync.checklist_files import bundled_checklist_path, load_checklist
 from sync.cli.output import console, echo_json
+from sync.config import ENV_FILE_ENCODING, check_env_file
 
 CHECKLIST_ENV = "DSPROGRESS_CHECKLIST"
 
@@ -27,7 +28,9 @@ def configured_checklist_path() -> Path:
     """
     configured = os.environ.get(CHECKLIST_ENV, "").strip()
     if not configured and Path(".env").is_file():
-        configured = (dotenv_values(".env").get(CHECKLIST_ENV) or "").strip()
+        check_env_file(Path(".env"))  # not UTF-8 or unreadable: a configuration error
+        values = dotenv_values(".env", encoding=ENV_FILE_ENCODING)
+        configured = (values.get(CHECKLIST_ENV) or "").strip()
     return Path(configured).expanduser() if configured else bundled_checklist_path()
 
 

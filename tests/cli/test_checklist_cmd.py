@@ -228,3 +228,16 @@ def test_help_explains_the_commands(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert "validate" in result.output and "show" in result.output
     assert "DSPROGRESS_CHECKLIST" in result.output
+
+
+def test_validate_with_a_dot_env_that_is_not_utf8_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.errors import ConfigError
+
+    monkeypatch.delenv("DSPROGRESS_CHECKLIST", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes("DSPROGRESS_CHECKLIST=mine-é.yaml\n".encode("latin-1"))
+    result = CliRunner().invoke(cli, ["checklist", "validate"])
+    assert isinstance(result.exception, ConfigError)
+    assert result.exception.message.endswith(".env: not UTF-8 text (byte 26)")
