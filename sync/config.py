@@ -333,23 +333,31 @@ _FIELD_BY_ALIAS = {str(f.alias): name for name, f in Settings.model_fields.items
 
 
 def _unknown_variable_problems(env_file: Path | None) -> list[str]:
-    # The environment holds other tools' NOTION_* variables; a .env file next to dsprogress
-    # holds ours, so a misspelled NOTION_* there is a mistake worth reporting.
+    # DSPROGRESS_* is ours wherever it is set. NOTION_* is checked in .env only (the environment
+    # holds other tools' variables), and only when close to one of ours: a misspelling, not
+    # another Notion tool's setting sharing the file.
     names = {name for name in os.environ if name.upper().startswith("DSPROGRESS_")}
     if env_file is not None and env_file.is_file():
+        from_file = dotenv_values(env_file, encoding=ENV_FILE_ENCODING)
+        names |= {n for n in from_file if n.upper().startswith("DSPROGRESS_")}
         names |= {
             n
-            for n in dotenv_values(env_file, encoding=ENV_FILE_ENCODING)
-            if n.upper().startswith(("DSPROGRESS_", "NOTION_"))
+            for n in from_file
+            if n.upper().startswith("NOTION_") and n.upper() not in ENV_NAMES and _closest(n)
         }
     problems = []
     for name in sorted(names):
         if name.upper() in ENV_NAMES:
             continue
-        close = difflib.get_close_matches(name.upper(), ENV_NAMES, n=1)
-        suggestion = f"; did you mean {close[0]}?" if close else ""
+        close = _closest(name)
+        suggestion = f"; did you mean {close}?" if close else ""
         problems.append(f"{name}: not a dsprogress setting{suggestion}")
     return problems
+
+
+def _closest(name: str) -> str | None:
+    close = difflib.get_close_matches(name.upper(), ENV_NAMES, n=1)
+    return close[0] if close else None
 
 
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:

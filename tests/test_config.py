@@ -233,7 +233,10 @@ def test_misspelled_notion_variables_in_the_env_file_are_reported(
 ) -> None:
     monkeypatch.setenv("NOTION_API_KEY", "another tool's variable")  # the environment: ignored
     env = tmp_path / ".env"
-    env.write_text("NOTION_TOKEN=ntn_abcdefghijklmnop1234\nNOTION_PARENT_PAGE=abc\n")
+    env.write_text(
+        "NOTION_TOKEN=ntn_abcdefghijklmnop1234\nNOTION_PARENT_PAGE=abc\n"
+        "NOTION_EXPORT_FOLDER=/tmp/another-tools-setting\n"  # not close to ours: left alone
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings(env)
     assert caught.value.details == [
