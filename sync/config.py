@@ -343,7 +343,9 @@ def _unknown_variable_problems(env_file: Path | None) -> list[str]:
         names |= {
             n
             for n in from_file
-            if n.upper().startswith("NOTION_") and n.upper() not in ENV_NAMES and _closest(n)
+            if n.upper().startswith("NOTION_")
+            and n.upper() not in ENV_NAMES
+            and _closest(n, cutoff=0.8)
         }
     problems = []
     for name in sorted(names):
@@ -355,8 +357,8 @@ def _unknown_variable_problems(env_file: Path | None) -> list[str]:
     return problems
 
 
-def _closest(name: str) -> str | None:
-    close = difflib.get_close_matches(name.upper(), ENV_NAMES, n=1)
+def _closest(name: str, cutoff: float = 0.6) -> str | None:
+    close = difflib.get_close_matches(name.upper(), ENV_NAMES, n=1, cutoff=cutoff)
     return close[0] if close else None
 
 
