@@ -129,7 +129,8 @@ def _readable(what: str) -> Iterator[None]:
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise NotionUnavailableError(
             f"Notion sent {what} in a shape dsprogress cannot read ({type(exc).__name__})",
-            hint="Nothing was written. Try again later; if it persists, run `dsprogress doctor`.",
+            hint="Try again later: nothing is lost, the next run reads Notion again. If it "
+            "persists, run `dsprogress doctor`.",
         ) from exc
 
 

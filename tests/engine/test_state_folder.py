@@ -112,7 +112,7 @@ def mount_point(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", str(target)], capture_output=True)
 
 
-def run_cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(world: World, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     settings = world.settings()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DSPROGRESS_", "NOTION_"))},
@@ -130,7 +130,7 @@ def run_cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=world.state_dir.parent,
+        cwd=cwd or world.state_dir.parent,
     )
 
 
@@ -143,6 +143,20 @@ def make_read_only(folder: Path, mount_point: Path) -> None:
     else:
         for path in [folder, *folder.rglob("*")]:
             os.chmod(path, 0o500 if path.is_dir() else 0o400)
+
+
+def test_a_state_folder_under_a_regular_file_is_a_state_error_for_every_command(
+    world: World, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"  # no one, root included, can create a folder under a file
+    blocker.write_text("not a folder\n")
+    world.state_dir = blocker / "state"
+    for command in (["sync"], ["run", "--once"], ["digest", "--send"], ["pull"], ["status"]):
+        result = run_cli(world, *command, cwd=tmp_path)
+        assert result.returncode == 10, (command, result.stderr)
+        assert "Error: cannot " in result.stderr and "Hint:" in result.stderr
+        assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert blocker.read_text() == "not a folder\n"
 
 
 @pytest.mark.slow
