@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from rich.markup import escape
 from sync.cli.output import console, echo_json
 from sync.doctor import CheckResult, check_configuration, run_doctor
 from sync.errors import ChecksFailedError
+from sync.logs import redact
 
 MARKS = {"ok": "[green]✓[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]", "warn": "[yellow]![/]"}
 NAME_WIDTH = 24
@@ -43,6 +45,7 @@ def doctor(fix: bool, send_test: bool, as_json: bool) -> None:
     results = [first]
     if settings is not None:
         results += run_doctor(settings, fix=fix, send_test=send_test)
+    results = [_redacted(r) for r in results]
     failed = [r for r in results if not r.ok]
     if as_json:
         echo_json({"ok": not failed, "checks": [r.as_json() for r in results]})
@@ -60,6 +63,16 @@ def doctor(fix: bool, send_test: bool, as_json: bool) -> None:
             + ("; `dsprogress doctor --fix` repairs the schema" if schema_failed else "")
             + ", then run `dsprogress doctor` again.",
         )
+
+
+def _redacted(result: CheckResult) -> CheckResult:
+    """A check's texts (often an error's message) pass through the one redaction."""
+    return replace(
+        result,
+        detail=redact(result.detail),
+        fix=redact(result.fix) if result.fix else result.fix,
+        details=tuple(redact(line) for line in result.details),
+    )
 
 
 def _print_check(result: CheckResult) -> None:

@@ -143,6 +143,7 @@ def test_no_command_prints_or_writes_a_secret(
     assert run.run("digest", "--week", week, "--json") == 0
     assert run.run("digest", "--send", "--week", week, plain_too=True) == 11  # all but file fail
     assert run.run("doctor", "--send-test", plain_too=True) == 12
+    assert run.run("doctor", "--send-test", "--json") == 12
     run.run("run", "--once", plain_too=True)
     # failures: Notion down, a rejected token, a pasted token, bad settings, no network
     sandbox.control.add_fault("error", status=503, times=100)
