@@ -104,6 +104,9 @@ class Applier:
     def _observe(
         self, key: str, row: RemoteRow, wrote: Mapping[str, Any], filled: date | None = None
     ) -> None:
+        held = self.rows.get(key)
+        if held is not None and held.page_id != row.page_id:
+            return  # a duplicate of the key's row (its Key put back before it is merged away)
         observed = reconcile_row(
             key,
             row,

@@ -321,7 +321,12 @@ def plan_sync(
     notion: list[NotionAction] = [AddColumns(tuple(missing_columns))] if missing_columns else []
     identity = plan_identity(checklist, rows, state, used_keys)
     survivors = plan_survivors(identity.groups)
-    notion += identity.actions + survivors.actions
+    # Merges first (a later answer about a survivor shows the merged row), then the Keys, then
+    # the duplicates to the trash (a Key is not put back on a page about to go).
+    going = {a.page_id for a in survivors.actions if isinstance(a, TrashDuplicate)}
+    notion += [a for a in survivors.actions if not isinstance(a, TrashDuplicate)]
+    notion += [a for a in identity.actions if getattr(a, "page_id", None) not in going]
+    notion += [a for a in survivors.actions if isinstance(a, TrashDuplicate)]
     observed = {
         key: reconcile_row(
             key,

@@ -203,6 +203,8 @@ def predict(
                 out.trash |= {p.page_id for p in others}
         views[key] = (survivor, view)
         out.chosen[key] = survivor.page_id
+    # a Key is not put back on a duplicate about to go to the trash
+    out.restore = {pid: key for pid, key in out.restore.items() if pid not in out.trash}
     # observe
     became_done = set()
     for key, (survivor, view) in views.items():
