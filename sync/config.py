@@ -104,7 +104,7 @@ def check_token_text(token: str) -> None:
     if any(not ("!" <= ch <= "~") for ch in token):
         raise ValueError(
             "contains a space, a line break or a non-ASCII character, which a token never has; "
-            "copy it again from https://www.notion.so/profile/integrations"
+            "copy the token again"
         )
 
 
