@@ -519,10 +519,20 @@ def check_header(path: Path) -> bool:
     return not head or head == _HEADER
 
 
+# How long an opening waits for another program's lock on the state file before giving up.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def check_locked(exc: sqlite3.Error) -> bool:
+    """True when SQLite gave up waiting for another connection's lock on the state file."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     if not check_header(path):
         raise sqlite3.DatabaseError("file is not a database")
-    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode = WAL")
@@ -544,6 +554,12 @@ def open_store(state_dir: Path, *, move_aside_malformed: bool = False) -> Store:
     """
     path = state_dir / STATE_FILE
     moved: Path | None = None
+    if path.is_dir():  # never moved aside: it is not ours to move
+        raise StateError(
+            f"the state file {path} is a folder",
+            hint="Move that folder out of the way (or set DSPROGRESS_STATE_DIR to another "
+            "folder); the next sync rebuilds the state from Notion.",
+        )
     try:
         make_private_dir(state_dir)
         make_private_file(path)  # before SQLite creates it with the umask's mode
@@ -556,6 +572,12 @@ def open_store(state_dir: Path, *, move_aside_malformed: bool = False) -> Store:
             make_private_file(path)
             db = _connect(path)
     except sqlite3.OperationalError as exc:  # cannot open or write: the folder, not the file
+        if check_locked(exc):
+            raise StateError(
+                f"the state database {path} is locked by another program",
+                hint="Close the program that holds it open (an SQLite browser, a backup tool), "
+                "then run again.",
+            ) from exc
         raise StateError(
             f"cannot use the state folder {state_dir}: {exc}",
             hint="Set DSPROGRESS_STATE_DIR to a folder you can write to.",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+import sync.store
 from sync.errors import StateError
 from sync.model import ItemState, TickEvent
 from sync.store import SCHEMA_VERSION, STATE_FILE, open_store
@@ -188,18 +188,35 @@ def test_a_newer_or_locked_state_is_never_moved_aside(tmp_path: Path) -> None:
     assert list(tmp_path.glob("*.corrupt-*")) == []
 
 
-def test_an_unreadable_state_file_is_an_error_with_its_fix(tmp_path: Path) -> None:
-    with open_store(tmp_path):
-        pass
-    (tmp_path / STATE_FILE).chmod(0o000)
+def test_a_state_file_that_is_a_folder_is_an_error_with_its_fix(tmp_path: Path) -> None:
+    (tmp_path / STATE_FILE).mkdir()  # root cannot open a folder as a file either
+    (tmp_path / STATE_FILE / "kept.txt").write_text("mine\n")
+    with pytest.raises(StateError, match="is a folder") as caught:
+        open_store(tmp_path, move_aside_malformed=True)
+    assert caught.value.hint is not None and "Move that folder" in caught.value.hint
+    assert (tmp_path / STATE_FILE / "kept.txt").read_text() == "mine\n"
+    assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_a_state_file_locked_by_another_program_is_an_error_with_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(tmp_path) as store, store.transaction():
+        store.replace_items([item("a.b", "done")])
+    other = sqlite3.connect(tmp_path / STATE_FILE, isolation_level=None)
+    other.execute("PRAGMA locking_mode = EXCLUSIVE")  # as an SQLite browser holding it open
+    other.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(sync.store, "BUSY_TIMEOUT_SECONDS", 0.05)
     try:
-        if os.access(tmp_path / STATE_FILE, os.R_OK):
-            pytest.skip("running as root: permissions do not apply")
-        with pytest.raises(StateError):
+        with pytest.raises(StateError, match="locked by another program") as caught:
             open_store(tmp_path, move_aside_malformed=True)
+        assert caught.value.hint is not None and "Close the program" in caught.value.hint
         assert list(tmp_path.glob("*.corrupt-*")) == []
     finally:
-        (tmp_path / STATE_FILE).chmod(0o600)
+        other.rollback()
+        other.close()
+    with open_store(tmp_path) as store:
+        assert list(store.load_items()) == ["a.b"]
 
 
 def test_forgetting_the_database_keeps_the_history(tmp_path: Path) -> None:
