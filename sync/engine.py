@@ -48,6 +48,7 @@ class SyncReport:
     database_url: str | None
     created_database: bool = False
     found_database: bool = False  # adopted from under the parent page (a new or rebuilt state)
+    switched_from: str | None = None  # the database the state followed before NOTION_DATABASE_ID
     state_moved_aside: Path | None = None  # where a malformed state file went
     applied: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
@@ -189,7 +190,9 @@ def _run(
     today = now.astimezone(settings.zone).date()
     # -- gather --------------------------------------------------------------------------------
     target = resolve_target(settings, store, notion, checklist, dry_run)
-    recorded_ids: dict[str, str] = store.get_json_meta("column_ids") or (
+    # A switched database's ids and rows are forgotten (a dry run only pretends they are).
+    forgotten = target.switched_from is not None
+    recorded_ids: dict[str, str] = (None if forgotten else store.get_json_meta("column_ids")) or (
         target.mark.column_ids if target.mark else {}
     )
     pages: Iterable[dict[str, Any]] = ()
@@ -206,7 +209,7 @@ def _run(
     rows = [parse_row(page, columns) for page in pages]  # parsed as each page of rows arrives
     if target.data_source_id is not None and columns.names.get("key"):
         rows += _fetch_pending_creates(store, notion, target.data_source_id, columns, rows)
-    state = store.load_items()
+    state = {} if forgotten else store.load_items()
     # -- plan and check ------------------------------------------------------------------------
     last_run = store.last_observation()
     plan = plan_sync(
@@ -246,6 +249,7 @@ def _run(
         database_url=target.database_url,
         created_database=target.created,
         found_database=target.found,
+        switched_from=target.switched_from,
     )
     if dry_run:
         return report

@@ -2,7 +2,9 @@
 parent page, or a new one.
 
 | NOTION_DATABASE_ID | recorded in the state | outcome                                           |
-| set                | any                   | that database (checked; recorded)                 |
+| set                | the same, or none     | that database (checked; recorded)                 |
+| set                | another one           | that database; the state forgets the other one's  |
+|                    |                       |   ids and rows (history kept) and rebuilds        |
 | unset              | yes                   | the recorded database (checked)                   |
 | unset              | no                    | discovery under the parent page:                  |
 |                    |                       |   one of ours  -> adopt it and record it          |
@@ -64,6 +66,8 @@ class Target:
     properties: dict[str, Any] | None = None
     found: bool = False  # adopted by discovery under the parent page
     live: LiveTarget | None = None  # the objects as read this run (None for a new database)
+    # The database the state belonged to when NOTION_DATABASE_ID names another one.
+    switched_from: str | None = None
 
     @property
     def mark(self) -> Mark | None:
@@ -78,7 +82,16 @@ def resolve_target(
     configured = settings.notion_database_id
     if configured and configured != recorded_db:
         target = _configured_target(notion, configured)
+        if recorded_db is not None:
+            # The state is another database's cache: Notion holds the truth, so the state starts
+            # over on this one (as init's start-over does) and rebuilds from its rows.
+            target = replace(target, switched_from=recorded_db)
+            log.info(
+                "NOTION_DATABASE_ID names another database than %s: starting over", recorded_db
+            )
         if not dry_run:
+            if target.switched_from is not None:
+                store.forget_database()
             _record_target(store, target)
         return target
     if recorded_db and recorded_ds:

@@ -122,6 +122,12 @@ def print_report(report: SyncReport) -> None:
             f"The state file was damaged: moved it to {escape(str(report.state_moved_aside))} "
             "(kept, not deleted) and rebuilt the state from Notion."
         )
+    if report.switched_from is not None:
+        console.print(
+            f"NOTION_DATABASE_ID names another database than {report.switched_from}: the state "
+            f"folder {'would follow' if report.dry_run else 'now follows'} "
+            f"{report.database_url or report.database_id}, rebuilt from it (the history is kept)."
+        )
     if report.found_database and report.database_url:
         console.print(f"Found your checklist database: {report.database_url}")
     if report.created_database and report.database_url and not report.dry_run:

@@ -77,6 +77,7 @@ def build_report_json(report: SyncReport) -> dict[str, Any]:
         "database_url": report.database_url,
         "created_database": report.created_database,
         "found_database": report.found_database,
+        "switched_from": report.switched_from,
         "state_moved_aside": str(report.state_moved_aside) if report.state_moved_aside else None,
         "counts": report.counts(),
         "actions": [describe_action(a) for a in report.plan.actions],

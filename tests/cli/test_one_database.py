@@ -329,3 +329,64 @@ def test_init_starts_over_after_the_database_went_to_the_trash(
     assert data_source_id is not None
     assert len(sandbox.control.pages(data_source_id)) == 3
     assert laptop.run("sync").returncode == 0
+
+
+def test_switching_notion_database_id_by_hand_rebuilds_the_state_from_the_new_database(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    laptop = first_machine(sandbox, tmp_path)
+    old_database, old_source = laptop.meta("database_id"), laptop.meta("data_source_id")
+    assert old_source is not None
+    old_pages = sandbox.control.pages(old_source)
+    with open_store(laptop.state_dir) as store:
+        history_before = store.load_history()
+    # A second checklist database, used from another machine, where only RNNs is ticked.
+    create_legacy_database(sandbox, title="Second try")
+    second = next(d for d in databases_under_root(sandbox) if d["id"] != old_database)
+    other = Machine(sandbox, tmp_path / "other", NOTION_DATABASE_ID=second["id"])
+    assert other.run("sync").returncode == 0
+    second_source = other.meta("data_source_id")
+    assert second_source is not None
+    for page in sandbox.control.pages(second_source):
+        if key_of(page) == "entry.networks.rnn":
+            sandbox.control.tick(page["id"])
+    # The laptop is pointed at it by hand: Notion holds the truth, the state follows.
+    laptop.env["NOTION_DATABASE_ID"] = second["id"]
+    result = laptop.run("sync")
+    assert result.returncode == 0, result.stderr
+    assert "the state folder now follows" in result.stdout
+    assert str(old_database) in result.stdout
+    assert laptop.meta("database_id") == second["id"]
+    assert laptop.meta("data_source_id") == second_source
+    assert laptop.done_keys() == {"entry.networks.rnn"}
+    assert len(sandbox.control.pages(second_source)) == 3  # nothing created twice
+    assert sandbox.control.pages(old_source) == old_pages  # the old database is left alone
+    with open_store(laptop.state_dir) as store:
+        assert store.load_history()[: len(history_before)] == history_before  # history kept
+        assert set(store.load_items()) == {
+            "entry.networks.dense",
+            "entry.networks.cnn",
+            "entry.networks.rnn",
+        }
+    again = laptop.run("sync")
+    assert again.returncode == 0 and "now follows" not in again.stdout
+
+
+def test_switching_to_an_empty_database_by_hand_fills_it_instead_of_halting(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    laptop = first_machine(sandbox, tmp_path)
+    create_legacy_database(sandbox, title="Fresh start")
+    (empty,) = [d for d in databases_under_root(sandbox) if d["id"] != laptop.meta("database_id")]
+    laptop.env["NOTION_DATABASE_ID"] = empty["id"]
+    preview = laptop.run("sync", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "would follow" in preview.stdout
+    assert laptop.meta("database_id") != empty["id"]  # a dry run forgets nothing
+    result = laptop.run("sync")
+    assert result.returncode == 0, result.stderr
+    assert "now follows" in result.stdout
+    data_source_id = laptop.meta("data_source_id")
+    assert data_source_id is not None
+    assert len(sandbox.control.pages(data_source_id)) == 3
+    assert laptop.done_keys() == set()
