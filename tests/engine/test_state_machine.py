@@ -231,7 +231,9 @@ class EngineMachine(RuleBasedStateMachine):
         self.world.control.restore(page.page_id)
         page.trashed = False
 
-    @precondition(lambda self: self.held_rows() and self.during is None)
+    # Not once another machine syncs: its derived writes (Status from Done) look like the
+    # learner's to this folder, and the model predicts a toggle as one observation, not two.
+    @precondition(lambda self: self.held_rows() and self.during is None and len(self.folders) == 1)
     @rule(pick=PICK)
     def toggle_during_next_write(self, pick: int) -> None:
         """The learner toggles Done on a row while the next run's write to it is delayed: its
@@ -314,6 +316,7 @@ class EngineMachine(RuleBasedStateMachine):
         expected = self.predict(folder, mode, force)
         during = None
         if name == "first" and mode in ("push", "sync") and expected.halt is None:
+            self.during = self.during if len(self.folders) == 1 else None
             during = self.during if self.during in {p.page_id for p in self.held_rows()} else None
             self.during = None
         if expected.halt is not None:
