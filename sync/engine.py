@@ -203,8 +203,9 @@ def _run(
         if properties is None:
             properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
         columns = resolve_columns(properties, recorded_ids)
-        # A database this run created has no rows yet: nothing to read.
-        if columns.names.get("key") and not target.created:
+        # A database this run created has no rows yet: nothing to read. Rows are read even when
+        # the Key column is gone: the planner gives them their Keys back (see `plan_identity`).
+        if not target.created:
             pages = notion.iter_rows(target.data_source_id)
     rows = [parse_row(page, columns) for page in pages]  # parsed as each page of rows arrives
     if target.data_source_id is not None and columns.names.get("key"):

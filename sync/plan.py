@@ -92,6 +92,8 @@ def plan_identity(
     | K                       | K, or not at all            | K; migrated when the checklist       |
     |                         |                             | renamed K (its `migrations`)         |
     | empty, or not K         | K                           | restore-key: K back, the tick kept   |
+    | empty, titled exactly   | not at all, nor K's page;   | restore-key: K back, the tick kept   |
+    | as one checklist item K | no row holds K              | (a deleted Key column, a new state)  |
     | empty                   | not at all                  | adopt: the learner's own item        |
     |                         |                             | `custom.<title>`, never a used key   |
     | neither the checklist's | not at all, K unknown to    | report unknown-key: not adopted, not |
@@ -120,8 +122,21 @@ def plan_identity(
             # Keys belong to the checklist: the page we know under K gets K back, tick kept.
             out.actions.append(RestoreKey(row.page_id, target, row.key))
         out.groups.setdefault(target, []).append(row)
+    by_title = plan_title_matches(checklist)
+    held = set(out.groups) | set(state)  # keys a row holds, or whose page the state knows
+    keyless_left: list[RemoteRow] = []
+    for row in keyless:
+        match = by_title.get(row.title)
+        if match is None or match in held:
+            keyless_left.append(row)
+            continue
+        # The Key column was deleted (and re-added empty) and no state knows the page: the row
+        # titled exactly as one checklist item is that item's, its tick kept. Rows sharing the
+        # title are duplicates of it, healed by the survivor rule; Identity stays the Key.
+        out.actions.append(RestoreKey(row.page_id, match, None))
+        out.groups.setdefault(match, []).append(row)
     taken = set(out.groups) | set(state) | set(used_keys)
-    for row in sorted(keyless, key=_created_order):
+    for row in sorted(keyless_left, key=_created_order):
         # A row the learner added without a Key: their own item, under a key never used before.
         base = f"{CUSTOM_PREFIX}{slugify(row.title)}"
         key, n = base, 2
@@ -131,6 +146,14 @@ def plan_identity(
         out.actions.append(AdoptRow(row.page_id, key, row.title))
         out.groups[key] = [row]
     return out
+
+
+def plan_title_matches(checklist: Checklist) -> dict[str, str]:
+    """Title -> key for the checklist's items whose title no other item shares."""
+    keys_by_title: dict[str, list[str]] = {}
+    for item in checklist.ordered_items():
+        keys_by_title.setdefault(item.title, []).append(item.key)
+    return {title: keys[0] for title, keys in keys_by_title.items() if len(keys) == 1}
 
 
 def _created_order(row: RemoteRow) -> tuple[str, str]:

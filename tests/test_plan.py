@@ -172,6 +172,60 @@ def test_our_row_whose_key_was_cleared_gets_its_key_back() -> None:
     )
 
 
+def test_keyless_rows_a_new_state_does_not_know_get_their_keys_back_by_exact_title() -> None:
+    # The learner deleted the Key column; a new state folder sees only titles.
+    rows = [
+        row(None, "Dense", 1, page_id="p-dense", done=True, status_option="Done"),
+        row(None, "CNN", 2, page_id="p-cnn"),
+        row(None, "Kaggle competition!", page_id="p-own"),
+    ]
+    result = plan(rows, missing_columns=("key",))
+    assert RestoreKey("p-dense", "entry.networks.dense", None) in result.notion_actions
+    assert RestoreKey("p-cnn", "entry.networks.cnn", None) in result.notion_actions
+    assert AdoptRow("p-own", "custom.kaggle-competition", "Kaggle competition!") in (
+        result.notion_actions
+    )
+    assert not any(isinstance(a, CreatePage) for a in result.notion_actions)
+    assert result.states["entry.networks.dense"].status == "done"  # the tick kept
+    assert result.rows["entry.networks.cnn"].page_id == "p-cnn"
+
+
+def test_a_keyless_row_titled_as_an_item_another_row_holds_stays_the_learners_own() -> None:
+    rows = [*synced_rows(), row(None, "Dense", page_id="p-mine")]
+    result = plan(rows, mode="push")
+    assert AdoptRow("p-mine", "custom.dense", "Dense") in result.notion_actions
+    assert result.rows["entry.networks.dense"].page_id == "page-entry.networks.dense"
+
+
+def test_a_keyless_row_titled_as_an_item_whose_page_the_state_knows_stays_the_learners_own() -> (
+    None
+):
+    known = synced_rows()
+    state = {r.key or "": state_of(r) for r in known}
+    rows = [known[1], row(None, "Dense", page_id="p-mine")]  # the known Dense page is gone
+    result = plan(rows, state, mode="push")
+    assert AdoptRow("p-mine", "custom.dense", "Dense") in result.notion_actions
+
+
+def test_a_title_two_checklist_items_share_matches_neither() -> None:
+    twins = make_checklist([("entry.networks.a", "Same", 1), ("entry.networks.b", "Same", 2)])
+    result = plan([row(None, "Same", page_id="p-1")], checklist=twins)
+    assert AdoptRow("p-1", "custom.same", "Same") in result.notion_actions
+
+
+def test_two_keyless_rows_with_one_items_title_are_its_duplicates_healed_by_the_rule() -> None:
+    rows = [
+        row(None, "Dense", 1, page_id="p-b", created_time=NOW, notes="second"),
+        row(None, "Dense", 1, page_id="p-a", created_time=NOW, done=True, status_option="Done"),
+        row(None, "CNN", 2, page_id="p-cnn"),
+    ]
+    result = plan(rows)
+    assert result.rows["entry.networks.dense"].page_id == "p-a"  # the lowest page id
+    assert TrashDuplicate("p-b", "entry.networks.dense", "p-a") in result.notion_actions
+    assert RestoreKey("p-b", "entry.networks.dense", None) not in result.notion_actions
+    assert result.states["entry.networks.dense"].status == "done"
+
+
 def test_our_row_whose_key_was_edited_gets_its_key_back_tick_kept() -> None:
     rows = synced_rows()
     state = {r.key or "": state_of(r) for r in rows}

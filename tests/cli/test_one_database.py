@@ -390,3 +390,40 @@ def test_switching_to_an_empty_database_by_hand_fills_it_instead_of_halting(
     assert data_source_id is not None
     assert len(sandbox.control.pages(data_source_id)) == 3
     assert laptop.done_keys() == set()
+
+
+def test_a_new_state_folder_on_a_database_whose_key_column_was_deleted_gives_the_keys_back(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    laptop = first_machine(sandbox, tmp_path)
+    data_source_id = laptop.meta("data_source_id")
+    assert data_source_id is not None
+    before = {p["id"]: key_of(p) for p in sandbox.control.pages(data_source_id)}
+    # The learner deleted the Key column and added a row of their own; a new machine arrives.
+    sandbox.control.delete_property(data_source_id, "Key")
+    from tests.sandbox_fixtures import make_notion_client, text
+
+    client = make_notion_client(sandbox)
+    try:
+        own: Any = client.pages.create(
+            parent={"type": "data_source_id", "data_source_id": data_source_id},
+            properties={"Name": {"title": text("Read the Keras book")}},
+        )
+    finally:
+        client.close()
+    runner = Machine(sandbox, tmp_path / "runner")
+    result = runner.run("sync")
+    assert result.returncode == 0, result.stderr
+    pages = sandbox.control.pages(data_source_id)
+    assert len(pages) == 4  # nothing created twice
+    after = {p["id"]: key_of(p) for p in pages}
+    assert {page: after[page] for page in before} == before  # each row got its own Key back
+    assert after[own["id"]].startswith("custom.")
+    assert runner.done_keys() == {"entry.networks.dense", "entry.networks.cnn"}
+    assert "custom.read-the-keras-book" in {
+        item.key for item in (load_snapshot(runner.state_dir) or pytest.fail()).items
+    }
+    # The first machine agrees, and both settle.
+    assert laptop.run("sync").returncode == 0
+    assert laptop.done_keys() == {"entry.networks.dense", "entry.networks.cnn"}
+    assert len(sandbox.control.pages(data_source_id)) == 4

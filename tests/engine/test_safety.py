@@ -166,3 +166,19 @@ def test_deleting_the_done_column_halts_instead_of_losing_ticks(world: World) ->
     assert "doctor --fix" in caught.value.hint
     assert world.writes() == 0
     assert world.snapshot_items()["entry.networks.cnn"].done
+
+
+def test_a_deleted_key_column_is_added_back_and_each_row_gets_its_key_tick_kept(
+    world: World,
+) -> None:
+    world.sync()
+    world.control.tick(world.page_of("entry.networks.dense")["id"])
+    pages_before = {p["id"] for p in world.sandbox.control.pages(world.data_source_id)}
+    world.control.delete_property(world.data_source_id, "Key")
+    report = world.sync()
+    assert report.plan.notion_actions[0].verb == "add-columns"
+    assert report.counts()["create"] == 0
+    assert {p["id"] for p in world.sandbox.control.pages(world.data_source_id)} == pages_before
+    assert world.page_of("entry.networks.dense")["id"] in pages_before
+    assert world.snapshot_items()["entry.networks.dense"].done
+    assert world.sync().plan.is_noop
