@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sync.errors import ConfigError
@@ -189,6 +189,7 @@ class Settings(BaseSettings):
     timezone: str = Field(default_factory=system_timezone_name, alias="DSPROGRESS_TIMEZONE")
     rate_limit: float = Field(3.0, alias="DSPROGRESS_RATE_LIMIT", ge=0, le=100)
     sync_interval: int = Field(900, alias="DSPROGRESS_SYNC_INTERVAL")
+    full_read_interval: int = Field(86400, alias="DSPROGRESS_FULL_READ_INTERVAL")
     digest_schedule: Annotated[DigestSchedule, NoDecode] = Field(
         DigestSchedule(("mon",), 8, 0), alias="DSPROGRESS_DIGEST_SCHEDULE"
     )
@@ -279,11 +280,11 @@ class Settings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("sync_interval", mode="before")
+    @field_validator("sync_interval", "full_read_interval", mode="before")
     @classmethod
-    def _interval(cls, value: Any) -> Any:
+    def _interval(cls, value: Any, info: ValidationInfo) -> Any:
         if _blank(value):
-            return 900
+            return {"sync_interval": 900, "full_read_interval": 86400}[str(info.field_name)]
         return parse_interval(str(value)) if isinstance(value, str) else value
 
     @field_validator("digest_schedule", mode="before")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sync.actions import CreatePage, Mode, Plan, TrashPage
+from sync.actions import CreatePage, Mode, Plan, TrashDuplicate, TrashPage
 from sync.apply import Applier
 from sync.checklist import Checklist
 from sync.config import Settings, require_notion
@@ -28,6 +28,7 @@ from sync.notion.mapping import (
 )
 from sync.plan import plan_sync
 from sync.plan_check import check_plan, find_lost_learner_columns
+from sync.row_reads import fetch_rows_by_keys, fetch_run_rows, merge_rows, write_run_rows
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
 from sync.target import resolve_target, write_mark_columns
@@ -53,6 +54,8 @@ class SyncReport:
     applied: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    read: str = "none"  # how the rows were read: "full", "delta" (edited since the last) or "none"
+    rows_read: int = 0  # rows Notion returned
     duration: float = 0.0
     snapshot_path: Path | None = None
     late_ticks: list[TickEvent] = field(default_factory=list)  # seen in our writes' answers
@@ -114,6 +117,7 @@ def run_sync(
     progress: ProgressCallback | None = None,
     on_wait: Callable[[float], None] | None = None,
     on_retry: RetryCallback | None = None,
+    full: bool = False,
 ) -> SyncReport:
     """One push, pull or sync. Raises a DsprogressError on anything the user must fix.
 
@@ -128,7 +132,14 @@ def run_sync(
     store = open_store(settings.state_dir, move_aside_malformed=not dry_run)
     started = time.monotonic()
     options = _RunOptions(
-        mode, dry_run, force, prune, confirm_prune, now or datetime.now(timezone.utc), progress
+        mode,
+        dry_run,
+        force,
+        prune,
+        confirm_prune,
+        now or datetime.now(timezone.utc),
+        progress,
+        full,
     )
     try:
         if dry_run:
@@ -159,6 +170,7 @@ class _RunOptions:
     confirm_prune: Callable[[list[TrashPage]], bool] | None
     now: datetime
     progress: ProgressCallback | None
+    full: bool = False  # read every row, whatever the interval
 
 
 @contextmanager
@@ -195,7 +207,6 @@ def _run(
     recorded_ids: dict[str, str] = (None if forgotten else store.get_json_meta("column_ids")) or (
         target.mark.column_ids if target.mark else {}
     )
-    pages: Iterable[dict[str, Any]] = ()
     if target.data_source_id is None:
         columns = Columns(names={s.field: s.default_name for s in FIELDS})
     else:
@@ -203,29 +214,55 @@ def _run(
         if properties is None:
             properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
         columns = resolve_columns(properties, recorded_ids)
-        # A database this run created has no rows yet: nothing to read. Rows are read even when
-        # the Key column is gone: the planner gives them their Keys back (see `plan_identity`).
-        if not target.created:
-            pages = notion.iter_rows(target.data_source_id)
-    rows = [parse_row(page, columns) for page in pages]  # parsed as each page of rows arrives
+    # Rows are read even when the Key column is gone: the planner gives them their Keys back.
+    read = fetch_run_rows(
+        notion,
+        store,
+        target.data_source_id,
+        columns,
+        created=target.created,
+        mode=mode,
+        # the halts --force passes need a full read; so does a switched database
+        full_requested=options.full or options.force or forgotten,
+        full_read_interval=settings.full_read_interval,
+        now=now,
+        checklist=checklist,
+    )
     if target.data_source_id is not None and columns.names.get("key"):
-        rows += _fetch_pending_creates(store, notion, target.data_source_id, columns, rows)
+        pending = _fetch_pending_creates(
+            store, notion, target.data_source_id, columns, list(read.rows.values())
+        )
+        read = replace(read, rows=merge_rows(read.rows, pending), read=(*read.read, *pending))
     state = {} if forgotten else store.load_items()
     # -- plan and check ------------------------------------------------------------------------
     last_run = store.last_observation()
-    plan = plan_sync(
-        checklist,
-        rows,
-        state,
-        mode=mode,
-        now=now,
-        today=today,
-        last_run=last_run,
-        tracking=last_run is not None,
-        missing_columns=columns.missing,
-        prune=options.prune,
-        used_keys=store.load_used_keys(),
-    )
+    used_keys = store.load_used_keys()
+
+    def make_plan(rows: list[RemoteRow]) -> Plan:
+        return plan_sync(
+            checklist,
+            rows,
+            state,
+            mode=mode,
+            now=now,
+            today=today,
+            last_run=last_run,
+            tracking=last_run is not None,
+            missing_columns=columns.missing,
+            prune=options.prune,
+            used_keys=used_keys,
+        )
+
+    rows = list(read.rows.values())
+    plan = make_plan(rows)
+    creates = [a.key for a in plan.notion_actions if isinstance(a, CreatePage)]
+    if creates and read.kind != "full" and target.data_source_id is not None:
+        # Without a full read, look the keys up before creating: another machine may have.
+        found = fetch_rows_by_keys(notion, target.data_source_id, columns, creates)
+        if found:
+            read = replace(read, rows=merge_rows(read.rows, found), read=(*read.read, *found))
+            rows = list(read.rows.values())
+            plan = make_plan(rows)
     halts = check_plan(
         plan,
         remote_row_count=len(rows),
@@ -251,6 +288,8 @@ def _run(
         created_database=target.created,
         found_database=target.found,
         switched_from=target.switched_from,
+        read=read.kind,
+        rows_read=len(read.read),
     )
     if dry_run:
         return report
@@ -293,7 +332,17 @@ def _run(
     # -- commit --------------------------------------------------------------------------------
     items = {key: applier.states[key] for key in applier.rows}
     events = [t.event for t in plan.ticks] + applier.events
+    written = [row for key, row in applier.rows.items() if plan.rows.get(key) is not row]
+    trashed = [a.page_id for a in plan.notion_actions if isinstance(a, (TrashPage, TrashDuplicate))]
     with store.transaction():
+        write_run_rows(
+            store,
+            read,
+            written,
+            trashed,
+            now=now,
+            checklist=checklist if mode in ("push", "sync") else None,
+        )
         store.replace_items(list(items.values()))
         store.append_ticks(events, run_id)
         store.set_meta("pending_creates", None)

@@ -19,6 +19,7 @@ from sync.errors import StateError
 from sync.files import make_private_dir, make_private_file
 from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
+from sync.store_rows import RowCache
 
 STATE_FILE = "state.sqlite3"
 
@@ -91,6 +92,10 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE items ADD COLUMN status_raw TEXT;
     ALTER TABLE items ADD COLUMN tool_done_on TEXT;
     """,
+    # version 4: the rows as last read, so a pull can ask only for rows edited since
+    """
+    CREATE TABLE remote_rows (page_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -162,7 +167,7 @@ class _Connection:
             ) from exc
 
 
-class Store:
+class Store(RowCache):
     """A connection to the state database. Use `open_store()`; close it when done."""
 
     def __init__(

@@ -46,6 +46,22 @@ def test_env_example_loads_as_valid_settings(tmp_path: Path) -> None:
     settings = load_settings(ROOT / ".env.example")
     assert settings.notion_base_url == "https://api.notion.com"
     assert settings.rate_limit == 3 and settings.sync_interval == 900
+    assert settings.full_read_interval == 86400
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("12h", 43200), ("2d", 172800), ("", 86400)])
+def test_full_read_interval_takes_an_interval_and_defaults_to_a_day(
+    monkeypatch: pytest.MonkeyPatch, value: str, seconds: int
+) -> None:
+    monkeypatch.setenv("DSPROGRESS_FULL_READ_INTERVAL", value)
+    assert load_settings(None).full_read_interval == seconds
+
+
+def test_a_bad_full_read_interval_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSPROGRESS_FULL_READ_INTERVAL", "daily")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert "DSPROGRESS_FULL_READ_INTERVAL" in "\n".join(caught.value.details)
 
 
 @pytest.mark.parametrize(

@@ -26,11 +26,23 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--dry-run", is_flag=True, help="Print the plan and write nothing, in Notion or locally."
     )(func)
+    func = click.option(
+        "--full",
+        is_flag=True,
+        help="Read every row, not only those edited since the last run (notices rows trashed "
+        "in Notion; done anyway every DSPROGRESS_FULL_READ_INTERVAL).",
+    )(func)
     return func
 
 
 def _run(
-    mode: Mode, dry_run: bool, force: bool, as_json: bool, prune: bool = False, yes: bool = False
+    mode: Mode,
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+    full: bool,
+    prune: bool = False,
+    yes: bool = False,
 ) -> None:
     settings = load_cli_settings()
     checklist = load_configured_checklist(settings)
@@ -57,6 +69,7 @@ def _run(
                 force=force,
                 prune=prune,
                 confirm_prune=confirm,
+                full=full,
                 **display.hooks(),
             )
     except KeyboardInterrupt:
@@ -82,6 +95,8 @@ def build_report_json(report: SyncReport) -> dict[str, Any]:
         "counts": report.counts(),
         "actions": [describe_action(a) for a in report.plan.actions],
         "requests": report.requests,
+        "read": report.read,
+        "rows_read": report.rows_read,
         "retries": report.retries,
         "duration_seconds": report.duration,
         "snapshot": str(report.snapshot_path) if report.snapshot_path else None,
@@ -94,24 +109,24 @@ def build_report_json(report: SyncReport) -> dict[str, Any]:
     "--prune", is_flag=True, help="Move retired items' pages to Notion's Trash (asks first)."
 )
 @click.option("--yes", is_flag=True, help="Confirm --prune without asking.")
-def push(dry_run: bool, force: bool, as_json: bool, prune: bool, yes: bool) -> None:
+def push(dry_run: bool, force: bool, as_json: bool, full: bool, prune: bool, yes: bool) -> None:
     """Push the checklist into Notion: create the database, add and update items.
 
     Items removed from the checklist are marked retired, never deleted; --prune moves them to
     Notion's Trash after a confirmation.
     """
-    _run("push", dry_run, force, as_json, prune=prune, yes=yes)
+    _run("push", dry_run, force, as_json, full, prune=prune, yes=yes)
 
 
 @click.command()
 @_options
-def pull(dry_run: bool, force: bool, as_json: bool) -> None:
+def pull(dry_run: bool, force: bool, as_json: bool, full: bool) -> None:
     """Pull ticks from Notion into the snapshot and the dated history."""
-    _run("pull", dry_run, force, as_json)
+    _run("pull", dry_run, force, as_json, full)
 
 
 @click.command(name="sync")
 @_options
-def sync_command(dry_run: bool, force: bool, as_json: bool) -> None:
+def sync_command(dry_run: bool, force: bool, as_json: bool, full: bool) -> None:
     """Push, then pull, in one run (what the scheduler does)."""
-    _run("sync", dry_run, force, as_json)
+    _run("sync", dry_run, force, as_json, full)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -103,7 +105,11 @@ class NotionAdapter:
         on_retry: RetryCallback | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Notion's clock, from each answer's Date header: the watermark of an incremental pull
+        # comes from Notion's time, never this machine's.
+        self.server_time: datetime | None = None
         self._client = Client(
+            client=httpx.Client(event_hooks={"response": [self._note_server_time]}),
             auth=token,
             base_url=self.base_url,
             timeout_ms=int(timeout * 1000),
@@ -120,6 +126,17 @@ class NotionAdapter:
 
     def close(self) -> None:
         self._client.close()
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        stamp = response.headers.get("date")
+        if not stamp:
+            return
+        try:
+            moment = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError):
+            return
+        if moment.tzinfo is not None:
+            self.server_time = moment.astimezone(timezone.utc)
 
     def __enter__(self) -> NotionAdapter:
         return self

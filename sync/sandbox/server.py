@@ -59,6 +59,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._handle()
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header on the workspace's clock (tests may move it forward), as Notion's."""
+        return super().date_time_string(
+            self.server.app.ws.now() if timestamp is None else timestamp
+        )
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("sandbox http: " + format, *args)
 

@@ -323,14 +323,22 @@ class EngineMachine(RuleBasedStateMachine):
             note_event(f"halt: {expected.halt.split(' ', 1)[-1]}")
             with pytest.raises(SafetyHaltError, match=expected.halt):
                 folder.world.sync(
-                    mode, checklist=self.checklist(), force=force, settings=self.settings_for(name)
+                    mode,
+                    checklist=self.checklist(),
+                    force=force,
+                    settings=self.settings_for(name),
+                    full=True,  # the model knows every row; incremental reads: test_incremental
                 )
             self.check_notion(folder, mode, expected, halted=True)
             self.check_state_and_history(folder, [], halted=True)
             return None
         toggler = self.start_toggle(during) if during else None
         report = folder.world.sync(
-            mode, checklist=self.checklist(), force=force, settings=self.settings_for(name)
+            mode,
+            checklist=self.checklist(),
+            force=force,
+            settings=self.settings_for(name),
+            full=True,  # the model knows every row; incremental reads: test_incremental
         )
         if toggler is not None and during is not None:
             expected = self.settle_toggle(toggler, during, folder, mode, force, expected, report)

@@ -267,7 +267,7 @@ def test_a_trashed_row_recreated_by_a_push_continues_its_history(world: World) -
     world.control.tick(world.page_of("entry.networks.dense")["id"])
     world.sync()
     world.control.trash(world.page_of("entry.networks.dense")["id"])
-    world.sync("push")
+    world.sync("push", full=True)  # a full read notices the trashed row
     world.sync("pull")
     chain = [
         (e.from_status, e.to_status) for e in world.history() if e.key == "entry.networks.dense"

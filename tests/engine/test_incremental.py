@@ -1,0 +1,164 @@
+"""Incremental pulls: between full reads a run asks Notion only for rows edited since the last one.
+
+Request and row counts come from the sandbox and the run's report, never from a clock. The
+sandbox's clock is moved forward between runs so that a run's own writes fall before the next
+run's window (Notion's last_edited_time is minute-rounded; the window overlaps by two minutes).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from sync.store import open_store
+from tests.engine.conftest import ITEMS, World, small_checklist
+
+LATER = 10 * 60  # seconds the sandbox clock moves between runs: well past the overlap
+
+
+def queries(world: World) -> int:
+    entries = world.control.requests()["entries"]
+    return sum(1 for e in entries if e["route"].endswith("/query"))
+
+
+def requests_by_route(world: World) -> Counter[str]:
+    return Counter(f"{e['method']} {e['route']}" for e in world.control.requests()["entries"])
+
+
+def settled(world: World, **settings: Any) -> None:
+    """Push, let time pass, and sync once, so the next run starts from a quiet database."""
+    world.sync(settings=world.settings(**settings))
+    world.control.advance_clock(LATER)
+    world.sync(settings=world.settings(**settings))
+    world.control.advance_clock(LATER)
+
+
+def test_a_no_op_sync_reads_the_schema_and_one_empty_delta(world: World) -> None:
+    settled(world)
+    world.control.reset_requests()
+    report = world.sync()
+    assert report.read == "delta" and report.rows_read == 0 and report.plan.is_noop
+    assert requests_by_route(world) == {
+        "GET /v1/data_sources/{id}": 1,
+        "POST /v1/data_sources/{id}/query": 1,
+    }
+    body = world.control.requests()["entries"][-1].get("body") or {}
+    if body:  # the request log keeps bodies: the filter is on last_edited_time
+        assert body["filter"]["timestamp"] == "last_edited_time"
+
+
+def test_a_pull_reads_only_the_rows_edited_since_the_last_and_keeps_the_rest(world: World) -> None:
+    settled(world)
+    dense, cnn = world.page_of("entry.networks.dense"), world.page_of("entry.networks.cnn")
+    world.control.tick(dense["id"])
+    world.control.set_text(cnn["id"], "Notes", "halfway")
+    report = world.sync("pull")
+    assert report.read == "delta" and report.rows_read == 2
+    items = world.snapshot_items()
+    assert items["entry.networks.dense"].done and items["entry.networks.cnn"].notes == "halfway"
+    assert len(items) == len(ITEMS)  # rows missing from the delta are unchanged, not gone
+    # what the delta pulled is exactly what a full read finds
+    world.control.advance_clock(LATER)
+    assert world.sync(full=True).plan.is_noop
+    assert world.snapshot_items() == items
+
+
+def test_an_edit_within_the_overlap_is_read_again_and_counted_once(world: World) -> None:
+    settled(world)
+    dense = world.page_of("entry.networks.dense")["id"]
+    world.control.tick(dense)
+    world.sync("pull")
+    world.control.reset_requests()
+    report = world.sync("pull")  # no clock move: the tick is still inside the overlap
+    assert report.read == "delta" and report.rows_read >= 1 and report.plan.is_noop
+    done = [e for e in world.history() if e.key == "entry.networks.dense" and e.to_status == "done"]
+    assert len(done) == 1
+
+
+def test_a_push_of_an_unchanged_checklist_reads_no_rows(world: World) -> None:
+    settled(world)
+    world.control.reset_requests()
+    report = world.sync("push")
+    assert report.read == "none" and queries(world) == 0 and report.plan.is_noop
+
+
+def test_a_push_that_creates_looks_its_keys_up_first(world: World) -> None:
+    settled(world)
+    more = [*ITEMS, ("entry.general.tuning", "Tuning", "Entry", "General", 2)]
+    # Another machine created the new item's row a while ago (outside this machine's window).
+    other = world.control.add_row(
+        world.data_source_id,
+        "Tuning",
+        {"Key": {"rich_text": [{"type": "text", "text": {"content": "entry.general.tuning"}}]}},
+    )
+    world.control.advance_clock(LATER)
+    world.sync(settings=world.settings())  # a delta sees it: still no create
+    world.control.advance_clock(LATER)
+    report = world.sync("push", checklist=small_checklist(more))
+    assert report.counts()["create"] == 0
+    assert [p["id"] for p in world.rows() if p["id"] == other] == [other]
+    assert world.keys().count("entry.general.tuning") == 1
+
+
+def test_a_push_creating_a_key_another_machine_created_unseen_adopts_that_row(
+    world: World,
+) -> None:
+    settled(world)
+    with open_store(world.state_dir) as store:
+        # As if the other machine's row predated this state's window entirely.
+        mark = datetime.now(timezone.utc) + timedelta(days=1)
+        store.set_meta("rows_watermark", mark.isoformat())
+    world.control.add_row(
+        world.data_source_id,
+        "Tuning",
+        {"Key": {"rich_text": [{"type": "text", "text": {"content": "entry.general.tuning"}}]}},
+    )
+    more = [*ITEMS, ("entry.general.tuning", "Tuning", "Entry", "General", 2)]
+    world.control.reset_requests()
+    report = world.sync("push", checklist=small_checklist(more))
+    assert report.read == "delta" and report.counts()["create"] == 0
+    assert world.keys().count("entry.general.tuning") == 1
+
+
+def test_a_full_read_comes_at_the_interval_and_notices_trashed_rows(world: World) -> None:
+    settled(world, DSPROGRESS_FULL_READ_INTERVAL="1h")
+    settings = world.settings(DSPROGRESS_FULL_READ_INTERVAL="1h")
+    world.control.trash(world.page_of("entry.networks.dense")["id"])
+    now = datetime.now(timezone.utc)
+    assert world.sync(settings=settings, now=now).read == "delta"
+    report = world.sync(settings=settings, now=now + timedelta(hours=2))
+    assert report.read == "full"
+    assert report.counts()["create"] == 1  # the checklist owns its items: the row comes back
+    with open_store(world.state_dir) as store:
+        assert store.get_meta("last_full_read") == (now + timedelta(hours=2)).isoformat()
+
+
+@pytest.mark.parametrize("changed", [3, 150])
+def test_with_k_changed_rows_a_pull_reads_about_k_rows(world: World, changed: int) -> None:
+    items = [
+        (f"entry.general.item{n:03d}", f"Item {n}", "Entry", "General", n + 1) for n in range(220)
+    ]
+    world.checklist = small_checklist(items)
+    settled(world)
+    for page in world.rows()[:changed]:
+        world.control.tick(page["id"])
+    world.control.reset_requests()
+    report = world.sync("pull")
+    assert report.read == "delta" and report.rows_read == changed
+    assert queries(world) == changed // 100 + 1
+
+
+@pytest.mark.slow
+def test_a_no_op_sync_of_5000_items_is_at_most_3_requests(world: World) -> None:
+    items = [
+        (f"entry.general.item{n:04d}", f"Item {n}", "Entry", "General", n + 1) for n in range(5000)
+    ]
+    world.checklist = small_checklist(items)
+    settled(world)
+    world.control.reset_requests()
+    report = world.sync()
+    assert report.plan.is_noop and report.read == "delta" and report.rows_read == 0
+    assert len(world.control.requests()["entries"]) <= 3
