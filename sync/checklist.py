@@ -176,6 +176,7 @@ class Checklist(BaseModel):
     _level_index: dict[str, int] = PrivateAttr(default_factory=dict)
     _category_index: dict[tuple[str, str], int] = PrivateAttr(default_factory=dict)
     _migration_map: dict[str, str] = PrivateAttr(default_factory=dict)
+    _ordered: tuple[ChecklistItem, ...] = PrivateAttr(default=())
 
     def model_post_init(self, context: Any, /) -> None:
         self._by_key = {item.key: item for item in self.items}
@@ -184,6 +185,7 @@ class Checklist(BaseModel):
             for category_index, category in enumerate(level.categories):
                 self._category_index.setdefault((level.name, category), category_index)
         self._migration_map = build_migration_map(self.migrations)
+        self._ordered = tuple(sorted(self.items, key=self.position))  # sorted once, read often
 
     @model_validator(mode="after")
     def _check_structure(self) -> Checklist:
@@ -213,7 +215,7 @@ class Checklist(BaseModel):
 
     def ordered_items(self) -> list[ChecklistItem]:
         """Items by level, then category within the level, then `order`."""
-        return sorted(self.items, key=self.position)
+        return list(self._ordered)
 
     def level_names(self) -> list[str]:
         return list(dict.fromkeys(level.name for level in self.levels))

@@ -229,10 +229,10 @@ def _run(
         checklist=checklist,
     )
     if target.data_source_id is not None and columns.names.get("key"):
-        pending = _fetch_pending_creates(
+        landed = _fetch_pending_creates(
             store, notion, target.data_source_id, columns, list(read.rows.values())
         )
-        read = replace(read, rows=merge_rows(read.rows, pending), read=(*read.read, *pending))
+        read = replace(read, rows=merge_rows(read.rows, landed), read=(*read.read, *landed))
     state = {} if forgotten else store.load_items()
     # -- plan and check ------------------------------------------------------------------------
     last_run = store.last_observation()

@@ -60,9 +60,10 @@ class RowCache:
         other row first (after a full read). Call inside a transaction."""
         if replace:
             self._db.execute("DELETE FROM remote_rows")
-        self._db.executemany("DELETE FROM remote_rows WHERE page_id = ?", [(p,) for p in gone])
         self._db.executemany(
             "INSERT INTO remote_rows (page_id, data) VALUES (?, ?) "
             "ON CONFLICT(page_id) DO UPDATE SET data = excluded.data",
             [(row.page_id, _encode(row)) for row in changed],
         )
+        # last: a row read this run and then trashed by it is gone
+        self._db.executemany("DELETE FROM remote_rows WHERE page_id = ?", [(p,) for p in gone])
