@@ -229,6 +229,9 @@ class Store(RowCache):
         "views",
         "next_up_filter",
         "pending_creates",
+        "rows_watermark",
+        "last_full_read",
+        "checklist_fingerprint",
     )
 
     def forget_database(self) -> None:
@@ -238,6 +241,7 @@ class Store(RowCache):
             for name in self.DATABASE_META:
                 self.set_meta(name, None)
             self.replace_items([])
+            self.write_remote_rows([], replace=True)
 
     # -- items ---------------------------------------------------------------------------------
     def load_items(self) -> dict[str, ItemState]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 import sync.store
 from sync.errors import StateError
-from sync.model import ItemState, TickEvent
+from sync.model import ItemState, RemoteRow, TickEvent
 from sync.store import SCHEMA_VERSION, STATE_FILE, open_store
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -226,9 +226,12 @@ def test_forgetting_the_database_keeps_the_history(tmp_path: Path) -> None:
             store.set_json_meta("column_ids", {"key": "k"})
             store.replace_items([item("a.b", "done")])
             store.append_ticks([event("a.b", "done", T0)], None)
+            store.write_remote_rows([RemoteRow(page_id="p-1", url="", key="a.b", title="A")])
+            store.set_meta("rows_watermark", T0.isoformat())
         store.forget_database()
         assert store.get_meta("database_id") is None and store.get_json_meta("column_ids") is None
-        assert store.load_items() == {}
+        assert store.load_items() == {} and store.load_remote_rows() == {}
+        assert store.get_meta("rows_watermark") is None
         assert [e.key for e in store.load_history()] == ["a.b"]
 
 
@@ -266,3 +269,30 @@ def test_errors_are_redacted_on_their_way_into_the_state(tmp_path: Path) -> None
         delivery = store.get_delivery("2026-W48", "slack")
         assert delivery is not None and "storesecrettoken12345" not in str(delivery.last_error)
         assert "storesecrettoken12345" not in str(store.load_runs()[-1])
+
+
+def test_the_rows_copy_round_trips_and_a_row_trashed_after_being_read_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    row = RemoteRow(
+        page_id="p-1",
+        url="https://example.org/p-1",
+        key="a.b",
+        title="A",
+        order=2.0,
+        done=True,
+        done_on=date(2026, 1, 2),
+        last_edited_time=T0,
+        created_time=T0,
+    )
+    other = RemoteRow(page_id="p-2", url="", key="a.c", title="C")
+    with open_store(tmp_path) as store:
+        with store.transaction():
+            store.write_remote_rows([row, other])
+        assert store.load_remote_rows() == {"p-1": row, "p-2": other}
+        with store.transaction():
+            store.write_remote_rows([other], gone=["p-2"])
+        assert store.load_remote_rows() == {"p-1": row}
+        with store.transaction():
+            store.write_remote_rows([other], replace=True)
+        assert store.load_remote_rows() == {"p-2": other}
