@@ -25,8 +25,8 @@ def test_quick_bench_runs_and_prints_every_goal() -> None:
     for goal in (
         "`--help` client CPU",
         "no-op sync requests, 37 items",
-        "full read requests, 150 items",
-        "sync after 3 ticks",
+        "full read requests (ceil(N/100) + schema + database check), 150",
+        "sync after 3 ticks: rows read, 150",
         "first push requests (database + 6 views + items), 37",
         "first push wall / floor at 30 req/s, 37",
         "first push 429s, 150 items",

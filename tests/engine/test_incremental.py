@@ -36,12 +36,15 @@ def settled(world: World, **settings: Any) -> None:
     world.control.advance_clock(LATER)
 
 
-def test_a_no_op_sync_reads_the_schema_and_one_empty_delta(world: World) -> None:
+def test_a_no_op_sync_checks_the_database_reads_the_schema_and_one_empty_delta(
+    world: World,
+) -> None:
     settled(world)
     world.control.reset_requests()
     report = world.sync()
     assert report.read == "delta" and report.rows_read == 0 and report.plan.is_noop
     assert requests_by_route(world) == {
+        "GET /v1/databases/{id}": 1,  # the database is checked every run (one in the Trash halts)
         "GET /v1/data_sources/{id}": 1,
         "POST /v1/data_sources/{id}/query": 1,
     }
