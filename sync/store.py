@@ -170,6 +170,8 @@ class _Connection:
 class Store(RowCache):
     """A connection to the state database. Use `open_store()`; close it when done."""
 
+    _db: _Connection
+
     def __init__(
         self, connection: sqlite3.Connection, path: Path, moved_aside: Path | None = None
     ) -> None:
