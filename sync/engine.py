@@ -28,7 +28,14 @@ from sync.notion.mapping import (
 )
 from sync.plan import plan_sync
 from sync.plan_check import check_plan, find_lost_learner_columns
-from sync.row_reads import fetch_rows_by_keys, fetch_run_rows, merge_rows, write_run_rows
+from sync.row_reads import (
+    RowsRead,
+    fetch_rows,
+    fetch_rows_by_keys,
+    fetch_run_rows,
+    merge_rows,
+    write_run_rows,
+)
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
 from sync.target import resolve_target, write_mark_columns
@@ -228,6 +235,7 @@ def _run(
         now=now,
         checklist=checklist,
     )
+    landed: list[RemoteRow] = []
     if target.data_source_id is not None and columns.names.get("key"):
         landed = _fetch_pending_creates(
             store, notion, target.data_source_id, columns, list(read.rows.values())
@@ -263,6 +271,13 @@ def _run(
             read = replace(read, rows=merge_rows(read.rows, found), read=(*read.read, *found))
             rows = list(read.rows.values())
             plan = make_plan(rows)
+    if read.kind != "full" and target.data_source_id is not None and _writes_unread(plan, read):
+        # A page known only from the state's copy may be gone since (another machine trashes
+        # duplicates): read every row before writing to it.
+        read = fetch_rows(notion, target.data_source_id, columns, "full", {}, read.watermark)
+        read = replace(read, rows=merge_rows(read.rows, landed), read=(*read.read, *landed))
+        rows = list(read.rows.values())
+        plan = make_plan(rows)
     halts = check_plan(
         plan,
         remote_row_count=len(rows),
@@ -365,6 +380,13 @@ def _run(
     )
     report.snapshot_path = write_snapshot(snapshot, settings.state_dir)
     return report
+
+
+def _writes_unread(plan: Plan, read: RowsRead) -> bool:
+    """Whether the plan writes to a page this run did not read (known from the state's copy)."""
+    seen = {row.page_id for row in read.read}
+    pages = (getattr(action, "page_id", None) for action in plan.notion_actions)
+    return any(page_id is not None and page_id not in seen for page_id in pages)
 
 
 def _fetch_pending_creates(
