@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import sync.store
+import sync.store_file
 from sync.errors import StateError
 from sync.model import ItemState, RemoteRow, TickEvent
 from sync.store import SCHEMA_VERSION, STATE_FILE, open_store
@@ -206,7 +206,7 @@ def test_a_state_file_locked_by_another_program_is_an_error_with_its_fix(
     other = sqlite3.connect(tmp_path / STATE_FILE, isolation_level=None)
     other.execute("PRAGMA locking_mode = EXCLUSIVE")  # as an SQLite browser holding it open
     other.execute("BEGIN EXCLUSIVE")
-    monkeypatch.setattr(sync.store, "BUSY_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(sync.store_file, "BUSY_TIMEOUT_SECONDS", 0.05)
     try:
         with pytest.raises(StateError, match="locked by another program") as caught:
             open_store(tmp_path, move_aside_malformed=True)
