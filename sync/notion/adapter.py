@@ -1,9 +1,10 @@
 """The only code that talks to notion-client.
 
 Every call goes through `_call`: paced, retried under our own policy (the SDK's retries are off),
-counted, and its failures translated into dsprogress errors (`raise ... from e`). A call that is not
-safe to repeat (creating a page or a database) raises `AmbiguousWriteError` after a failure that
-may have been applied, so the caller can look before creating again.
+counted, and its failures translated into dsprogress errors (`raise ... from e`; what each failure
+means lives in `sync.notion.failures`). A call that is not safe to repeat (creating a page or a
+database) raises `AmbiguousWriteError` after a failure that may have been applied, so the caller
+can look before creating again.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -24,11 +24,15 @@ from notion_client.errors import (
     RequestTimeoutError,
 )
 
-from sync.errors import (
-    NotionAuthError,
-    NotionNotFoundError,
-    NotionRequestError,
-    NotionUnavailableError,
+from sync.errors import NotionRequestError, NotionUnavailableError
+from sync.notion.failures import AmbiguousWriteError as AmbiguousWriteError
+from sync.notion.failures import (
+    MalformedAnswerError,
+    RetryableFailure,
+    build_unavailable,
+    check_answer,
+    check_refusal,
+    parse_server_time,
 )
 from sync.notion.pacing import RETRYABLE_STATUSES, Pacer, RetryPolicy, parse_retry_after
 
@@ -38,56 +42,6 @@ _sdk_log.addHandler(logging.NullHandler())
 _sdk_log.propagate = False
 RetryCallback = Callable[[float, str], None]
 """Told (seconds to wait, what failed) before each retry, so that a command can say so."""
-
-
-class AmbiguousWriteError(Exception):
-    """A non-repeatable write failed in a way that may have been applied on Notion's side."""
-
-    def __init__(self, what: str, cause: Exception) -> None:
-        super().__init__(f"{what} may or may not have been applied: {type(cause).__name__}")
-        self.what = what
-        self.cause = cause
-
-
-class MalformedAnswerError(Exception):
-    """Notion answered 200 with JSON of the wrong shape (e.g. `results: null`)."""
-
-
-def check_answer(answer: Any, *, listing: bool) -> dict[str, Any]:
-    """The answer if it has the shape the callers read; MalformedAnswerError otherwise.
-
-    Like a 5xx, a malformed answer is retried where that is safe and never trusted: a read that
-    cannot be trusted must not lead to writes.
-    """
-    if not isinstance(answer, dict):
-        raise MalformedAnswerError(f"a JSON {type(answer).__name__} instead of an object")
-    if listing or "results" in answer:
-        results = answer.get("results")
-        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-            raise MalformedAnswerError("`results` is not a list of objects")
-        if not all(isinstance(r.get("id"), str) for r in results):
-            raise MalformedAnswerError("an object in `results` has no id")
-        if not isinstance(answer.get("has_more", False), bool):
-            raise MalformedAnswerError("`has_more` is not true or false")
-        if not isinstance(answer.get("next_cursor"), (str, type(None))):
-            raise MalformedAnswerError("`next_cursor` is not a string")
-    return answer
-
-
-class _Retryable(Exception):
-    def __init__(
-        self,
-        cause: Exception,
-        retry_after: float | None,
-        description: str,
-        *,
-        maybe_applied: bool = True,
-    ) -> None:
-        super().__init__(description)
-        self.cause = cause
-        self.maybe_applied = maybe_applied
-        self.retry_after = retry_after
-        self.description = description
 
 
 class NotionAdapter:
@@ -128,15 +82,9 @@ class NotionAdapter:
         self._client.close()
 
     def _note_server_time(self, response: httpx.Response) -> None:
-        stamp = response.headers.get("date")
-        if not stamp:
-            return
-        try:
-            moment = parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
-            return
-        if moment.tzinfo is not None:
-            self.server_time = moment.astimezone(timezone.utc)
+        moment = parse_server_time(response.headers.get("date"))
+        if moment is not None:
+            self.server_time = moment
 
     def __enter__(self) -> NotionAdapter:
         return self
@@ -167,35 +115,43 @@ class NotionAdapter:
             except InvalidPathParameterError as exc:
                 raise NotionRequestError(f"invalid Notion id while {what}: {exc}") from exc
             except MalformedAnswerError as exc:
-                failure = _Retryable(exc, None, "a malformed answer")
+                failure = RetryableFailure(exc, None, "a malformed answer")
             except ValueError as exc:  # a 200 whose body is not JSON: HTML, empty or truncated
-                failure = _Retryable(exc, None, "an answer that is not JSON")
+                failure = RetryableFailure(exc, None, "an answer that is not JSON")
             except APIResponseError as exc:
-                failure = self._classify_api_error(exc, what)
+                failure = check_refusal(
+                    exc,
+                    status=exc.status,
+                    code=str(getattr(exc.code, "value", exc.code)),
+                    headers=exc.headers,
+                    what=what,
+                )
             except HTTPResponseError as exc:  # 502/504/529 and other non-JSON answers
                 if exc.status not in RETRYABLE_STATUSES:
                     raise NotionUnavailableError(
                         f"Notion answered HTTP {exc.status} while {what}"
                     ) from exc
-                failure = _Retryable(
+                failure = RetryableFailure(
                     exc,
                     parse_retry_after(exc.headers.get("retry-after")),
                     f"HTTP {exc.status}",
                 )
             except RequestTimeoutError as exc:
-                failure = _Retryable(exc, None, "timeout")
+                failure = RetryableFailure(exc, None, "timeout")
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # The request never reached Notion: repeating it is safe for any call.
-                failure = _Retryable(exc, None, "cannot connect", maybe_applied=False)
+                failure = RetryableFailure(exc, None, "cannot connect", maybe_applied=False)
             except httpx.TransportError as exc:
-                failure = _Retryable(exc, None, f"connection error ({type(exc).__name__})")
+                failure = RetryableFailure(exc, None, f"connection error ({type(exc).__name__})")
             rate_limited = isinstance(failure.cause, APIResponseError) and (
                 failure.cause.status == 429
             )
             if not repeatable and failure.maybe_applied and not rate_limited:
                 raise AmbiguousWriteError(what, failure.cause) from failure.cause
             if attempt >= self.policy.max_attempts:
-                raise self._unavailable(failure, what, attempt) from failure.cause
+                raise build_unavailable(
+                    failure, what=what, attempts=attempt, base_url=self.base_url
+                ) from failure.cause
             delay = self.policy.delay(attempt, failure.retry_after)
             self.retries += 1
             log.info(
@@ -211,41 +167,6 @@ class NotionAdapter:
                 self.pacer.pause(delay)
             else:
                 self._sleep(delay)
-
-    def _classify_api_error(self, exc: APIResponseError, what: str) -> _Retryable:
-        if exc.status in RETRYABLE_STATUSES:
-            return _Retryable(
-                exc,
-                parse_retry_after(exc.headers.get("retry-after")),
-                f"{exc.status} {getattr(exc.code, 'value', exc.code)}",
-            )
-        message = str(exc)
-        if exc.status == 401:
-            raise NotionAuthError(f"Notion rejected the token ({message})") from exc
-        if exc.status == 403:
-            raise NotionAuthError(
-                f"the token lacks a capability while {what} ({message})",
-                hint="In the internal connection's settings "
-                "(https://www.notion.so/developers/connections), enable Read, Update and Insert "
-                "content; a personal access token needs the Notion API capability.",
-            ) from exc
-        if exc.status == 404:
-            raise NotionNotFoundError(
-                f"Notion cannot find the object while {what}: it does not exist, or your token "
-                "cannot see it",
-            ) from exc
-        raise NotionRequestError(f"Notion refused the request while {what}: {message}") from exc
-
-    def _unavailable(self, failure: _Retryable, what: str, attempts: int) -> NotionUnavailableError:
-        cause = failure.cause
-        if isinstance(cause, httpx.ConnectError):
-            return NotionUnavailableError(
-                f"cannot reach Notion at {self.base_url} while {what} ({attempts} attempts)",
-                hint="Check your network connection (and NOTION_BASE_URL), then try again.",
-            )
-        return NotionUnavailableError(
-            f"Notion kept failing while {what}: {failure.description} after {attempts} attempts"
-        )
 
     # -- users and search ------------------------------------------------------------------------
     def fetch_me(self) -> dict[str, Any]:
