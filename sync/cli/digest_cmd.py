@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from sync.cli.context import load_cli_settings, load_configured_checklist
+from sync.cli.context import load_cli_settings, load_configured_checklist, parse_week_option
 from sync.cli.output import echo_json
 from sync.digest.deliver import (
     CHANNELS,
@@ -16,25 +16,16 @@ from sync.digest.deliver import (
     select_channels,
 )
 from sync.digest.render import FORMATS, Format, render_digest
-from sync.digest.week import last_complete_week, parse_week, week_containing
+from sync.digest.week import WeekId, last_complete_week, week_containing
 from sync.errors import DeliveryError
 from sync.store import open_store, utc_now
-
-
-def _week_option(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(parse_week(value))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()
 @click.option(
     "--week",
     metavar="YYYY-Www",
-    callback=lambda _ctx, _param, value: _week_option(value),
+    callback=parse_week_option,
     help="The ISO week, e.g. 2026-W48 (default: the last complete week).",
 )
 @click.option(
@@ -52,7 +43,7 @@ def _week_option(value: str | None) -> str | None:
 )
 @click.option("--force", is_flag=True, help="With --send: send again where already delivered.")
 def digest(
-    week: str | None, fmt: Format, as_json: bool, send: bool, channel: str | None, force: bool
+    week: WeekId | None, fmt: Format, as_json: bool, send: bool, channel: str | None, force: bool
 ) -> None:
     """Render the weekly progress digest; with --send, deliver it.
 
@@ -65,7 +56,7 @@ def digest(
     checklist = load_configured_checklist(settings)
     now = utc_now()
     zone, week_start = settings.zone, settings.week_start
-    target = parse_week(week) if week else last_complete_week(now, zone, week_start)
+    target = week if week is not None else last_complete_week(now, zone, week_start)
     selected = select_channels(settings, channel) if send else []
     with open_store(settings.state_dir) as store:
         data = load_digest(store, checklist, week=target, zone=zone, week_start=week_start, now=now)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from sync.cli.context import load_cli_settings
+from sync.cli.context import load_cli_settings, parse_week_option
 from sync.cli.output import console, echo_json
 from sync.errors import StateError
 from sync.model import Status, TickEvent
@@ -54,22 +54,11 @@ def render_event_line(event: TickEvent, zone: tzinfo) -> str:
     return line
 
 
-def _week_window(value: str | None) -> Any:
-    if value is None:
-        return None
-    from sync.digest.week import parse_week
-
-    try:
-        return parse_week(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command()
 @click.option(
     "--week",
     metavar="YYYY-Www",
-    callback=lambda _ctx, _param, value: _week_window(value),
+    callback=parse_week_option,
     help="Only this ISO week, e.g. 2026-W48 (in your time zone).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print every event as JSON.")
