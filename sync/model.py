@@ -48,6 +48,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("notes", "Notes", "rich_text", "learner"),
     FieldSpec("evidence", "Evidence", "url", "learner"),
     FieldSpec("retired", "Retired", "checkbox", "tool"),
+    # The last coherent state the tool wrote to the row (sync/row_base.py): every machine's memory.
+    FieldSpec("base", "Sync base (leave as is)", "rich_text", "tool"),
 )
 FIELD_BY_NAME = {spec.field: spec for spec in FIELDS}
 
@@ -79,6 +81,7 @@ class RemoteRow:
     retired: bool = False
     last_edited_time: datetime | None = None
     created_time: datetime | None = None
+    base: str = ""  # the Sync base column's text (see sync/row_base.py)
 
     @property
     def status(self) -> Status:

@@ -21,7 +21,7 @@ _TABLE_COLUMNS = ("title", "done", "status", "level", "category", "order", "done
 _NEXT_UP_COLUMNS = ("title", "done", "status", "level", "category", "description")
 _LEVEL_COLUMNS = ("title", "done", "status", "category", "order", "done_on", "evidence")
 _CARD_COLUMNS = ("category", "done", "status")
-_ALWAYS_HIDDEN = ("key", "retired")
+_ALWAYS_HIDDEN = ("key", "retired", "base")
 _REQUIRED = ("title", "done", "status", "level", "category", "order", "retired")
 # Bumped when the Next up filter changes: existing databases get the new one (PATCH /v1/views).
 NEXT_UP_FILTER_VERSION = "2"
