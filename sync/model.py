@@ -54,13 +54,6 @@ FIELDS: tuple[FieldSpec, ...] = (
 FIELD_BY_NAME = {spec.field: spec for spec in FIELDS}
 
 
-def derive_status(done: bool, status_option: str | None) -> Status:
-    """An item is done when Done is ticked or its Status is Done; otherwise Status decides."""
-    if done:
-        return "done"
-    return STATUS_OPTIONS.get(status_option or "", "not_started")
-
-
 @dataclass(frozen=True)
 class RemoteRow:
     """One row of the Notion database, as read (pure data, mapped from the page JSON)."""
@@ -82,10 +75,6 @@ class RemoteRow:
     last_edited_time: datetime | None = None
     created_time: datetime | None = None
     base: str = ""  # the Sync base column's text (see sync/row_base.py)
-
-    @property
-    def status(self) -> Status:
-        return derive_status(self.done, self.status_option)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from sync.reconcile import (
     Observation,
     reconcile_gone,
     reconcile_row,
+    row_status,
 )
 from sync.row_base import RowBase, build_base_text
 
@@ -214,7 +215,7 @@ def merge_learner_fields(
     rows = [survivor, *others]
     changes: dict[str, Any] = {}
     conflicts: list[str] = []
-    if any(r.status == "done" for r in rows):  # done wins
+    if any(row_status(r) == "done" for r in rows):  # done wins
         if not survivor.done:
             changes["done"] = True
         if survivor.status_option != DONE_OPTION:

@@ -104,6 +104,11 @@ def resolve_status(
     return _resolve(done, option, build_reference(base, before))
 
 
+def row_status(row: RemoteRow) -> Status:
+    """A row's status read alone (no state folder's memory): against its own base, if any."""
+    return resolve_status(row.done, row.status_option, None, parse_base(row.base))
+
+
 def _resolve(done: bool, option: str | None, ref: Reference | None) -> Status:
     option_done = option == DONE_OPTION
     if done == option_done:

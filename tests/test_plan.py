@@ -26,6 +26,7 @@ from sync.checklist import Checklist, parse_checklist
 from sync.model import ItemState, RemoteRow
 from sync.plan import plan_sync
 from sync.plan_check import check_plan
+from sync.reconcile import row_status
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 27)
@@ -79,7 +80,7 @@ def state_of(r: RemoteRow) -> ItemState:
         level=r.level,
         category=r.category,
         order=r.order,
-        status=r.status,
+        status=row_status(r),
         done_on=r.done_on,
     )
 
