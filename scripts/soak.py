@@ -8,7 +8,9 @@ the learner touched is compared with the learner's last action on it:
 - Done ticked or Status Done -> the row is done (Done ticked and Status Done);
 - unticked -> not done; Status set to another option -> not done, with that option;
 - a *Done on* the learner set on a done row -> still that date.
-A row that differs is a lost edit. The one race the design leaves (an edit to the very field a
+A row that differs is a lost edit. Each edit is also checked just before the learner's next
+edit on the same row: a row whose Done and Status agree but say the opposite of that edit had
+it undone by a machine. The one race the design leaves (an edit to the very field a
 machine is writing, in the instant between its read and its write) can lose an edit; the count
 says how often that happened here. It asserts nothing: read the numbers.
 
@@ -59,6 +61,8 @@ class Intent:
 @dataclass
 class Tally:
     edits: int = 0
+    checked: dict[str, int] = field(default_factory=lambda: {"kept": 0, "pending": 0, "lost": 0})
+    lost: list[str] = field(default_factory=list)
     syncs: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
     failures: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
 
@@ -97,6 +101,12 @@ def learner_loop(
         page = random.choice(pages)
         action = random.choice(("tick", "untick", "status", "status", "done_on"))
         current = intents.get(page)
+        if current is not None:
+            # Before the next edit on this row: was the last one undone in the meantime?
+            verdict = judge(control.page(page)["properties"], current)
+            tally.checked[verdict] += 1
+            if verdict == "lost":
+                tally.lost.append(f"{page}: learner {current} undone before the next edit")
         if action == "tick":
             control.tick(page, True)
             intents[page] = Intent(True, done_on=current.done_on if current else None)
@@ -119,27 +129,40 @@ def learner_loop(
         time.sleep(random.uniform(0.05, 0.4))
 
 
+def judge(props: dict[str, Any], intent: Intent) -> str:
+    """ "kept" (the row says what the learner last did), "pending" (Done and Status disagree: a
+    sync has not derived the other yet) or "lost" (the row says the opposite, coherently)."""
+    done = props["Done"]["checkbox"]
+    option = (props["Status"]["select"] or {}).get("name")
+    done_on = (props["Done on"]["date"] or {}).get("start")
+    if done != (option == "Done"):
+        return "pending"
+    ok = done == intent.done
+    if intent.option is not None:
+        ok = ok and option == intent.option
+    if intent.done and intent.done_on is not None:
+        ok = ok and done_on == intent.done_on
+    return "kept" if ok else "lost"
+
+
 def lost_edits(server: SandboxServer, intents: dict[str, Intent]) -> list[str]:
     lost = []
     for page_id, intent in intents.items():
         props = server.control.page(page_id)["properties"]
-        done = props["Done"]["checkbox"]
-        option = (props["Status"]["select"] or {}).get("name")
-        done_on = (props["Done on"]["date"] or {}).get("start")
-        ok = done == intent.done and (option == "Done") == intent.done
-        if intent.option is not None:
-            ok = ok and option == intent.option
-        if intent.done and intent.done_on is not None:
-            ok = ok and done_on == intent.done_on
-        if not ok:
-            lost.append(f"{page_id}: learner {intent}, Notion {done}/{option}/{done_on}")
+        if judge(props, intent) != "kept":
+            lost.append(f"{page_id}: learner {intent}, Notion {_fields(props)}")
     return lost
+
+
+def _fields(props: dict[str, Any]) -> str:
+    done_on = (props["Done on"]["date"] or {}).get("start")
+    return f"{props['Done']['checkbox']}/{(props['Status']['select'] or {}).get('name')}/{done_on}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="how long the learner edits")
-    parser.add_argument("--items", type=int, default=12, help="rows in the checklist")
+    parser.add_argument("--items", type=int, default=5, help="rows in the checklist")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     random.seed(args.seed)
@@ -198,7 +221,14 @@ def main() -> int:
     print(f"soak: {elapsed:.0f} s, {args.items} rows, seed {args.seed}")
     print(f"learner edits: {tally.edits} on {len(intents)} rows")
     print(f"syncs: A {tally.syncs['A']}, B {tally.syncs['B']}; failed runs: {tally.failures}")
-    print(f"rows whose last learner edit was lost: {len(lost)}")
+    checked = tally.checked
+    print(
+        f"edits checked before the row's next edit: {sum(checked.values())}"
+        f" (kept {checked['kept']}, not yet derived {checked['pending']}, undone {checked['lost']})"
+    )
+    for line in tally.lost:
+        print("  " + line)
+    print(f"rows whose last learner edit was lost after settling: {len(lost)}")
     for line in lost:
         print("  " + line)
     return 0
