@@ -56,6 +56,7 @@ class Intent:
     done: bool
     option: str | None = None  # a Status the learner chose that is not Done
     done_on: str | None = None
+    judged: bool = False  # checked once, before the learner's next edit on the row
 
 
 @dataclass
@@ -99,27 +100,28 @@ def learner_loop(
     control = server.control
     while not stop.is_set():
         page = random.choice(pages)
-        action = random.choice(("tick", "untick", "status", "status", "done_on"))
+        props = control.page(page)["properties"]
         current = intents.get(page)
-        if current is not None:
+        if current is not None and not current.judged:
             # Before the next edit on this row: was the last one undone in the meantime?
-            verdict = judge(control.page(page)["properties"], current)
+            current.judged = True
+            verdict = judge(props, current)
             tally.checked[verdict] += 1
             if verdict == "lost":
-                tally.lost.append(f"{page}: learner {current} undone before the next edit")
-        if action == "tick":
-            control.tick(page, True)
-            intents[page] = Intent(True, done_on=current.done_on if current else None)
-        elif action == "untick":
-            control.tick(page, False)
-            intents[page] = Intent(False, done_on=current.done_on if current else None)
+                tally.lost.append(f"{page}: learner {current}, Notion {_fields(props)}")
+        done = props["Done"]["checkbox"]
+        option = (props["Status"]["select"] or {}).get("name")
+        kept = current.done_on if current else None
+        # Only real changes, as a learner makes them: untick what is ticked, another Status.
+        action = random.choice(("done", "status", "status", "done_on"))
+        if action == "done":
+            control.tick(page, not done)
+            intents[page] = Intent(not done, done_on=kept)
         elif action == "status":
-            option = random.choice(OPTIONS)
-            control.set_select(page, "Status", option)
-            done = option == "Done"
-            kept = current.done_on if current else None
-            intents[page] = Intent(done, None if done else option, kept)
-        elif current is not None and current.done:
+            choice = random.choice([o for o in OPTIONS if o != option])
+            control.set_select(page, "Status", choice)
+            intents[page] = Intent(choice == "Done", None if choice == "Done" else choice, kept)
+        elif current is not None and current.done and done and option == "Done":
             day = (today - timedelta(days=random.randint(1, 30))).isoformat()
             control.set_date(page, "Done on", day)
             intents[page] = Intent(True, None, day)
