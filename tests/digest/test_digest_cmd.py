@@ -127,4 +127,4 @@ def test_send_in_the_first_week_sends_the_starting_point(
     assert result.exit_code == 0, result.output
     sent = me.store.path.parent / "digests" / f"{this_week}.md"
     assert result.output == f"file: sent: {sent}\n"
-    assert "Your starting point:" in sent.read_text(encoding="utf-8")
+    assert "Your first week:" in sent.read_text(encoding="utf-8")
