@@ -7,7 +7,7 @@ module only lays them out, to fit the terminal down to 50 columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +35,7 @@ from sync.progress import (
 )
 from sync.snapshot import GroupProgress, Progress, Snapshot, load_snapshot
 from sync.store import open_store, utc_now
-from sync.wording import format_in_progress, skipped_note
+from sync.wording import format_day, format_in_progress, skipped_note
 
 MAX_BAR = 24
 MIN_BAR = 6
@@ -175,21 +175,26 @@ def _print_screen(snapshot: Snapshot, listed: Listed, settings: Settings, now: d
     _print_started(listed.started, now, settings)
     if listed.upcoming:
         console.print("[bold]Next up[/]")
-        for number, item in enumerate(listed.upcoming, start=1):
-            console.print(f"  {number}. {escape(item.title)} [dim]({escape(item.level)})[/]")
+        _print_list(
+            (f"{number}.", f"{escape(item.title)} [dim]({escape(item.level)})[/]")
+            for number, item in enumerate(listed.upcoming, start=1)
+        )
     completions = listed.completions
     if completions:
         console.print(f"[bold]This week:[/] {len(completions)} done")
-        for _, title, where in completions[:MAX_LISTED]:
-            console.print(f"  [green]✓[/] {escape(title)} [dim]({escape(where or 'own item')})[/]")
+        _print_list(
+            ("[green]✓[/]", f"{escape(title)} [dim]({escape(where or 'own item')})[/]")
+            for _, title, where in completions[:MAX_LISTED]
+        )
         if len(completions) > MAX_LISTED:
             console.print(f"  [dim]… and {len(completions) - MAX_LISTED} more[/]")
     else:
         console.print("[bold]This week:[/] nothing ticked yet")
-    local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+    synced = snapshot.synced_at.astimezone(settings.zone)
+    local_sync = f"{format_day(synced.date())} {synced:%H:%M %Z}"
     console.print(f"[dim]Last sync: {local_sync}[/]")
     if snapshot.database_url:
-        console.print(f"[dim]Notion:[/] {snapshot.database_url}", soft_wrap=False)
+        console.print(f"[dim]Notion:[/] {snapshot.database_url}")  # one line: a link stays whole
 
 
 def _progress_table(
@@ -221,18 +226,38 @@ def _progress_table(
     return table
 
 
+def _print_list(rows: Iterable[tuple[str, str]]) -> None:
+    """List lines `  ◐ text` whose long text wraps under itself, not under the marker, with no
+    trailing spaces, so the screen stays readable down to 50 columns."""
+    from rich.text import Text
+
+    for marker, markup in rows:
+        mark = Text.from_markup(marker)
+        head = Text.assemble(" " * (3 - mark.cell_len), mark, " ")
+        indent = head.cell_len
+        lines = Text.from_markup(markup).wrap(console, max(20, console.width - indent))
+        for number, line in enumerate(lines):
+            line.rstrip()
+            console.print(Text.assemble(head if number == 0 else " " * indent, line))
+
+
 def _print_started(started: list[Started], now: datetime, settings: Settings) -> None:
     if not started:
         return
     console.print(f"[bold]In progress:[/] {len(started)}")
+    rows = []
     for item in started[:MAX_LISTED]:
         days = max(0, (now - item.since).days) if item.since else None
         since = item.since.astimezone(settings.zone).date() if item.since else None
-        console.print(
-            f"  [yellow]◐[/] {escape(item.title)} [dim]({escape(item.where)}, "
-            f"{format_in_progress(days, since)})[/]"
+        rows.append(
+            (
+                "[yellow]◐[/]",
+                f"{escape(item.title)} [dim]({escape(item.where)}, "
+                f"{format_in_progress(days, since)})[/]",
+            )
         )
         if item.notes:
-            console.print(f"    [dim]Notes:[/] {escape(item.notes)}")
+            rows.append(("", f"[dim]Notes:[/] {escape(item.notes)}"))
+    _print_list(rows)
     if len(started) > MAX_LISTED:
         console.print(f"  [dim]… and {len(started) - MAX_LISTED} more[/]")
