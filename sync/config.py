@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sync.errors import ConfigError
@@ -38,7 +38,7 @@ MAX_INTERVAL_SECONDS = 365 * 86400
 # Characters a paste can carry that nobody sees: zero-width space/joiners, word joiner, BOM,
 # soft hyphen.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
-_CLEANED_SECRETS: list[str] = []  # variable names whose value clean_secret changed
+_CLEANED_SECRETS: list[tuple[str, str]] = []  # (variable, raw value) that clean_secret changed
 
 
 def parse_notion_id(value: str) -> str:
@@ -179,6 +179,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8-sig", extra="ignore", frozen=True
     )
+    _cleaned: tuple[tuple[str, str], ...] = PrivateAttr(default=())  # see sync.config_notes
 
     notion_token: SecretStr | None = Field(None, alias="NOTION_TOKEN")
     notion_parent_page_id: str | None = Field(None, alias="NOTION_PARENT_PAGE_ID")
@@ -229,7 +230,7 @@ class Settings(BaseSettings):
         else:
             cleaned, changed = clean_secret(value)
         if changed:
-            _CLEANED_SECRETS.append(_alias_for(info.field_name))
+            _CLEANED_SECRETS.append((_alias_for(info.field_name), value))
         if not cleaned:
             return None
         if info.field_name == "notion_token":
@@ -381,17 +382,26 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
         count = len(problems)
         raise ConfigError(
             f"{count} configuration problem{'s' if count != 1 else ''}",
-            hint="Fix these in your environment or .env (see .env.example for every variable).",
+            hint=_problems_hint(env_file),
             details=problems,
         )
     register_settings_secrets(settings)
-    for name in sorted(set(_CLEANED_SECRETS)):
-        log.warning(
-            "%s: removed spaces or invisible characters around the value (a copy-paste "
-            "leftover); fix it in .env to silence this",
-            name,
-        )
+    cleaned = {name: raw for name, raw in _CLEANED_SECRETS}
+    _CLEANED_SECRETS.clear()
+    object.__setattr__(settings, "_cleaned", tuple(sorted(cleaned.items())))
+    for name in cleaned:
+        log.info("%s: removed spaces or invisible characters around the value", name)
     return settings
+
+
+def _problems_hint(env_file: Path | None) -> str:
+    where = "the environment"
+    if env_file is not None and env_file.is_file():
+        where = f"{env_file.absolute()} or the environment"
+    return (
+        f"Fix these in {where} (`dsprogress init --print-env-example` prints every setting,"
+        " explained)."
+    )
 
 
 def register_settings_secrets(settings: Settings) -> None:
@@ -427,8 +437,24 @@ def _alias_for(field_name: str) -> str:
     return field_name
 
 
-def require_notion(settings: Settings) -> str:
-    """Return the token; raise ConfigError when Notion settings are missing for a sync."""
+def where_settings_live(env_file: Path | None = Path(".env")) -> str:
+    """Where the settings were looked for, for a hint: the usual mistake is the wrong folder."""
+    example = "`dsprogress init --print-env-example` prints every setting, explained"
+    if env_file is None:
+        return f"Set them in the environment ({example})."
+    path = env_file.absolute()
+    if not env_file.is_file():
+        return (
+            f"There is no .env in {path.parent} (dsprogress reads .env from the folder you run"
+            f" it in): cd to the folder that holds yours, or run `dsprogress init` here."
+            f" {example[0].upper()}{example[1:]}."
+        )
+    return f"Set them in {path} or the environment ({example})."
+
+
+def require_notion(settings: Settings, env_file: Path | None = Path(".env")) -> str:
+    """Return the token; raise ConfigError when Notion settings are missing for a sync.
+    `env_file` is where the settings were read from, named in the hint."""
     problems = []
     if settings.token is None:
         problems.append(
@@ -440,10 +466,9 @@ def require_notion(settings: Settings) -> str:
             "or set NOTION_DATABASE_ID to use an existing database)"
         )
     if problems:
-        raise ConfigError(
-            "Notion is not configured",
-            hint="Run `dsprogress init`, or set the variables in .env (see .env.example).",
-            details=problems,
-        )
+        hint = where_settings_live(env_file)
+        if env_file is not None and env_file.is_file():
+            hint = "Run `dsprogress init`, or set them yourself. " + hint
+        raise ConfigError("Notion is not configured", hint=hint, details=problems)
     assert settings.token is not None
     return settings.token
