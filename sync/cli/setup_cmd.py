@@ -23,10 +23,9 @@ from sync.access import (
 from sync.cli.live import run_display
 from sync.cli.output import console, err_console, is_quiet
 from sync.cli.report import print_database_after_interrupt
+from sync.cli.setup_words import print_intro, retry_hint
 from sync.config import DEFAULT_BASE_URL, system_timezone_name
 from sync.errors import (
-    CONNECTIONS_URL,
-    PERSONAL_TOKENS_URL,
     ConfigError,
     DsprogressError,
     NotionAuthError,
@@ -37,20 +36,6 @@ from sync.setup import InitChoices, InitReport, run_init
 
 MAX_TOKEN_TRIES = 3
 MAX_LISTED_PAGES = 15
-TOKEN_HELP = f"""\
-[bold]dsprogress init[/] sets up your Data Science checklist in Notion in a few steps.
-
-It needs a Notion token, one of two kinds:
-  [bold]1. A personal access token[/] (recommended when the checklist is yours alone):
-     {PERSONAL_TOKENS_URL} -> New token -> copy it. It acts as you and sees the
-     pages you can open, so there is nothing to share. Business and Enterprise workspaces may
-     restrict personal tokens: if you cannot make one, ask a workspace owner, or use kind 2.
-  [bold]2. An internal connection[/] (for a shared or team setup; made by a workspace owner):
-     {CONNECTIONS_URL} -> create one -> copy its secret (ntn_...). It sees only
-     the pages connected to it: open the page, ... (top right) -> Connections -> add it.
-
-The token is read without being shown, and saved only in {{env}} (readable by you alone).
-"""
 _PATH = click.Path(path_type=Path)
 
 
@@ -115,7 +100,7 @@ def init(
     if non_interactive:
         choices, info = _gather_from_options(token, parent, database, base_url, state_dir, zone)
     else:
-        console.print(TOKEN_HELP.format(env=escape(str(env_file))))
+        print_intro(env_file)
         if env_file.exists() and not force:
             if not click.confirm(
                 f"{env_file} exists. Update its Notion settings (your other settings stay)?",
@@ -280,7 +265,7 @@ def _ask_token(token: str | None, base_url: str) -> tuple[str, TokenInfo]:
             err_console.print(f"[red]✗[/] {escape(exc.message)}")
             if attempt == MAX_TOKEN_TRIES:
                 raise
-            err_console.print(f"  {escape(exc.hint)}")
+            err_console.print(f"  {escape(retry_hint(exc, MAX_TOKEN_TRIES - attempt))}")
             continue
         console.print(f"[green]✓[/] Token accepted: {escape(render_token_owner(info))}.")
         return secret, info
@@ -298,7 +283,10 @@ def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
         else:
             console.print("\n" + escape(render_no_pages(info, query)))
             answer = click.prompt(
-                "Words to search, a page URL, or Enter to look again", default="", err=True
+                "Words to search, a page URL, or Enter to look again",
+                default="",
+                show_default=False,
+                err=True,
             ).strip()
             if not answer:
                 query = ""
