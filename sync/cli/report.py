@@ -114,9 +114,15 @@ def print_report(report: SyncReport) -> None:
             console.print(f"  {escape(render_plan_line(action))}")
         if report.plan.is_noop and not report.created_database:
             console.print("  nothing to do")
+    _print_database_story(report)
     console.print(escape(render_report_line(report)), highlight=False)
     for line in render_findings(report.plan):
         err_console.print(f"[yellow]Note:[/] {escape(line)}")
+
+
+def _print_database_story(report: SyncReport) -> None:
+    """What happened to the state and the database, told before the run's summary (in the
+    order it happened: the database is found or created before items are written)."""
     if report.state_moved_aside is not None:
         err_console.print(
             f"The state file was damaged: moved it to {escape(str(report.state_moved_aside))} "

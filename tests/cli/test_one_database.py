@@ -149,6 +149,7 @@ def test_a_new_state_folder_finds_the_database_and_rebuilds_its_ticks(
     assert result.returncode == 0, result.stderr
     url = laptop.meta("database_url")
     assert f"Found your checklist database: {url}" in result.stdout
+    assert result.stdout.index("Found your checklist") < result.stdout.index("Sync done")
     assert writes(sandbox) == []  # nothing created, nothing rewritten
     assert len(databases_under_root(sandbox)) == 1
     assert runner.meta("database_id") == laptop.meta("database_id")
