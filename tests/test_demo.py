@@ -39,3 +39,6 @@ def test_demo_ends_with_a_status_showing_the_ticked_items(tmp_path: Path) -> Non
     done = {item["key"] for item in snapshot["items"] if item["done"]}
     assert "entry.networks.cnn" in done and "custom.kaggle-titanic-competition" in done
     assert "Traceback" not in result.stderr
+    # app.notion.com knows no sandbox id: every link printed is the sandbox's own
+    assert "app.notion.com" not in out + result.stderr and "notion.so" not in out
+    assert out.count("/__sandbox/open/") >= 2  # the database created, and status's link

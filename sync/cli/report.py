@@ -10,6 +10,8 @@ from rich.markup import escape
 
 from sync.actions import AdoptRow, HealDuplicate, Plan, ReportDuplicate, ReportUnknownKey
 from sync.cli.output import console, err_console, is_quiet
+from sync.config import DEFAULT_BASE_URL
+from sync.links import shown_url
 from sync.model import TickEvent
 
 if TYPE_CHECKING:
@@ -105,7 +107,7 @@ def render_report_line(report: SyncReport) -> str:
     )
 
 
-def print_report(report: SyncReport) -> None:
+def print_report(report: SyncReport, base_url: str = DEFAULT_BASE_URL) -> None:
     if report.dry_run:
         console.print(f"[bold]Plan ({report.mode}, dry run: nothing written)[/]")
         if report.created_database:
@@ -114,13 +116,13 @@ def print_report(report: SyncReport) -> None:
             console.print(f"  {escape(render_plan_line(action))}")
         if report.plan.is_noop and not report.created_database:
             console.print("  nothing to do")
-    _print_database_story(report)
+    _print_database_story(report, shown_url(report.database_url, base_url))
     console.print(escape(render_report_line(report)), highlight=False)
     for line in render_findings(report.plan):
         err_console.print(f"[yellow]Note:[/] {escape(line)}")
 
 
-def _print_database_story(report: SyncReport) -> None:
+def _print_database_story(report: SyncReport, url: str | None) -> None:
     """What happened to the state and the database, told before the run's summary (in the
     order it happened: the database is found or created before items are written)."""
     if report.state_moved_aside is not None:
@@ -132,12 +134,12 @@ def _print_database_story(report: SyncReport) -> None:
         console.print(
             f"NOTION_DATABASE_ID names another database than {report.switched_from}: the state "
             f"folder {'would follow' if report.dry_run else 'now follows'} "
-            f"{report.database_url or report.database_id}, rebuilt from it (the history is kept)."
+            f"{url or report.database_id}, rebuilt from it (the history is kept)."
         )
-    if report.found_database and report.database_url:
-        console.print(f"Found your checklist database: {report.database_url}")
-    if report.created_database and report.database_url and not report.dry_run:
-        console.print(f"Created the checklist database: {report.database_url}")
+    if report.found_database and url:
+        console.print(f"Found your checklist database: {url}")
+    if report.created_database and url and not report.dry_run:
+        console.print(f"Created the checklist database: {url}")
 
 
 def render_findings(plan: Plan) -> list[str]:

@@ -30,6 +30,7 @@ from sync.errors import (
     DsprogressError,
     NotionAuthError,
 )
+from sync.links import shown_url
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter
 from sync.setup import InitChoices, InitReport, run_init
@@ -365,10 +366,11 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
             f"[yellow]Warning:[/] {name} is also set in your environment, which wins over "
             f"{escape(str(report.env_path))}; unset it so that dsprogress uses the new value."
         )
-    if report.found_database_url:
-        console.print(f"[green]✓[/] Found your checklist database: {report.found_database_url}")
+    found = shown_url(report.found_database_url, choices.base_url)
+    if found:
+        console.print(f"[green]✓[/] Found your checklist database: {found}")
     if report.sync is None:
-        if not report.found_database_url:
+        if not found:
             console.print("Run `dsprogress sync` to create the checklist in Notion.")
         else:
             console.print("Run `dsprogress sync` to bring it up to date.")
@@ -383,8 +385,9 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
         console.print(f"[green]✓[/] Views: {escape(names)}")
     elif report.sync.created_database:
         console.print("Views could not be created here; the database works without them.")
-    if report.database_url:
-        console.print(f"\n[bold]Your checklist:[/] {report.database_url}")
+    url = shown_url(report.database_url, choices.base_url)
+    if url:
+        console.print(f"\n[bold]Your checklist:[/] {url}")
     console.print(
         "\nNext: tick an item's Done box in Notion, then run `dsprogress sync` and "
         "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."

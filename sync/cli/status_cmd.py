@@ -22,6 +22,7 @@ from sync.cli.output import console, echo_json
 from sync.config import Settings
 from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
+from sync.links import shown_url
 from sync.model import ItemState, TickEvent
 from sync.progress import (
     Completion,
@@ -193,8 +194,9 @@ def _print_screen(snapshot: Snapshot, listed: Listed, settings: Settings, now: d
     synced = snapshot.synced_at.astimezone(settings.zone)
     local_sync = f"{format_day(synced.date())} {synced:%H:%M %Z}"
     console.print(f"[dim]Last sync: {local_sync}[/]")
-    if snapshot.database_url:
-        console.print(f"[dim]Notion:[/] {snapshot.database_url}")  # one line: a link stays whole
+    url = shown_url(snapshot.database_url, settings.notion_base_url)
+    if url:
+        console.print(f"[dim]Notion:[/] {url}")  # one line: a link stays whole
 
 
 def _progress_table(

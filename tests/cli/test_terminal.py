@@ -82,7 +82,7 @@ def test_demo_on_a_terminal_leaves_no_progress_line_behind(tmp_path: Path) -> No
         "Sandbox Notion at http://",
         "1. First sync: the checklist",
         "Sync done: 37 items added to Notion",
-        "Created the checklist database: https://",
+        "Created the checklist database: http://127.0.0.1:",  # the sandbox's own link
         "  ticked Done on 'Dense layers'",
         "Sync done: 3 items done",
         "Overall ",
@@ -131,7 +131,9 @@ def test_interactive_init_finds_the_page_by_name_and_prints_clean_lines(
     assert BAR in raw
     assert not any(BAR in line or "0/?" in line for line in lines), "\n".join(lines)
     assert "Wrote .env (mode 600)." in lines
-    assert_whole_lines(lines, "✓ First sync done: 37 items created", "Your checklist: https://")
+    assert_whole_lines(
+        lines, "✓ First sync done: 37 items created", "Your checklist: http://127.0.0.1:"
+    )
     personal = next(i for i, line in enumerate(lines) if "1. A personal access token" in line)
     assert personal < next(i for i, line in enumerate(lines) if "2. An internal connection" in line)
     at = next(i for i, line in enumerate(lines) if line.startswith("  Copy it again"))
