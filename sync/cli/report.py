@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 
 from sync.actions import AdoptRow, HealDuplicate, Plan, ReportDuplicate, ReportUnknownKey
-from sync.cli.output import console, err_console, is_quiet
+from sync.cli.output import console, err_console, is_quiet, print_wrapped
 from sync.config import DEFAULT_BASE_URL
 from sync.links import shown_url
 from sync.model import TickEvent
@@ -117,7 +117,7 @@ def print_report(report: SyncReport, base_url: str = DEFAULT_BASE_URL) -> None:
         if report.plan.is_noop and not report.created_database:
             console.print("  nothing to do")
     _print_database_story(report, shown_url(report.database_url, base_url))
-    console.print(escape(render_report_line(report)), highlight=False)
+    print_wrapped(escape(render_report_line(report)), "", 2)  # wrapped between words
     for line in render_findings(report.plan):
         err_console.print(f"[yellow]Note:[/] {escape(line)}")
 

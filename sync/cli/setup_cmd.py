@@ -21,7 +21,7 @@ from sync.access import (
     render_token_owner,
 )
 from sync.cli.live import run_display
-from sync.cli.output import console, err_console, is_quiet
+from sync.cli.output import console, err_console, is_quiet, print_wrapped
 from sync.cli.report import print_database_after_interrupt
 from sync.cli.setup_words import print_intro, retry_hint
 from sync.config import DEFAULT_BASE_URL, system_timezone_name
@@ -314,7 +314,8 @@ def _print_pages(listing: PageListing, query: str) -> None:
     else:
         console.print("\nWhich page should hold the checklist database? (recently edited first)")
     for number, page in enumerate(listing.choices, start=1):
-        console.print(f"  {number:>2}. {escape(page.title)}  [dim]{escape(page.url)}[/]")
+        print_wrapped(escape(page.title), f"  {number:>2}. ", 6)
+        console.print(f"      [dim]{escape(page.url)}[/]")  # a link stays on one line
     if listing.more:
         console.print(
             "  [dim]… and more: type words of the page's title to search, or paste its URL.[/]"
@@ -378,17 +379,19 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
     counts = report.sync.counts()
     console.print(
         f"[green]✓[/] First sync done: {counts.get('create', 0)} items created, "
-        f"{counts.get('update', 0)} updated. Snapshot: {report.sync.snapshot_path}"
+        f"{counts.get('update', 0)} updated."
     )
+    console.print(f"  Snapshot: {report.sync.snapshot_path}")
     if report.views:
         names = ", ".join(view["name"] for view in report.views)
-        console.print(f"[green]✓[/] Views: {escape(names)}")
+        print_wrapped(escape(names), "[green]✓[/] Views: ", 2)
     elif report.sync.created_database:
         console.print("Views could not be created here; the database works without them.")
     url = shown_url(report.database_url, choices.base_url)
     if url:
         console.print(f"\n[bold]Your checklist:[/] {url}")
-    console.print(
-        "\nNext: tick an item's Done box in Notion, then run `dsprogress sync` and "
+    console.print()
+    print_wrapped(
+        "Next: tick an item's Done box in Notion, then run `dsprogress sync` and "
         "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from sync.cli.output import console
+from sync.cli.output import console, print_wrapped
 from sync.errors import CONNECTIONS_URL, PERSONAL_TOKENS_URL, DsprogressError, NotionAuthError
 
 if TYPE_CHECKING:
@@ -19,14 +19,14 @@ TOKEN_HELP: tuple[tuple[int, str], ...] = (
     (0, ""),
     (0, "It needs a Notion token, one of two kinds:"),
     (
-        2,
+        5,
         "[bold]1. A personal access token[/] (recommended when the checklist is yours alone):"
         f" {PERSONAL_TOKENS_URL} -> New token -> copy it. It acts as you and sees the pages you"
         " can open, so there is nothing to share. Business and Enterprise workspaces may"
         " restrict personal tokens: if you cannot make one, ask a workspace owner, or use kind 2.",
     ),
     (
-        2,
+        5,
         "[bold]2. An internal connection[/] (for a shared or team setup; made by a workspace"
         f" owner): {CONNECTIONS_URL} -> create one -> copy its secret (ntn_...). It sees only the"
         " pages connected to it: open the page, ... (top right) -> Connections -> add it.",
@@ -34,18 +34,19 @@ TOKEN_HELP: tuple[tuple[int, str], ...] = (
     (0, ""),
     (0, "The token is read without being shown, and saved only in {env} (readable by you alone)."),
 )
-"""init's introduction: paragraphs (indent, markup) that wrap to the terminal's width."""
+"""init's introduction: paragraphs (hanging indent, markup) that wrap to the terminal's width;
+a numbered paragraph starts 2 columns in and wraps under its text."""
 
 
 def print_intro(env_file: Path, out: Console | None = None) -> None:
-    """The introduction, wrapped to the terminal (never mid-word), indented paragraphs kept."""
-    from rich.padding import Padding
-    from rich.text import Text
-
+    """The introduction, wrapped to the terminal (never mid-word), numbered kinds indented."""
     target = out or console
     for indent, markup in TOKEN_HELP:
-        text = Text.from_markup(markup.replace("{env}", escape(str(env_file))))
-        target.print(Padding(text, (0, 0, 0, indent)), soft_wrap=False)
+        text = markup.replace("{env}", escape(str(env_file)))
+        if not text:
+            target.print()
+            continue
+        print_wrapped(text, "  " if indent else "", indent, target)
     target.print()
 
 

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from sync.checklist import Checklist, ChecklistItem
 from sync.cli.context import load_cli_settings, load_configured_checklist
-from sync.cli.output import console, echo_json
+from sync.cli.output import console, echo_json, print_wrapped
 from sync.config import Settings
 from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
@@ -229,18 +229,13 @@ def _progress_table(
 
 
 def _print_list(rows: Iterable[tuple[str, str]]) -> None:
-    """List lines `  ◐ text` whose long text wraps under itself, not under the marker, with no
-    trailing spaces, so the screen stays readable down to 50 columns."""
+    """List lines `  ◐ text` whose long text wraps under itself, not under the marker, so the
+    screen stays readable down to 50 columns."""
     from rich.text import Text
 
     for marker, markup in rows:
-        mark = Text.from_markup(marker)
-        head = Text.assemble(" " * (3 - mark.cell_len), mark, " ")
-        indent = head.cell_len
-        lines = Text.from_markup(markup).wrap(console, max(20, console.width - indent))
-        for number, line in enumerate(lines):
-            line.rstrip()
-            console.print(Text.assemble(head if number == 0 else " " * indent, line))
+        pad = " " * (3 - Text.from_markup(marker).cell_len)
+        print_wrapped(markup, f"{pad}{marker} ", 4, console)
 
 
 def _print_started(started: list[Started], now: datetime, settings: Settings) -> None:
