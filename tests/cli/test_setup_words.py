@@ -39,3 +39,16 @@ def test_a_wrong_token_hint_says_paste_it_again_while_init_asks() -> None:
     assert retry_hint(ConfigError("the token is empty", hint="Copy it again."), 1) == (
         "Copy it again. Paste it below (1 try left)."
     )
+
+
+def test_the_readme_shows_the_intro_as_init_prints_it_at_80_columns() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("<!-- init-output") :]
+    start = after.index("```text\n") + len("```text\n")
+    block = [
+        line.removeprefix("   ") for line in after[start : after.index("```", start)].split("\n")
+    ]
+    out = io.StringIO()
+    print_intro(Path(".env"), Console(file=out, width=80, color_system=None))
+    intro = out.getvalue().rstrip("\n").split("\n")
+    assert block[: len(intro)] == intro
