@@ -38,7 +38,7 @@ def cleaned_secret_notes(settings: Settings, env_file: Path | None) -> list[Note
         digest = hashlib.sha256(f"{name}\0{raw}".encode()).hexdigest()[:24]
         text = (
             f"{where} has spaces or invisible characters around it (a copy-paste leftover);"
-            f" dsprogress removes them. To stop this note, {fix}. Said once."
+            f" dsprogress removes them. To stop this note, {fix}. (Shown once.)"
         )
         notes.append(Note(digest, text))
     return notes
