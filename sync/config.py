@@ -21,6 +21,7 @@ from dotenv import dotenv_values
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sync.config_hints import problems_hint, where_settings_live
 from sync.errors import ConfigError
 from sync.logs import register_secret, register_secret_url
 
@@ -382,7 +383,7 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
         count = len(problems)
         raise ConfigError(
             f"{count} configuration problem{'s' if count != 1 else ''}",
-            hint=_problems_hint(env_file),
+            hint=problems_hint(env_file),
             details=problems,
         )
     register_settings_secrets(settings)
@@ -392,16 +393,6 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
     for name in cleaned:
         log.info("%s: removed spaces or invisible characters around the value", name)
     return settings
-
-
-def _problems_hint(env_file: Path | None) -> str:
-    where = "the environment"
-    if env_file is not None and env_file.is_file():
-        where = f"{env_file.absolute()} or the environment"
-    return (
-        f"Fix these in {where} (`dsprogress init --print-env-example` prints every setting,"
-        " explained)."
-    )
 
 
 def register_settings_secrets(settings: Settings) -> None:
@@ -435,21 +426,6 @@ def _alias_for(field_name: str) -> str:
         if name == field_name:
             return alias
     return field_name
-
-
-def where_settings_live(env_file: Path | None = Path(".env")) -> str:
-    """Where the settings were looked for, for a hint: the usual mistake is the wrong folder."""
-    example = "`dsprogress init --print-env-example` prints every setting, explained"
-    if env_file is None:
-        return f"Set them in the environment ({example})."
-    path = env_file.absolute()
-    if not env_file.is_file():
-        return (
-            f"There is no .env in {path.parent} (dsprogress reads .env from the folder you run"
-            f" it in): cd to the folder that holds yours, or run `dsprogress init` here."
-            f" {example[0].upper()}{example[1:]}."
-        )
-    return f"Set them in {path} or the environment ({example})."
 
 
 def require_notion(settings: Settings, env_file: Path | None = Path(".env")) -> str:
