@@ -45,6 +45,7 @@ from sync.progress import (
     build_progress,
     build_timelines,
     completions_by_week,
+    completions_in_week,
     in_progress_items,
     next_up,
     sort_keys,
@@ -280,7 +281,7 @@ def compute_digest(
     timelines = build_timelines(history, zone, checklist)
     view = _View(checklist, items, timelines, window.end, zone)
     by_week = completions_by_week(timelines, zone, week_start)
-    completions = _completions(view, by_week.get(week, []))
+    completions = _completions(view, completions_in_week(timelines, window))  # as `status` lists
 
     tracking_since = min((e.observed_at for e in history), default=None)
     first_week = week_of_day(view.day(tracking_since), week_start) if tracking_since else week
