@@ -239,7 +239,7 @@ def _gather_interactively(
         if parent:
             page = fetch_parent_page(notion, parent, info.kind)
         elif not database:
-            page = _ask_parent(notion, info)
+            page = _ask_parent(notion, info, base_url)
     if zone is None:
         zone = _ask_zone()
     choices = InitChoices(
@@ -273,13 +273,13 @@ def _ask_token(token: str | None, base_url: str) -> tuple[str, TokenInfo]:
     raise AssertionError("unreachable")
 
 
-def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
+def _ask_parent(notion: NotionAdapter, info: TokenInfo, base_url: str) -> PageChoice:
     query = ""
     while True:
         listing = fetch_page_choices(notion, query, limit=MAX_LISTED_PAGES)
         pages = listing.choices
         if pages:
-            _print_pages(listing, query)
+            _print_pages(listing, query, base_url)
             answer = click.prompt("Number, words to search, or a page URL", err=True).strip()
         else:
             console.print("\n" + escape(render_no_pages(info, query)))
@@ -308,14 +308,15 @@ def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
             err_console.print(f"  {escape(exc.hint)}")
 
 
-def _print_pages(listing: PageListing, query: str) -> None:
+def _print_pages(listing: PageListing, query: str, base_url: str) -> None:
     if query:
         console.print(f"\nPages matching {escape(repr(query))}:")
     else:
         console.print("\nWhich page should hold the checklist database? (recently edited first)")
     for number, page in enumerate(listing.choices, start=1):
         print_wrapped(escape(page.title), f"  {number:>2}. ", 6)
-        console.print(f"      [dim]{escape(page.url)}[/]")  # a link stays on one line
+        url = shown_url(page.url, base_url) or page.url
+        console.print(f"      [dim]{escape(url)}[/]")  # a link stays on one line
     if listing.more:
         console.print(
             "  [dim]… and more: type words of the page's title to search, or paste its URL.[/]"

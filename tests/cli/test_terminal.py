@@ -140,6 +140,7 @@ def test_interactive_init_finds_the_page_by_name_and_prints_clean_lines(
     retry = "".join(lines[at : at + 3])  # the terminal wraps the long line
     assert "paste it below (2 tries left)" in retry and "run `dsprogress init`" not in retry
     assert not any("again []" in line for line in lines)
+    assert not any("app.notion.com" in line for line in lines)  # sandbox ids: sandbox links
     from dotenv import dotenv_values
 
     assert dotenv_values(tmp_path / ".env")["NOTION_PARENT_PAGE_ID"] == science_page
