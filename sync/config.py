@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sync.config_hints import problems_hint, where_settings_live
 from sync.errors import ConfigError
 from sync.logs import register_secret, register_secret_url
 
@@ -38,7 +39,7 @@ MAX_INTERVAL_SECONDS = 365 * 86400
 # Characters a paste can carry that nobody sees: zero-width space/joiners, word joiner, BOM,
 # soft hyphen.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
-_CLEANED_SECRETS: list[str] = []  # variable names whose value clean_secret changed
+_CLEANED_SECRETS: list[tuple[str, str]] = []  # (variable, raw value) that clean_secret changed
 
 
 def parse_notion_id(value: str) -> str:
@@ -179,6 +180,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8-sig", extra="ignore", frozen=True
     )
+    _cleaned: tuple[tuple[str, str], ...] = PrivateAttr(default=())  # see sync.config_notes
 
     notion_token: SecretStr | None = Field(None, alias="NOTION_TOKEN")
     notion_parent_page_id: str | None = Field(None, alias="NOTION_PARENT_PAGE_ID")
@@ -229,7 +231,7 @@ class Settings(BaseSettings):
         else:
             cleaned, changed = clean_secret(value)
         if changed:
-            _CLEANED_SECRETS.append(_alias_for(info.field_name))
+            _CLEANED_SECRETS.append((_alias_for(info.field_name), value))
         if not cleaned:
             return None
         if info.field_name == "notion_token":
@@ -381,16 +383,15 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
         count = len(problems)
         raise ConfigError(
             f"{count} configuration problem{'s' if count != 1 else ''}",
-            hint="Fix these in your environment or .env (see .env.example for every variable).",
+            hint=problems_hint(env_file),
             details=problems,
         )
     register_settings_secrets(settings)
-    for name in sorted(set(_CLEANED_SECRETS)):
-        log.warning(
-            "%s: removed spaces or invisible characters around the value (a copy-paste "
-            "leftover); fix it in .env to silence this",
-            name,
-        )
+    cleaned = {name: raw for name, raw in _CLEANED_SECRETS}
+    _CLEANED_SECRETS.clear()
+    object.__setattr__(settings, "_cleaned", tuple(sorted(cleaned.items())))
+    for name in cleaned:
+        log.info("%s: removed spaces or invisible characters around the value", name)
     return settings
 
 
@@ -427,8 +428,9 @@ def _alias_for(field_name: str) -> str:
     return field_name
 
 
-def require_notion(settings: Settings) -> str:
-    """Return the token; raise ConfigError when Notion settings are missing for a sync."""
+def require_notion(settings: Settings, env_file: Path | None = Path(".env")) -> str:
+    """Return the token; raise ConfigError when Notion settings are missing for a sync.
+    `env_file` is where the settings were read from, named in the hint."""
     problems = []
     if settings.token is None:
         problems.append(
@@ -440,10 +442,9 @@ def require_notion(settings: Settings) -> str:
             "or set NOTION_DATABASE_ID to use an existing database)"
         )
     if problems:
-        raise ConfigError(
-            "Notion is not configured",
-            hint="Run `dsprogress init`, or set the variables in .env (see .env.example).",
-            details=problems,
-        )
+        hint = where_settings_live(env_file)
+        if env_file is not None and env_file.is_file():
+            hint = "Run `dsprogress init`, or set them yourself. " + hint
+        raise ConfigError("Notion is not configured", hint=hint, details=problems)
     assert settings.token is not None
     return settings.token

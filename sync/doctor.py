@@ -69,7 +69,7 @@ def check_configuration(env_file: Path | None) -> tuple[CheckResult, Settings | 
     except DsprogressError as exc:
         return CheckResult(name, False, exc.message, exc.hint, details=tuple(exc.details)), None
     try:
-        require_notion(settings)
+        require_notion(settings, env_file)
     except DsprogressError as exc:
         result = CheckResult(name, False, exc.message, exc.hint, details=tuple(exc.details))
         return result, settings

@@ -33,7 +33,10 @@ class ConfigError(DsprogressError):
     """The settings (environment or .env) are missing or invalid."""
 
     exit_code = 3
-    default_hint = "Fix the variable in your environment or .env (see .env.example)."
+    default_hint = (
+        "Fix the variable in your environment or .env"
+        " (`dsprogress init --print-env-example` prints every setting, explained)."
+    )
 
 
 class ChecklistError(DsprogressError):

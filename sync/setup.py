@@ -36,7 +36,8 @@ from sync.store import STATE_FILE, open_store
 
 ENV_HEADER = (
     "# dsprogress settings, written by `dsprogress init`. Keep this file private (mode 600):\n"
-    "# it holds your Notion token. Every other setting is described in .env.example.\n"
+    "# it holds your Notion token. dsprogress reads it from the folder you run it in.\n"
+    "# Every other setting: `dsprogress init --print-env-example`.\n"
 )
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@%+=:,./~-]*$")

@@ -17,6 +17,7 @@ from sync.config import (
     parse_schedule,
     require_notion,
 )
+from sync.config_notes import cleaned_secret_notes, notes_to_say
 from sync.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,15 +213,33 @@ def test_a_sync_needs_a_token_and_a_parent_or_database() -> None:
     ids=["trailing space", "trailing newline", "BOM", "zero-width space", "everything"],
 )
 def test_a_pasted_token_is_cleaned_and_said_once(
-    pasted: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    pasted: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("NOTION_TOKEN", pasted)
     with caplog.at_level("WARNING", logger="dsprogress"):
         settings = load_settings(None)
     assert settings.token == "ntn_abcdefghijklmnop1234"
-    said = [r.getMessage() for r in caplog.records if "NOTION_TOKEN" in r.getMessage()]
-    assert len(said) == 1 and "removed spaces or invisible characters" in said[0]
-    assert "abcdefghijklmnop" not in caplog.text
+    assert caplog.records == []  # no logger line: the command says it once, in its own words
+    notes = cleaned_secret_notes(settings, tmp_path / ".env")
+    assert len(notes) == 1 and notes[0].text.startswith("the environment variable NOTION_TOKEN ")
+    assert "abcdefghijklmnop" not in notes[0].text + notes[0].fingerprint
+    state = tmp_path / "state"
+    state.mkdir()
+    assert notes_to_say(notes, state) == [notes[0].text]
+    assert notes_to_say(cleaned_secret_notes(load_settings(None), None), state) == []
+    monkeypatch.setenv("NOTION_TOKEN", pasted + " ")  # a new paste is said again
+    assert len(notes_to_say(cleaned_secret_notes(load_settings(None), None), state)) == 1
+
+
+def test_a_pasted_token_in_env_file_blames_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOTION_TOKEN", raising=False)
+    env = tmp_path / ".env"
+    env.write_text("NOTION_TOKEN='ntn_abcdefghijklmnop1234 '\n", encoding="utf-8")
+    settings = load_settings(env)
+    [note] = cleaned_secret_notes(settings, env)
+    assert note.text.startswith(f"NOTION_TOKEN in {env} has spaces")
 
 
 def test_a_clean_token_is_not_mentioned(
@@ -297,3 +316,20 @@ def test_an_env_file_with_a_bom_is_read(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_bytes("\ufeffDSPROGRESS_TIMEZONE=Europe/Berlin\n".encode())
     assert load_settings(env).timezone == "Europe/Berlin"
+
+
+def test_missing_notion_settings_say_which_folder_was_searched_for_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NOTION_TOKEN", "NOTION_PARENT_PAGE_ID", "NOTION_DATABASE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        require_notion(load_settings(Path(".env")))
+    hint = caught.value.hint or ""
+    assert f"There is no .env in {tmp_path}" in hint
+    assert "dsprogress init --print-env-example" in hint and ".env.example" not in hint
+    (tmp_path / ".env").write_text("DSPROGRESS_WEEK_START=mon\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        require_notion(load_settings(Path(".env")))
+    assert f"Set them in {tmp_path / '.env'} or the environment" in (caught.value.hint or "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 @pytest.mark.slow
 def test_demo_ends_with_a_status_showing_the_ticked_items(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DSPROGRESS_", "NOTION_"))}
+    env["COLUMNS"] = "80"  # the README shows an 80-column terminal
     state = tmp_path / "state"
     result = subprocess.run(
         [sys.executable, "-m", "sync", "demo", "--state-dir", str(state)],
@@ -39,3 +41,30 @@ def test_demo_ends_with_a_status_showing_the_ticked_items(tmp_path: Path) -> Non
     done = {item["key"] for item in snapshot["items"] if item["done"]}
     assert "entry.networks.cnn" in done and "custom.kaggle-titanic-competition" in done
     assert "Traceback" not in result.stderr
+    # app.notion.com knows no sandbox id: every link printed is the sandbox's own
+    assert "app.notion.com" not in out + result.stderr and "notion.so" not in out
+    assert out.count("/__sandbox/open/") >= 2  # the database created, and status's link
+    assert _comparable(_readme_block("demo-output")) == _comparable(out)
+
+
+def _readme_block(marker: str) -> str:
+    """The code block after `<!-- marker ... -->` in README.md."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index(f"<!-- {marker}") :]
+    start = after.index("```text\n") + len("```text\n")
+    return after[start : after.index("```", start)]
+
+
+def _comparable(text: str) -> str:
+    """The demo's words, without what changes from run to run (ports, ids, folders, timings,
+    the clock) or with the terminal's wrapping."""
+    for pattern, stand_in in (
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"/__sandbox/open/[0-9a-f]{32}", "/__sandbox/open/ID"),
+        (r"\(\d+ requests?, [\d.]+ s\)", "(N requests, T s)"),
+        (r"Last sync: .*", "Last sync: WHEN"),
+        (r"state in \S+", "state in FOLDER"),
+        (r"Snapshot: \S+", "Snapshot: FILE"),
+    ):
+        text = re.sub(pattern, stand_in, text)
+    return " ".join(text.split())

@@ -26,6 +26,7 @@ from sync.progress import (
     build_timelines,
     completions_by_week,
     completions_in_week,
+    in_progress_items,
     next_up,
     percent_done,
     status_at,
@@ -123,6 +124,34 @@ def test_next_up_is_the_open_checklist_items_in_order() -> None:
         "entry.data.audio",
         "entry.nets.dense",
         "entry.nets.cnn",
+    ]
+
+
+def test_next_up_leaves_out_items_in_progress_they_are_listed_apart() -> None:
+    statuses: dict[str, Status] = {"entry.data.images": "in_progress", "entry.data.text": "done"}
+    picked = next_up(CHECKLIST, lambda key: statuses.get(key, "not_started"), 2)
+    assert [item.key for item in picked] == ["entry.data.audio", "entry.nets.dense"]
+
+
+def test_in_progress_items_count_own_items_and_list_the_longest_first() -> None:
+    own = ItemState("custom.blog", "p1", "Blog", None, None, None, "in_progress", custom=True)
+    retired = replace(own, key="custom.old", retired=True)
+    items = {"custom.blog": own, "custom.old": retired}
+    history = [
+        event("entry.nets.cnn", None, "in_progress", "2026-11-20 10:00"),
+        event("custom.blog", None, "in_progress", "2026-11-02 10:00"),
+        event("entry.data.images", None, "in_progress", "2026-11-25 10:00"),
+        event("custom.old", None, "in_progress", "2026-11-01 10:00"),
+    ]
+    timelines = build_timelines(history, BERLIN, CHECKLIST)
+    moment = at("2026-11-28 12:00")
+    found = in_progress_items(
+        CHECKLIST, items, timelines, status_at(timelines, items, moment), moment
+    )
+    assert found == [
+        ("custom.blog", at("2026-11-02 10:00")),
+        ("entry.nets.cnn", at("2026-11-20 10:00")),
+        ("entry.data.images", at("2026-11-25 10:00")),
     ]
 
 

@@ -26,6 +26,7 @@ from sync.access import (
     render_token_owner,
 )
 from sync.errors import ConfigError
+from sync.links import shown_url
 from sync.notion.adapter import NotionAdapter
 from sync.notion.views import BOARD_NAME, NEXT_UP_NAME, TABLE_NAME
 from sync.sandbox import SandboxServer
@@ -201,7 +202,7 @@ def test_init_non_interactive_sets_everything_up(sandbox: SandboxServer, tmp_pat
         database_url = store.get_meta("database_url")
         recorded_views = store.get_json_meta("views")
     assert database_id and data_source_id and database_url
-    assert database_url in result.stdout
+    assert shown_url(database_url, sandbox.base_url) in result.stdout  # the sandbox's own link
     snapshot = load_snapshot(state_dir)
     assert snapshot is not None and snapshot.progress.total == len(snapshot.items) > 0
     assert len(sandbox.control.pages(data_source_id)) == snapshot.progress.total

@@ -38,6 +38,9 @@ def cli(ctx: click.Context) -> None:
     Push the checklist into a Notion database, tick items in Notion, pull your progress back into a
     local snapshot with a dated history, and receive a weekly digest.
 
+    New here? Start with `dsprogress init` (it asks for a Notion token and sets everything up),
+    or try `dsprogress demo` first: no Notion account needed.
+
     -v/--verbose and -q/--quiet go before or after the command's name.
     """
     ctx.ensure_object(dict)

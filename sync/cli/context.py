@@ -16,8 +16,23 @@ if TYPE_CHECKING:
 
 
 def load_cli_settings() -> Settings:
-    """Settings from the environment and ./.env (ConfigError lists every problem)."""
-    return load_settings(Path(".env"))
+    """Settings from the environment and ./.env (ConfigError lists every problem); a note about
+    a cleaned secret is said once, on stderr."""
+    settings = load_settings(Path(".env"))
+    say_settings_notes(settings, Path(".env"))
+    return settings
+
+
+def say_settings_notes(settings: Settings, env_file: Path | None) -> None:
+    if not settings._cleaned:
+        return
+    from rich.markup import escape
+
+    from sync.cli.output import err_console
+    from sync.config_notes import cleaned_secret_notes, notes_to_say
+
+    for text in notes_to_say(cleaned_secret_notes(settings, env_file), settings.state_dir):
+        err_console.print(f"[yellow]Warning:[/] {escape(text)}")
 
 
 def load_configured_checklist(settings: Settings) -> Checklist:

@@ -20,7 +20,7 @@ from sync.engine import SyncReport, run_sync
 def _sync_and_show(settings: Settings, checklist: Checklist) -> SyncReport:
     with run_display(err_console, "Writing to Notion", enabled=True, quiet=is_quiet()) as display:
         report = run_sync(settings, checklist, mode="sync", **display.hooks())
-    print_report(report)
+    print_report(report, settings.notion_base_url)
     return report
 
 

@@ -80,8 +80,10 @@ def digest(
         results = [asdict(result) for result in report.results]
         echo_json({"week": report.week, "ok": report.ok, "results": results})
     else:
-        for result in report.results:
-            click.echo(result.describe())
+        from sync.cli.digest_words import render_delivery
+
+        for line in render_delivery(report, settings, channel):
+            click.echo(line)
     if not report.ok:
         names = ", ".join(result.channel for result in report.failed)
         raise DeliveryError(

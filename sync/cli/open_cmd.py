@@ -16,7 +16,14 @@ def build_database_url(database_id: str) -> str:
 
 
 def load_database_url(settings: Settings) -> str:
-    """The URL the last sync recorded, else one built from NOTION_DATABASE_ID."""
+    """The URL the last sync recorded, else one built from NOTION_DATABASE_ID; a sandbox's own
+    link when NOTION_BASE_URL is a sandbox (`sync.links`)."""
+    from sync.links import shown_url
+
+    return shown_url(_recorded_url(settings), settings.notion_base_url) or ""
+
+
+def _recorded_url(settings: Settings) -> str:
     from sync.store import STATE_FILE, open_store
 
     recorded = None

@@ -28,6 +28,20 @@ def __getattr__(name: str) -> Console:
     return _consoles[name]
 
 
+def print_wrapped(markup: str, head: str = "", indent: int = 0, out: Console | None = None) -> None:
+    """Print `head` then `markup`, wrapped to the terminal's width between words; later lines
+    start at `indent` columns (a hanging indent), no trailing spaces. `head` is markup too."""
+    from rich.text import Text
+
+    target = out or __getattr__("console")
+    first = Text.from_markup(head)
+    room = max(20, target.width - max(indent, first.cell_len))
+    lines = Text.from_markup(markup).wrap(target, room)
+    for number, line in enumerate(lines):
+        line.rstrip()
+        target.print(Text.assemble(first if number == 0 else " " * indent, line), soft_wrap=True)
+
+
 def echo_json(data: Any) -> None:
     """Print machine-readable output: plain JSON on stdout, no colour, stable key order."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -104,17 +104,16 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Every command with its whole line, wrapped under itself (never cut short)."""
         names = self.list_commands(ctx)
         if not names:
             return
-        limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
             if name in COMMANDS:
-                # the same shortening click applies to a loaded command's help
-                short = click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit)
+                short = COMMANDS[name][2]
             else:
-                short = self.commands[name].get_short_help_str(limit)
+                short = self.commands[name].get_short_help_str(limit=10_000)
             rows.append((name, short))
         with formatter.section("Commands"):
             formatter.write_dl(rows)

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 
 from sync.actions import AdoptRow, HealDuplicate, Plan, ReportDuplicate, ReportUnknownKey
-from sync.cli.output import console, err_console, is_quiet
+from sync.cli.output import console, err_console, is_quiet, print_wrapped
+from sync.config import DEFAULT_BASE_URL
+from sync.links import shown_url
 from sync.model import TickEvent
 
 if TYPE_CHECKING:
@@ -105,7 +107,7 @@ def render_report_line(report: SyncReport) -> str:
     )
 
 
-def print_report(report: SyncReport) -> None:
+def print_report(report: SyncReport, base_url: str = DEFAULT_BASE_URL) -> None:
     if report.dry_run:
         console.print(f"[bold]Plan ({report.mode}, dry run: nothing written)[/]")
         if report.created_database:
@@ -114,9 +116,15 @@ def print_report(report: SyncReport) -> None:
             console.print(f"  {escape(render_plan_line(action))}")
         if report.plan.is_noop and not report.created_database:
             console.print("  nothing to do")
-    console.print(escape(render_report_line(report)), highlight=False)
+    _print_database_story(report, shown_url(report.database_url, base_url))
+    print_wrapped(escape(render_report_line(report)), "", 2)  # wrapped between words
     for line in render_findings(report.plan):
         err_console.print(f"[yellow]Note:[/] {escape(line)}")
+
+
+def _print_database_story(report: SyncReport, url: str | None) -> None:
+    """What happened to the state and the database, told before the run's summary (in the
+    order it happened: the database is found or created before items are written)."""
     if report.state_moved_aside is not None:
         err_console.print(
             f"The state file was damaged: moved it to {escape(str(report.state_moved_aside))} "
@@ -126,12 +134,12 @@ def print_report(report: SyncReport) -> None:
         console.print(
             f"NOTION_DATABASE_ID names another database than {report.switched_from}: the state "
             f"folder {'would follow' if report.dry_run else 'now follows'} "
-            f"{report.database_url or report.database_id}, rebuilt from it (the history is kept)."
+            f"{url or report.database_id}, rebuilt from it (the history is kept)."
         )
-    if report.found_database and report.database_url:
-        console.print(f"Found your checklist database: {report.database_url}")
-    if report.created_database and report.database_url and not report.dry_run:
-        console.print(f"Created the checklist database: {report.database_url}")
+    if report.found_database and url:
+        console.print(f"Found your checklist database: {url}")
+    if report.created_database and url and not report.dry_run:
+        console.print(f"Created the checklist database: {url}")
 
 
 def render_findings(plan: Plan) -> list[str]:

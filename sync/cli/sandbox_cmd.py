@@ -13,7 +13,7 @@ import click
 
 from sync.errors import ConfigError, StateError
 from sync.sandbox.control_api import is_loopback
-from sync.sandbox.faults import DEFAULT_BURST, FaultRuleError, parse_rule
+from sync.sandbox.faults import DEFAULT_BURST, KINDS, FaultRuleError, parse_rule
 from sync.sandbox.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -139,8 +139,8 @@ def _describe_rate(rate_limit: float, burst: int) -> str:
     multiple=True,
     metavar="JSON",
     help='A fault rule as JSON, repeatable, e.g. \'{"kind": "apply_then_fail", "method": "POST", '
-    '"route": "/v1/pages", "status": 504, "times": 1}\'. Kinds: error, latency, drop, '
-    "apply_then_fail, apply_then_drop (see docs/sandbox.md).",
+    f'"route": "/v1/pages", "status": 504, "times": 1}}\'. Kinds: {", ".join(KINDS)} '
+    "(see docs/sandbox.md).",
 )
 @click.option(
     "--seed",

@@ -21,36 +21,22 @@ from sync.access import (
     render_token_owner,
 )
 from sync.cli.live import run_display
-from sync.cli.output import console, err_console, is_quiet
+from sync.cli.output import console, err_console, is_quiet, print_wrapped
 from sync.cli.report import print_database_after_interrupt
+from sync.cli.setup_words import print_intro, retry_hint
 from sync.config import DEFAULT_BASE_URL, system_timezone_name
 from sync.errors import (
-    CONNECTIONS_URL,
-    PERSONAL_TOKENS_URL,
     ConfigError,
     DsprogressError,
     NotionAuthError,
 )
+from sync.links import shown_url
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter
 from sync.setup import InitChoices, InitReport, run_init
 
 MAX_TOKEN_TRIES = 3
 MAX_LISTED_PAGES = 15
-TOKEN_HELP = f"""\
-[bold]dsprogress init[/] sets up your Data Science checklist in Notion in a few steps.
-
-It needs a Notion token, one of two kinds:
-  [bold]1. A personal access token[/] (recommended when the checklist is yours alone):
-     {PERSONAL_TOKENS_URL} -> New token -> copy it. It acts as you and sees the
-     pages you can open, so there is nothing to share. Business and Enterprise workspaces may
-     restrict personal tokens: if you cannot make one, ask a workspace owner, or use kind 2.
-  [bold]2. An internal connection[/] (for a shared or team setup; made by a workspace owner):
-     {CONNECTIONS_URL} -> create one -> copy its secret (ntn_...). It sees only
-     the pages connected to it: open the page, ... (top right) -> Connections -> add it.
-
-The token is read without being shown, and saved only in {{env}} (readable by you alone).
-"""
 _PATH = click.Path(path_type=Path)
 
 
@@ -115,7 +101,7 @@ def init(
     if non_interactive:
         choices, info = _gather_from_options(token, parent, database, base_url, state_dir, zone)
     else:
-        console.print(TOKEN_HELP.format(env=escape(str(env_file))))
+        print_intro(env_file)
         if env_file.exists() and not force:
             if not click.confirm(
                 f"{env_file} exists. Update its Notion settings (your other settings stay)?",
@@ -253,7 +239,7 @@ def _gather_interactively(
         if parent:
             page = fetch_parent_page(notion, parent, info.kind)
         elif not database:
-            page = _ask_parent(notion, info)
+            page = _ask_parent(notion, info, base_url)
     if zone is None:
         zone = _ask_zone()
     choices = InitChoices(
@@ -280,25 +266,28 @@ def _ask_token(token: str | None, base_url: str) -> tuple[str, TokenInfo]:
             err_console.print(f"[red]✗[/] {escape(exc.message)}")
             if attempt == MAX_TOKEN_TRIES:
                 raise
-            err_console.print(f"  {escape(exc.hint)}")
+            err_console.print(f"  {escape(retry_hint(exc, MAX_TOKEN_TRIES - attempt))}")
             continue
         console.print(f"[green]✓[/] Token accepted: {escape(render_token_owner(info))}.")
         return secret, info
     raise AssertionError("unreachable")
 
 
-def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
+def _ask_parent(notion: NotionAdapter, info: TokenInfo, base_url: str) -> PageChoice:
     query = ""
     while True:
         listing = fetch_page_choices(notion, query, limit=MAX_LISTED_PAGES)
         pages = listing.choices
         if pages:
-            _print_pages(listing, query)
+            _print_pages(listing, query, base_url)
             answer = click.prompt("Number, words to search, or a page URL", err=True).strip()
         else:
             console.print("\n" + escape(render_no_pages(info, query)))
             answer = click.prompt(
-                "Words to search, a page URL, or Enter to look again", default="", err=True
+                "Words to search, a page URL, or Enter to look again",
+                default="",
+                show_default=False,
+                err=True,
             ).strip()
             if not answer:
                 query = ""
@@ -319,13 +308,15 @@ def _ask_parent(notion: NotionAdapter, info: TokenInfo) -> PageChoice:
             err_console.print(f"  {escape(exc.hint)}")
 
 
-def _print_pages(listing: PageListing, query: str) -> None:
+def _print_pages(listing: PageListing, query: str, base_url: str) -> None:
     if query:
         console.print(f"\nPages matching {escape(repr(query))}:")
     else:
         console.print("\nWhich page should hold the checklist database? (recently edited first)")
     for number, page in enumerate(listing.choices, start=1):
-        console.print(f"  {number:>2}. {escape(page.title)}  [dim]{escape(page.url)}[/]")
+        print_wrapped(escape(page.title), f"  {number:>2}. ", 6)
+        url = shown_url(page.url, base_url) or page.url
+        console.print(f"      [dim]{escape(url)}[/]")  # a link stays on one line
     if listing.more:
         console.print(
             "  [dim]… and more: type words of the page's title to search, or paste its URL.[/]"
@@ -377,10 +368,11 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
             f"[yellow]Warning:[/] {name} is also set in your environment, which wins over "
             f"{escape(str(report.env_path))}; unset it so that dsprogress uses the new value."
         )
-    if report.found_database_url:
-        console.print(f"[green]✓[/] Found your checklist database: {report.found_database_url}")
+    found = shown_url(report.found_database_url, choices.base_url)
+    if found:
+        console.print(f"[green]✓[/] Found your checklist database: {found}")
     if report.sync is None:
-        if not report.found_database_url:
+        if not found:
             console.print("Run `dsprogress sync` to create the checklist in Notion.")
         else:
             console.print("Run `dsprogress sync` to bring it up to date.")
@@ -388,16 +380,19 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
     counts = report.sync.counts()
     console.print(
         f"[green]✓[/] First sync done: {counts.get('create', 0)} items created, "
-        f"{counts.get('update', 0)} updated. Snapshot: {report.sync.snapshot_path}"
+        f"{counts.get('update', 0)} updated."
     )
+    console.print(f"  Snapshot: {report.sync.snapshot_path}")
     if report.views:
         names = ", ".join(view["name"] for view in report.views)
-        console.print(f"[green]✓[/] Views: {escape(names)}")
+        print_wrapped(escape(names), "[green]✓[/] Views: ", 2)
     elif report.sync.created_database:
         console.print("Views could not be created here; the database works without them.")
-    if report.database_url:
-        console.print(f"\n[bold]Your checklist:[/] {report.database_url}")
-    console.print(
-        "\nNext: tick an item's Done box in Notion, then run `dsprogress sync` and "
+    url = shown_url(report.database_url, choices.base_url)
+    if url:
+        console.print(f"\n[bold]Your checklist:[/] {url}")
+    console.print()
+    print_wrapped(
+        "Next: tick an item's Done box in Notion, then run `dsprogress sync` and "
         "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."
     )

@@ -7,28 +7,36 @@ module only lays them out, to fit the terminal down to 50 columns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
+from sync.checklist import Checklist, ChecklistItem
 from sync.cli.context import load_cli_settings, load_configured_checklist
-from sync.cli.output import console, echo_json
+from sync.cli.output import console, echo_json, print_wrapped
 from sync.config import Settings
 from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
+from sync.links import shown_url
+from sync.model import ItemState, TickEvent
 from sync.progress import (
+    Completion,
+    build_item_order,
     build_timelines,
     completions_in_week,
-    in_progress_since,
+    in_progress_items,
     next_up,
     sort_keys,
     stored_status,
 )
-from sync.snapshot import GroupProgress, Progress, load_snapshot
+from sync.snapshot import GroupProgress, Progress, Snapshot, load_snapshot
 from sync.store import open_store, utc_now
+from sync.wording import format_day, format_in_progress, skipped_note
 
 MAX_BAR = 24
 MIN_BAR = 6
@@ -54,9 +62,20 @@ def plan_bar_width(terminal_width: int, name_width: int) -> int:
 
 @dataclass(frozen=True)
 class Started:
+    key: str
     title: str
     where: str
     since: datetime | None
+    notes: str
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What `status` lists, from the functions the digest lists its sections with."""
+
+    started: list[Started]
+    upcoming: list[ChecklistItem]
+    completions: list[tuple[Completion, str, str | None]]  # (completion, title, level)
 
 
 @click.command()
@@ -65,7 +84,7 @@ def status(as_json: bool) -> None:
     """Show your progress from the last sync, without any network.
 
     Bars overall, per level and per category; what is in progress and for how long; the next
-    three items; this week's completions.
+    three items to start; this week's completions.
     """
     print_status(load_cli_settings(), as_json=as_json)
 
@@ -80,86 +99,104 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
         )
     checklist = load_configured_checklist(settings)
     now = utc_now()
-    week = week_containing(now, settings.zone, settings.week_start)
-    window = build_week_window(week, settings.zone, settings.week_start)
     with open_store(settings.state_dir) as store:
         history = store.load_history()
         items = store.load_items()
         last_pull = store.last_successful_pull()
+    listed = list_status(snapshot, checklist, items, history, settings, now)
+    if as_json:
+        echo_json(_status_json(snapshot, listed, last_pull))
+        return
+    _print_screen(snapshot, listed, settings, now)
+
+
+def list_status(
+    snapshot: Snapshot,
+    checklist: Checklist,
+    items: Mapping[str, ItemState],
+    history: Sequence[TickEvent],
+    settings: Settings,
+    now: datetime,
+) -> Listed:
+    """In progress, next up and this week's completions: the digest's lists, as of `now`."""
+    week = week_containing(now, settings.zone, settings.week_start)
+    window = build_week_window(week, settings.zone, settings.week_start)
     timelines = build_timelines(history, settings.zone, checklist)
     titles = {item.key: (item.title, item.level) for item in snapshot.items}
+    status_of = stored_status(items)
     done = {c.key: c for c in completions_in_week(timelines, window)}
-    order = {key: index for index, key in enumerate(titles)}  # the snapshot lists items in order
     completions = [
         (done[key], *titles.get(key, (timelines[key].title, None)))
-        for key in sort_keys(done, order)
+        for key in sort_keys(done, build_item_order(checklist, items))
     ]
-    started = [
-        Started(
-            item.title,
-            item.level or "own item",
-            in_progress_since(timelines.get(item.key), items.get(item.key), now),
-        )
-        for item in snapshot.items
-        if item.status == "in_progress" and not item.retired
-    ]
-    upcoming = [
-        item
-        for item in next_up(checklist, stored_status(items), NEXT_COUNT + len(started))
-        if stored_status(items)(item.key) != "in_progress"
-    ][:NEXT_COUNT]
-    if as_json:
-        echo_json(
+    started = []
+    for key, since in in_progress_items(checklist, items, timelines, status_of, now):
+        state = items.get(key)
+        title, level = titles.get(key, (state.title if state else key, None))
+        notes = " ".join(state.notes.split()) if state else ""
+        started.append(Started(key, title, level or "own item", since, notes))
+    return Listed(started, next_up(checklist, status_of, NEXT_COUNT), completions)
+
+
+def _status_json(snapshot: Snapshot, listed: Listed, last_pull: datetime | None) -> Any:
+    return {
+        "synced_at": snapshot.synced_at.isoformat(),
+        "last_successful_sync": last_pull.isoformat() if last_pull else None,
+        "database_url": snapshot.database_url,
+        "progress": snapshot.progress.model_dump(),
+        "levels": [g.model_dump() for g in snapshot.levels],
+        "categories": [g.model_dump() for g in snapshot.categories],
+        "in_progress": [
             {
-                "synced_at": snapshot.synced_at.isoformat(),
-                "last_successful_sync": last_pull.isoformat() if last_pull else None,
-                "database_url": snapshot.database_url,
-                "progress": snapshot.progress.model_dump(),
-                "levels": [g.model_dump() for g in snapshot.levels],
-                "categories": [g.model_dump() for g in snapshot.categories],
-                "in_progress": [
-                    {
-                        "title": s.title,
-                        "level": None if s.where == "own item" else s.where,
-                        "since": s.since.isoformat() if s.since else None,
-                    }
-                    for s in started
-                ],
-                "next_up": [
-                    {"key": i.key, "title": i.title, "level": i.level, "category": i.category}
-                    for i in upcoming
-                ],
-                "this_week": [
-                    {
-                        "key": c.key,
-                        "title": title,
-                        "level": level,
-                        "completed_on": c.day.isoformat(),
-                    }
-                    for c, title, level in completions
-                ],
+                "key": s.key,
+                "title": s.title,
+                "level": None if s.where == "own item" else s.where,
+                "since": s.since.isoformat() if s.since else None,
+                "notes": s.notes,
             }
-        )
-        return
+            for s in listed.started
+        ],
+        "next_up": [
+            {"key": i.key, "title": i.title, "level": i.level, "category": i.category}
+            for i in listed.upcoming
+        ],
+        "this_week": [
+            {"key": c.key, "title": title, "level": level, "completed_on": c.day.isoformat()}
+            for c, title, level in listed.completions
+        ],
+    }
+
+
+def _print_screen(snapshot: Snapshot, listed: Listed, settings: Settings, now: datetime) -> None:
     console.print(f"[bold]{escape(snapshot.checklist_title)}[/]")
     console.print(_progress_table(snapshot.progress, snapshot.levels, snapshot.categories))
-    _print_started(started, now)
-    if upcoming:
+    note = skipped_note(snapshot.progress.skipped)
+    if note:
+        console.print(f"[dim]{escape(note)}[/]")
+    _print_started(listed.started, now, settings)
+    if listed.upcoming:
         console.print("[bold]Next up[/]")
-        for number, item in enumerate(upcoming, start=1):
-            console.print(f"  {number}. {escape(item.title)} [dim]({escape(item.level)})[/]")
+        _print_list(
+            (f"{number}.", f"{escape(item.title)} [dim]({escape(item.level)})[/]")
+            for number, item in enumerate(listed.upcoming, start=1)
+        )
+    completions = listed.completions
     if completions:
         console.print(f"[bold]This week:[/] {len(completions)} done")
-        for _, title, where in completions[:MAX_LISTED]:
-            console.print(f"  [green]✓[/] {escape(title)} [dim]({escape(where or 'own item')})[/]")
+        _print_list(
+            ("[green]✓[/]", f"{escape(title)} [dim]({escape(where or 'own item')})[/]")
+            for _, title, where in completions[:MAX_LISTED]
+        )
         if len(completions) > MAX_LISTED:
             console.print(f"  [dim]… and {len(completions) - MAX_LISTED} more[/]")
     else:
         console.print("[bold]This week:[/] nothing ticked yet")
-    local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+    synced = snapshot.synced_at.astimezone(settings.zone)
+    local_sync = f"{format_day(synced.date())} {synced:%H:%M %Z}"
     console.print(f"[dim]Last sync: {local_sync}[/]")
-    if snapshot.database_url:
-        console.print(f"[dim]Notion:[/] {snapshot.database_url}", soft_wrap=False)
+    url = shown_url(snapshot.database_url, settings.notion_base_url)
+    if url:
+        console.print(f"[dim]Notion:[/] {url}")  # one line: a link stays whole
 
 
 def _progress_table(
@@ -191,17 +228,33 @@ def _progress_table(
     return table
 
 
-def _print_started(started: list[Started], now: datetime) -> None:
-    from sync.digest.render import format_duration
+def _print_list(rows: Iterable[tuple[str, str]]) -> None:
+    """List lines `  ◐ text` whose long text wraps under itself, not under the marker, so the
+    screen stays readable down to 50 columns."""
+    from rich.text import Text
 
+    for marker, markup in rows:
+        pad = " " * (3 - Text.from_markup(marker).cell_len)
+        print_wrapped(markup, f"{pad}{marker} ", 4, console)
+
+
+def _print_started(started: list[Started], now: datetime, settings: Settings) -> None:
     if not started:
         return
     console.print(f"[bold]In progress:[/] {len(started)}")
+    rows = []
     for item in started[:MAX_LISTED]:
         days = max(0, (now - item.since).days) if item.since else None
-        console.print(
-            f"  [yellow]◐[/] {escape(item.title)} [dim]({escape(item.where)}, "
-            f"{format_duration(days)})[/]"
+        since = item.since.astimezone(settings.zone).date() if item.since else None
+        rows.append(
+            (
+                "[yellow]◐[/]",
+                f"{escape(item.title)} [dim]({escape(item.where)}, "
+                f"{format_in_progress(days, since)})[/]",
+            )
         )
+        if item.notes:
+            rows.append(("", f"[dim]Notes:[/] {escape(item.notes)}"))
+    _print_list(rows)
     if len(started) > MAX_LISTED:
         console.print(f"  [dim]… and {len(started) - MAX_LISTED} more[/]")

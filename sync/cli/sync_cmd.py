@@ -78,7 +78,7 @@ def _run(
     if as_json:
         echo_json(build_report_json(report))
     else:
-        print_report(report)
+        print_report(report, settings.notion_base_url)
         print_snapshot_line(report)
 
 

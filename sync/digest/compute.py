@@ -35,7 +35,7 @@ from sync.digest.data import (
 )
 from sync.digest.week import WeekId, WeekStart, build_week_window, week_of_day, weeks_between
 from sync.logs import redact
-from sync.model import ItemState, RunRecord, TickEvent
+from sync.model import ItemState, RunRecord, Status, TickEvent
 from sync.progress import (
     OWN_ITEMS,
     ItemTimeline,
@@ -45,7 +45,8 @@ from sync.progress import (
     build_progress,
     build_timelines,
     completions_by_week,
-    in_progress_since,
+    completions_in_week,
+    in_progress_items,
     next_up,
     sort_keys,
     status_at,
@@ -168,19 +169,20 @@ def _progress(value: ProgressReport) -> tuple[LevelProgress, ...]:
 
 def _in_progress(view: _View, end: datetime, reference: datetime) -> tuple[InProgress, ...]:
     result = []
-    keys = [i.key for i in view.checklist.items if view.status(i.key) == "in_progress"]
-    for key in view.sort_keys(keys):
-        since = in_progress_since(view.timelines.get(key), view.items.get(key), end)
+    for key, since in in_progress_items(
+        view.checklist, view.items, view.timelines, view.status, end
+    ):
         days = max(0, (reference - since).days) if since else None
+        state = view.items.get(key)
         result.append(
             InProgress(
                 item=view.ref(key),
                 since=view.day(since) if since else None,
                 days=days,
                 stalled=days is not None and days >= STALLED_AFTER_DAYS,
+                notes=_one_line(state.notes) if state else "",
             )
         )
-    result.sort(key=lambda p: (p.since is None, p.since or date.max))
     return tuple(result)
 
 
@@ -198,13 +200,27 @@ def _reopened(view: _View, start: datetime, end: datetime) -> tuple[Reopened, ..
 
 def _next_up(view: _View) -> tuple[NextUp, ...]:
     return tuple(
-        NextUp(
-            item=view.ref(item.key),
-            project_idea=item.project_idea,
-            in_progress=view.status(item.key) == "in_progress",
-        )
+        NextUp(item=view.ref(item.key), project_idea=item.project_idea)
         for item in next_up(view.checklist, view.status, NEXT_UP_COUNT)
     )
+
+
+def _starting_point(view: _View, start: datetime) -> tuple[Progress, int]:
+    """What was done as the first week began, over today's total (an item skipped or retired
+    since leaves it), and how many of those a sync saw done only later (a Done on set back)."""
+    then = status_at(view.timelines, view.items, start)
+
+    def status_of(key: str) -> Status:
+        return "skipped" if view.status(key) == "skipped" else then(key)
+
+    report = build_progress(view.checklist, view.items, status_of)
+    backdated = 0
+    for key, timeline in view.timelines.items():
+        spell = timeline.covering(start)
+        seen_done = any(at < start and status == "done" for at, status in timeline.observed)
+        if status_of(key) == "done" and spell and spell.counted and not seen_done:
+            backdated += 1
+    return Progress(report.overall.done, report.overall.total), backdated
 
 
 def _active_runs(active: set[WeekId], first: WeekId, last: WeekId) -> list[int]:
@@ -265,7 +281,7 @@ def compute_digest(
     timelines = build_timelines(history, zone, checklist)
     view = _View(checklist, items, timelines, window.end, zone)
     by_week = completions_by_week(timelines, zone, week_start)
-    completions = _completions(view, by_week.get(week, []))
+    completions = _completions(view, completions_in_week(timelines, window))  # as `status` lists
 
     tracking_since = min((e.observed_at for e in history), default=None)
     first_week = week_of_day(view.day(tracking_since), week_start) if tracking_since else week
@@ -282,10 +298,9 @@ def compute_digest(
     report = build_progress(checklist, items, view.status)
     levels = _progress(report)
     overall = Progress(report.overall.done, report.overall.total)
-    starting_point = None
+    starting_point, backdated = None, 0
     if is_first:  # the first digest's baseline: what was done as the week began
-        start = build_progress(checklist, items, status_at(timelines, items, window.start))
-        starting_point = Progress(start.overall.done, start.overall.total)
+        starting_point, backdated = _starting_point(view, window.start)
 
     return DigestData(
         title=_one_line(checklist.title, 200),
@@ -300,6 +315,7 @@ def compute_digest(
         average_weeks=len(previous),
         overall=overall,
         starting_point=starting_point,
+        starting_point_backdated=backdated,
         levels=levels,
         completions=completions,
         in_progress=_in_progress(view, window.end, min(now, window.end)),

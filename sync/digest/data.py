@@ -62,6 +62,7 @@ class InProgress:
     since: date | None
     days: int | None
     stalled: bool
+    notes: str = ""
 
     @property
     def weeks(self) -> int | None:
@@ -79,7 +80,6 @@ class Reopened:
 class NextUp:
     item: ItemRef
     project_idea: str | None
-    in_progress: bool
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,7 @@ class DigestData:
     tracking_since: datetime | None = None
     skipped: int = 0
     database_url: str | None = None  # the checklist database in Notion (http/https only)
+    starting_point_backdated: int = 0  # of the starting point: seen done only in the first week
 
     @property
     def stalled_count(self) -> int:

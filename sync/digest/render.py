@@ -24,6 +24,14 @@ from sync.checklist_files import bundled_templates_dir
 from sync.digest.data import DigestData
 from sync.digest.week import format_utc_offset, format_week
 from sync.errors import ConfigError
+from sync.wording import (
+    format_day,
+    format_duration,
+    format_in_progress,
+    format_number,
+    plural,
+    skipped_note,
+)
 
 Format = Literal["md", "text", "html", "json"]
 FORMATS: tuple[Format, ...] = ("md", "text", "html", "json")
@@ -33,8 +41,6 @@ TEMPLATE_NAMES: dict[str, str] = {
     "html": "digest.html.j2",
 }
 BAR_WIDTH = 20
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|#${}^])")
 _MD_LINE_START = re.compile(r"^(\s*\d*)([-+=.)])")
 _MD_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
@@ -43,34 +49,9 @@ _MD_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 # ----------------------------------------------------------------------------------- formatting
 
 
-def format_day(day: date) -> str:
-    """`Mon 23 Nov 2026`, the same in every locale."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
 def format_moment(moment: datetime) -> str:
     """`Mon 23 Nov 2026 08:00` in the moment's own zone."""
     return f"{format_day(moment.date())} {moment:%H:%M}"
-
-
-def format_number(value: float) -> str:
-    """`2`, `1.5`, `0.25`: no trailing zeros."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def plural(count: int | float, word: str) -> str:
-    shown = format_number(count) if isinstance(count, float) else str(count)
-    return f"{shown} {word}" if count == 1 else f"{shown} {word}s"
-
-
-def format_duration(days: int | None) -> str:
-    if days is None:
-        return "for a while"
-    if days < 1:
-        return "since today"
-    if days < 14:
-        return f"for {plural(days, 'day')}"
-    return f"for {plural(days // 7, 'week')}"
 
 
 def wrap_text(text: str, width: int = 76, indent: str = "") -> str:
@@ -126,6 +107,7 @@ class Phrases:
     last_sync: str
     failures: str
     window: str
+    skipped: str | None  # `1 skipped item not counted.`, as `dsprogress status` says it
 
 
 def build_trend(this_week: int, reference: float, label: str) -> str:
@@ -141,19 +123,29 @@ def build_trend(this_week: int, reference: float, label: str) -> str:
     return f"{'▲' if this_week > reference else '▼'} {side} {label} ({shown})"
 
 
+def _first_headline(data: DigestData) -> str:
+    """`Your first week: 3 of 36 items done (8%), 2 this week and 1 earlier.` One total, the
+    one under Progress; an item whose Done on the learner set before the week counts as earlier."""
+    overall, start = data.overall, data.starting_point or data.overall
+    headline = (
+        f"Your first week: {overall.done} of {plural(overall.total, 'item')} done"
+        f" ({overall.percent}%)"
+    )
+    parts = [f"{data.done_this_week} this week"] if data.done_this_week else []
+    if start.done:
+        before = f"{start.done} earlier"
+        dated = data.starting_point_backdated
+        if dated:
+            whose = "its Done on date" if dated == 1 else "their Done on dates"
+            before += f" ({'' if dated == start.done else f'{dated} '}by {whose})"
+        parts.append(before)
+    return headline + (", " + " and ".join(parts) if parts else "") + "."
+
+
 def build_phrases(data: DigestData) -> Phrases:
     if data.is_first:
-        baseline = data.starting_point or data.overall
-        headline = (
-            f"Your starting point: {baseline.done} of {plural(baseline.total, 'item')}"
-            f" done ({baseline.percent}%)."
-        )
-        if data.done_this_week:
-            headline += (
-                f" Since your first sync you completed {data.done_this_week} more:"
-                f" {data.overall.done} of {data.overall.total} ({data.overall.percent}%) now."
-            )
-        subject_tail = "your starting point"
+        headline = _first_headline(data)
+        subject_tail = f"{data.overall.done} of {data.overall.total} done"
     elif data.done_this_week:
         headline = f"{plural(data.done_this_week, 'item')} done this week."
         subject_tail = f"{plural(data.done_this_week, 'item')} done"
@@ -177,7 +169,7 @@ def build_phrases(data: DigestData) -> Phrases:
 
     run = data.consistency
     if data.is_first:
-        consistency = "This is your first tracked week: the runs of active weeks start here."
+        consistency = "This is your first tracked week."
     elif run.current_run:
         consistency = (
             f"{plural(run.current_run, 'active week')} in a row"
@@ -200,11 +192,15 @@ def build_phrases(data: DigestData) -> Phrases:
             f" ({plural(pace.remaining, 'item')} left)."
         )
     else:
+        measured = (
+            f"At this week's pace ({plural(pace.per_week, 'item')} a week)"
+            if pace.weeks_measured == 1
+            else f"At your recent pace ({plural(pace.per_week, 'item')} a week over the last"
+            f" {pace.weeks_measured} weeks)"
+        )
         pace_text = (
-            f"At your recent pace ({plural(pace.per_week, 'item')} a week over the last"
-            f" {plural(pace.weeks_measured, 'week')}), {pace.level}"
-            f" ({plural(pace.remaining, 'item')} left) would be finished in about"
-            f" {plural(pace.weeks_needed, 'week')}, around {format_day(pace.eta)}."
+            f"{measured}, {pace.level} ({plural(pace.remaining, 'item')} left) would be finished"
+            f" in about {plural(pace.weeks_needed, 'week')}, around {format_day(pace.eta)}."
         )
 
     sync = data.sync
@@ -245,6 +241,7 @@ def build_phrases(data: DigestData) -> Phrases:
         last_sync=last_sync,
         failures=failures,
         window=window_text,
+        skipped=skipped_note(data.skipped),
     )
 
 
@@ -275,6 +272,7 @@ def build_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         moment=format_moment,
         number=format_number,
         duration=format_duration,
+        in_progress=format_in_progress,
         short_url=short_url,
         wrap=wrap_text,
     )

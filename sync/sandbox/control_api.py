@@ -18,7 +18,7 @@ from sync.sandbox.app import Outcome, SandboxApp
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
 from sync.sandbox.layout import add_linked_database, move_into_columns, purge_database
-from sync.sandbox.objects import block_object, data_source_object, page_object
+from sync.sandbox.objects import block_object, data_source_object, database_object, page_object
 from sync.sandbox.pages import create_page, update_page
 from sync.sandbox.richtext import mentions_resolved_by
 from sync.sandbox.routing import compile_template
@@ -170,6 +170,28 @@ def get_page(
     return page_object(ws, ws.lookup("page", params["page_id"], "page_id", shared_only=False))
 
 
+def open_object(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """What a link to a sandbox id opens (app.notion.com knows no sandbox id): a page, or a
+    database with the rows of its data sources, as JSON."""
+    ws = app.ws
+    kind, record = ws.lookup_container(params["object_id"], shared_only=False, databases=True)
+    if kind == "page":
+        return page_object(ws, record)
+    if kind != "database":
+        return block_object(ws, kind, record)
+    result = database_object(ws, record)
+    rows = [
+        page_object(ws, ws.pages[row])
+        for source_id in record["data_source_ids"]
+        if source_id in ws.data_sources
+        for row in ws.data_sources[source_id]["row_ids"]
+        if not ws.pages[row]["in_trash"]
+    ]
+    return {**result, "rows": rows}
+
+
 def clock(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
     ws = app.ws
     if "advance_seconds" in body:
@@ -266,6 +288,7 @@ CONTROL_ROUTES = [
     ),
     ControlRoute("GET", "/__sandbox/data_sources/{data_source_id}/pages", all_pages),
     ControlRoute("GET", "/__sandbox/pages/{page_id}", get_page),
+    ControlRoute("GET", "/__sandbox/open/{object_id}", open_object),
     ControlRoute("GET", "/__sandbox/clock", clock),
     ControlRoute("POST", "/__sandbox/clock", clock, write=True),
     ControlRoute("GET", "/__sandbox/rate_limit", rate_limit),

@@ -86,4 +86,18 @@ def assert_numbers_agree(
     in_digest = [(c["item"]["key"], c["completed_on"]) for c in digest["completions"]]
     assert listed == in_digest
     assert {key for key, _ in listed} <= done_items
+    assert status["progress"]["skipped"] == digest["skipped"]
+    assert_lists_agree(status, digest, ZoneInfo(zone))
     return listed
+
+
+def _local_day(moment: str | None, zone: ZoneInfo) -> str | None:
+    return datetime.fromisoformat(moment).astimezone(zone).date().isoformat() if moment else None
+
+
+def assert_lists_agree(status: dict[str, Any], digest: dict[str, Any], zone: ZoneInfo) -> None:
+    """In progress (with since and notes) and Next up: the same items, in the same order."""
+    started = [(s["key"], _local_day(s["since"], zone), s["notes"]) for s in status["in_progress"]]
+    in_digest = [(p["item"]["key"], p["since"], p["notes"]) for p in digest["in_progress"]]
+    assert started == in_digest
+    assert [n["key"] for n in status["next_up"]] == [n["item"]["key"] for n in digest["next_up"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from dotenv import dotenv_values
 
 from sync.checklist_files import bundled_checklist_path, load_checklist
@@ -27,10 +28,16 @@ def test_open_print_gives_the_database_url_without_a_request(
     env = synced_env(sandbox, tmp_path)
     with open_store(tmp_path / "state") as store:
         url = store.get_meta("database_url")
+    database_hex = url.rsplit("/", 1)[1]
+    opened = httpx.get(f"{sandbox.base_url}/__sandbox/open/{database_hex}", timeout=30).json()
+    assert opened["object"] == "database" and len(opened["rows"]) == 37
+    base_url = sandbox.base_url
     sandbox.stop()  # no network needed
     result = run_cli("open", "--print", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == url and url.startswith("https://app.notion.com/p/")
+    assert url.startswith("https://app.notion.com/p/")  # what the sandbox answers, as Notion does
+    # ... which exists only in real Notion: the link printed is the sandbox's own page for it
+    assert result.stdout.strip() == f"{base_url}/__sandbox/open/{database_hex}"
 
 
 def test_open_before_any_sync_says_how_to_make_the_database(
@@ -44,7 +51,11 @@ def test_open_before_any_sync_says_how_to_make_the_database(
     )
     env["NOTION_DATABASE_ID"] = "1a2b3c4d-1a2b-1a2b-1a2b-1a2b3c4d5e6f"
     named = run_cli("open", "--print", cwd=tmp_path, env=env)
-    assert named.stdout.strip() == "https://www.notion.so/1a2b3c4d1a2b1a2b1a2b1a2b3c4d5e6f"
+    hex_id = "1a2b3c4d1a2b1a2b1a2b1a2b3c4d5e6f"
+    assert named.stdout.strip() == f"{sandbox.base_url}/__sandbox/open/{hex_id}"  # a sandbox id
+    del env["NOTION_BASE_URL"]
+    in_notion = run_cli("open", "--print", cwd=tmp_path, env=env)
+    assert in_notion.stdout.strip() == f"https://www.notion.so/{hex_id}"
 
 
 def test_history_lists_changes_by_title_and_json_has_every_event(

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from dotenv import dotenv_values
 
+from sync.links import shown_url
 from sync.notion.mapping import build_database_schema
 from sync.sandbox import SandboxServer
 from sync.snapshot import load_snapshot
@@ -147,8 +148,9 @@ def test_a_new_state_folder_finds_the_database_and_rebuilds_its_ticks(
     sandbox.control.reset_requests()
     result = runner.run("sync")
     assert result.returncode == 0, result.stderr
-    url = laptop.meta("database_url")
+    url = shown_url(laptop.meta("database_url"), sandbox.base_url)  # the sandbox's own link
     assert f"Found your checklist database: {url}" in result.stdout
+    assert result.stdout.index("Found your checklist") < result.stdout.index("Sync done")
     assert writes(sandbox) == []  # nothing created, nothing rewritten
     assert len(databases_under_root(sandbox)) == 1
     assert runner.meta("database_id") == laptop.meta("database_id")
@@ -272,7 +274,7 @@ def test_init_in_a_second_folder_reuses_the_database_and_writes_its_id(
     second.env = env
     result = second.run("init", "--non-interactive", "--parent", sandbox.root_page_id)
     assert result.returncode == 0, result.stderr
-    url = laptop.meta("database_url")
+    url = shown_url(laptop.meta("database_url"), sandbox.base_url)  # the sandbox's own link
     assert f"Found your checklist database: {url}" in result.stdout
     values = dotenv_values(second.folder / ".env")
     assert values["NOTION_DATABASE_ID"] == laptop.meta("database_id")

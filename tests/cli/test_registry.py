@@ -31,6 +31,18 @@ def test_help_lists_every_command_with_its_line() -> None:
         assert short in result.output
 
 
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_help_never_cuts_a_description_and_says_where_to_start(width: int) -> None:
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=width)
+    assert result.exit_code == 0
+    assert "..." not in result.output.split("Commands:")[1]
+    assert all(len(line) <= width for line in result.output.splitlines())
+    flat = " ".join(result.output.split())
+    for short in (line for _, _, line in COMMANDS.values()):
+        assert " ".join(short.split()) in flat
+    assert "Start with `dsprogress init`" in flat
+
+
 def test_an_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["frobnicate"])
     assert result.exit_code == 2

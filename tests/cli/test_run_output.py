@@ -100,7 +100,9 @@ def test_verbose_and_quiet_go_after_the_command_too(sandbox: SandboxServer, tmp_
     env["NOTION_PARENT_PAGE_ID"] = sandbox.root_page_id
     quiet = run_cli("sync", "-q", cwd=tmp_path, env=env)
     assert quiet.returncode == 0, quiet.stderr
-    assert quiet.stdout.startswith("Sync done: 37 items added") and "Snapshot:" not in quiet.stdout
+    told = quiet.stdout.splitlines()  # in the order it happened: the database, then the items
+    assert told[0].startswith("Created the checklist database: http"), told
+    assert told[1].startswith("Sync done: 37 items added") and "Snapshot:" not in quiet.stdout
     for args in (
         ["-v", "status"],
         ["status", "-v"],

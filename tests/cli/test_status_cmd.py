@@ -111,7 +111,7 @@ def test_status_shows_bars_last_sync_and_this_week(tmp_path: Path) -> None:
     assert f"✓ {this_week}" in out and f"✓ {old}" not in out
     assert "Notion: https://www.notion.so/checklist" in out
     ordered = load_checklist().ordered_items()
-    assert "In progress: 1" in out and f"◐ {ordered[3].title} (Entry, for 10 days)" in out
+    assert "In progress: 1" in out and f"◐ {ordered[3].title} (Entry, for 10 days, since " in out
     next_up = out[out.index("Next up") :].splitlines()[1:4]
     assert [line.split(". ", 1)[1].rsplit(" (", 1)[0] for line in next_up] == [
         item.title for item in ordered[4:7]

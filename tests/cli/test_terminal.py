@@ -82,7 +82,7 @@ def test_demo_on_a_terminal_leaves_no_progress_line_behind(tmp_path: Path) -> No
         "Sandbox Notion at http://",
         "1. First sync: the checklist",
         "Sync done: 37 items added to Notion",
-        "Created the checklist database: https://",
+        "Created the checklist database: http://127.0.0.1:",  # the sandbox's own link
         "  ticked Done on 'Dense layers'",
         "Sync done: 3 items done",
         "Overall ",
@@ -110,9 +110,13 @@ def test_interactive_init_finds_the_page_by_name_and_prints_clean_lines(
     child = spawn(["init"], tmp_path, env)
     record(child)
     child.expect("Paste your Notion token")
+    child.sendline("ntn_" + "0" * 46)  # a wrong token: init asks again at once
+    child.expect("Paste your Notion token")
     child.sendline(sandbox.token)
     child.expect("Token accepted: an internal connection")
     child.expect("Number, words to search, or a page URL")
+    child.sendline("no such page anywhere")
+    child.expect("Enter to look again")
     child.sendline("science")
     child.expect("Pages matching 'science'")
     child.expect(r"1\. Data Science progress")
@@ -127,11 +131,16 @@ def test_interactive_init_finds_the_page_by_name_and_prints_clean_lines(
     assert BAR in raw
     assert not any(BAR in line or "0/?" in line for line in lines), "\n".join(lines)
     assert "Wrote .env (mode 600)." in lines
-    assert_whole_lines(lines, "✓ First sync done: 37 items created", "Your checklist: https://")
-    personal = lines.index(
-        "  1. A personal access token (recommended when the checklist is yours alone):"
+    assert_whole_lines(
+        lines, "✓ First sync done: 37 items created", "Your checklist: http://127.0.0.1:"
     )
+    personal = next(i for i, line in enumerate(lines) if "1. A personal access token" in line)
     assert personal < next(i for i, line in enumerate(lines) if "2. An internal connection" in line)
+    at = next(i for i, line in enumerate(lines) if line.startswith("  Copy it again"))
+    retry = "".join(lines[at : at + 3])  # the terminal wraps the long line
+    assert "paste it below (2 tries left)" in retry and "run `dsprogress init`" not in retry
+    assert not any("again []" in line for line in lines)
+    assert not any("app.notion.com" in line for line in lines)  # sandbox ids: sandbox links
     from dotenv import dotenv_values
 
     assert dotenv_values(tmp_path / ".env")["NOTION_PARENT_PAGE_ID"] == science_page

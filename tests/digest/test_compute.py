@@ -12,6 +12,7 @@ from sync.checklist import parse_checklist
 from sync.digest.compute import compute_digest, compute_sync_health
 from sync.digest.data import DigestData
 from sync.digest.deliver import load_digest
+from sync.digest.render import build_phrases
 from sync.digest.week import WeekStart, parse_week
 from sync.model import RunRecord, TickEvent
 
@@ -298,3 +299,55 @@ def test_the_average_says_over_how_many_weeks_it_runs(tmp_path: Path) -> None:
     assert (data.four_week_average, data.average_weeks) == (0.67, 3)
     learner_, week_, now_ = normal_week(tmp_path / "normal")
     assert digest_of(learner_, week_, now_).average_weeks == 4
+
+
+def test_the_first_headline_has_one_total_and_says_why_an_item_counts_earlier(
+    tmp_path: Path,
+) -> None:
+    """An item skipped during the first week leaves the starting point's total too; an item
+    ticked this week with an earlier Done on counts before the week, and the headline says so."""
+    learner = Learner(tmp_path, "Europe/Berlin")
+    learner.pull(
+        "2026-11-24 19:00", {"entry.nets.cnn": "done"}, done_on={"entry.nets.cnn": "2026-11-14"}
+    )
+    learner.pull("2026-11-25 19:00", {"entry.data.audio": "done", "entry.nets.dense": "skipped"})
+    data = digest_of(learner, "2026-W48", "2026-11-30 08:00")
+    assert data.starting_point is not None
+    assert data.starting_point.total == data.overall.total == 9  # 10 items, 1 skipped
+    assert (data.starting_point.done, data.starting_point_backdated) == (1, 1)
+    say = build_phrases(data)
+    assert say.headline == (
+        "Your first week: 2 of 9 items done (22%), 1 this week and 1 earlier (by its Done on date)."
+    )
+    assert say.skipped == "1 skipped item not counted."
+    assert "starting point" not in say.subject and say.subject.endswith("2 of 9 done")
+    assert say.consistency == "This is your first tracked week."
+    assert say.pace.startswith("At this week's pace (1 item a week), ")
+
+
+def test_a_rebuilt_baseline_is_earlier_but_not_backdated(tmp_path: Path) -> None:
+    learner, week, now = first_week(tmp_path)
+    data = digest_of(learner, week, now)
+    assert data.starting_point_backdated == 0
+    assert build_phrases(data).headline == (
+        "Your first week: 3 of 10 items done (30%), 1 this week and 2 earlier."
+    )
+
+
+def test_in_progress_items_are_not_next_up_and_carry_their_notes(tmp_path: Path) -> None:
+    learner = Learner(tmp_path, "Europe/Berlin")
+    learner.pull("2026-11-16 19:00", {"entry.data.images": "in_progress"})
+    learner.edit("entry.data.images", notes="Halfway  through\nMNIST.")
+    learner.add_own("custom.blog", "Blog post", "in_progress")
+    learner.pull("2026-11-24 19:00")
+    data = digest_of(learner, "2026-W48", "2026-11-30 08:00")
+    assert [(p.item.key, p.notes) for p in data.in_progress] == [
+        ("entry.data.images", "Halfway through MNIST."),
+        ("custom.blog", ""),
+    ]
+    assert "entry.data.images" not in keys_of_next(data)
+    assert keys_of_next(data) == ["entry.data.text", "entry.data.audio", "entry.nets.dense"]
+
+
+def keys_of_next(data: DigestData) -> list[str]:
+    return [n.item.key for n in data.next_up]

@@ -60,9 +60,18 @@ def test_json_gives_the_numbers(learner: Learner, args: list[str]) -> None:
 def test_send_prints_one_line_per_channel_and_sends_once(learner: Learner) -> None:
     first = CliRunner().invoke(cli, ["digest", "--send"])
     path = learner.store.path.parent / "digests" / "2026-W48.md"
-    assert first.exit_code == 0 and first.output == f"file: sent: {path}\n"
+    assert first.exit_code == 0
+    assert first.output.splitlines() == [
+        f"file: saved to {path} (and 2026-W48.html beside it)",
+        "Not set up: email, Slack and Discord, so this digest is only in the file above. To"
+        " receive it there, set in .env email: SMTP_HOST, SMTP_FROM and SMTP_TO; Slack:"
+        " DSPROGRESS_SLACK_WEBHOOK_URL; Discord: DSPROGRESS_DISCORD_WEBHOOK_URL"
+        " (`dsprogress init --print-env-example` explains them).",
+    ]
     second = CliRunner().invoke(cli, ["digest", "--send"])
-    assert second.output == "file: already sent\n"
+    assert second.output.splitlines()[0] == "file: already sent"
+    only_file = CliRunner().invoke(cli, ["digest", "--send", "--channel", "file", "--force"])
+    assert only_file.output.splitlines() == [f"file: saved to {path} (and 2026-W48.html beside it)"]
     forced = CliRunner().invoke(cli, ["digest", "--send", "--force", "--json"])
     assert json.loads(forced.output) == {
         "week": "2026-W48",
@@ -81,8 +90,9 @@ def test_a_failed_channel_exits_11_after_trying_the_others(
         main(["digest", "--send"])
     out, err = capsys.readouterr()
     assert exited.value.code == 11
-    assert out.splitlines()[0].startswith("file: sent: ")
+    assert out.splitlines()[0].startswith("file: saved to ")
     assert out.splitlines()[1] == "slack: failed: Slack webhook answered 404: no_service"
+    assert out.splitlines()[2].startswith("Not set up: email and Discord. To receive it there")
     assert err.startswith("Error: the digest for 2026-W48 could not be delivered on: slack")
     assert "secretslacktoken" not in out + err
 
@@ -126,5 +136,5 @@ def test_send_in_the_first_week_sends_the_starting_point(
     result = CliRunner().invoke(cli, ["digest", "--send"])
     assert result.exit_code == 0, result.output
     sent = me.store.path.parent / "digests" / f"{this_week}.md"
-    assert result.output == f"file: sent: {sent}\n"
-    assert "Your starting point:" in sent.read_text(encoding="utf-8")
+    assert result.output.startswith(f"file: saved to {sent} (and ")
+    assert "Your first week:" in sent.read_text(encoding="utf-8")

@@ -105,3 +105,26 @@ def test_runs_until_sigterm_and_exits_0(tmp_path: Path) -> None:
             process.wait()
     state = json.loads(data.read_text(encoding="utf-8"))
     assert created.json()["id"] in state["pages"]
+
+
+def test_docs_sandbox_md_lists_the_fail_statuses_and_fault_kinds_of_sandbox_help() -> None:
+    """docs/sandbox.md and `dsprogress sandbox --help` name the same statuses and kinds."""
+    import re
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from sync.cli import cli
+    from sync.cli.sandbox_cmd import FAIL_STATUSES
+    from sync.sandbox.faults import KINDS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text("utf-8")
+    row = next(line for line in doc.splitlines() if line.startswith("| `--fail-status S`"))
+    assert re.findall(r"\b\d{3}\b", row.split("|")[3]) == FAIL_STATUSES
+    table = doc[doc.index("| kind | effect |") :].split("\n\n")[0]
+    assert re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE) == list(KINDS)
+    shown = " ".join(
+        CliRunner().invoke(cli, ["sandbox", "--help"], terminal_width=200).output.split()
+    )
+    assert f"Kinds: {', '.join(KINDS)} " in shown
+    assert f"[{'|'.join(FAIL_STATUSES)}]" in shown

@@ -1,0 +1,62 @@
+"""The words `dsprogress init` says while it asks: its introduction (wrapped to the terminal)
+and what to do after a token that did not work (init asks again at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+
+from sync.cli.output import console, print_wrapped
+from sync.errors import CONNECTIONS_URL, PERSONAL_TOKENS_URL, DsprogressError, NotionAuthError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+TOKEN_HELP: tuple[tuple[int, str], ...] = (
+    (0, "[bold]dsprogress init[/] sets up your Data Science checklist in Notion in a few steps."),
+    (0, ""),
+    (0, "It needs a Notion token, one of two kinds:"),
+    (
+        5,
+        "[bold]1. A personal access token[/] (recommended when the checklist is yours alone):"
+        f" {PERSONAL_TOKENS_URL} -> New token -> copy it. It acts as you and sees the pages you"
+        " can open, so there is nothing to share. Business and Enterprise workspaces may"
+        " restrict personal tokens: if you cannot make one, ask a workspace owner, or use kind 2.",
+    ),
+    (
+        5,
+        "[bold]2. An internal connection[/] (for a shared or team setup; made by a workspace"
+        f" owner): {CONNECTIONS_URL} -> create one -> copy its secret (ntn_...). It sees only the"
+        " pages connected to it: open the page, ... (top right) -> Connections -> add it.",
+    ),
+    (0, ""),
+    (0, "The token is read without being shown, and saved only in {env} (readable by you alone)."),
+)
+"""init's introduction: paragraphs (hanging indent, markup) that wrap to the terminal's width;
+a numbered paragraph starts 2 columns in and wraps under its text."""
+
+
+def print_intro(env_file: Path, out: Console | None = None) -> None:
+    """The introduction, wrapped to the terminal (never mid-word), numbered kinds indented."""
+    target = out or console
+    for indent, markup in TOKEN_HELP:
+        text = markup.replace("{env}", escape(str(env_file)))
+        if not text:
+            target.print()
+            continue
+        print_wrapped(text, "  " if indent else "", indent, target)
+    target.print()
+
+
+def retry_hint(exc: DsprogressError, tries_left: int) -> str:
+    """While init asks again: copy the token again and paste it here (not "run init")."""
+    left = f"{tries_left} {'try' if tries_left == 1 else 'tries'} left"
+    if isinstance(exc, NotionAuthError):
+        return (
+            f"Copy it again, or make a new one (a personal access token at {PERSONAL_TOKENS_URL},"
+            f" or an internal connection's secret at {CONNECTIONS_URL}), and paste it below"
+            f" ({left})."
+        )
+    return f"{exc.hint} Paste it below ({left})."
