@@ -1,0 +1,269 @@
+"""Cohort mode over HTTP against the sandbox: discovery, a read-only sync, the grid, the digest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.cli import main
+from sync.cohort.digest import FORMATS, CohortDigest, render_cohort_digest
+from sync.cohort.deliver import deliver_cohort_digest
+from sync.cohort.run import cohort_dir, load_cohort_grid
+from sync.digest.week import build_week_window, last_complete_week, week_containing
+from sync.engine import run_sync
+from sync.store import open_store
+from tests.cohort.conftest import Cohort
+from tests.engine.conftest import key_of
+
+
+def run_cli(args: list[str], env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> int:
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(value))
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    return int(exited.value.code or 0)
+
+
+def mentor_env(cohort: Cohort) -> dict[str, str]:
+    return {
+        "NOTION_TOKEN": cohort.sandbox.token,
+        "NOTION_BASE_URL": cohort.sandbox.base_url,
+        "DSPROGRESS_COHORT_PAGE": cohort.page_id,
+        "DSPROGRESS_STATE_DIR": str(cohort.state_dir),
+        "DSPROGRESS_RATE_LIMIT": "0",
+        "DSPROGRESS_TIMEZONE": "UTC",
+    }
+
+
+def test_discovery_finds_every_learner_by_the_mark_and_names_them_by_their_page(
+    cohort: Cohort,
+) -> None:
+    cohort.make(4)
+    report = cohort.sync()
+    assert report.discovered
+    names = sorted(o.learner.name for o in report.outcomes)
+    assert names == ["Learner 001", "Learner 002", "Learner 003", "Learner 004"]
+    assert {o.learner.database_id for o in report.outcomes} == {
+        entry["database_id"] for entry in cohort.learners
+    }
+    for entry in cohort.learners:  # a state folder per learner, under the mentor's
+        assert (cohort_dir(cohort.settings()) / entry["database_id"].replace("-", "")).is_dir()
+    again = cohort.sync()
+    assert not again.discovered  # discovery has its own (daily) schedule
+    assert cohort.sync(rediscover=True).discovered
+
+
+def test_a_sync_writes_nothing_and_costs_three_requests_a_learner_when_nothing_changed(
+    cohort: Cohort,
+) -> None:
+    cohort.make(5, seed=3)
+    cohort.control.reset_requests()
+    cohort.sync()
+    assert cohort.writes() == []
+    cohort.control.reset_requests()
+    report = cohort.sync()
+    assert cohort.writes() == []
+    assert report.requests <= 3 * 5
+    assert cohort.control.requests()["total"] == report.requests
+    assert {o.read for o in report.outcomes} == {"delta"}
+
+
+def test_a_tick_in_notion_shows_in_the_grid_and_its_history_without_any_write(
+    cohort: Cohort,
+) -> None:
+    cohort.make(2, seed=5)
+    cohort.sync()
+    learner = cohort.learners[0]
+    rows = cohort.control.pages(learner["data_source_id"])
+    open_row = next(p for p in rows if not p["properties"]["Done"]["checkbox"])
+    cohort.control.reset_requests()
+    cohort.control.tick(open_row["id"])
+    cohort.sync()
+    assert cohort.writes() == []
+    settings = cohort.settings()
+    now = cohort.now()
+    window = build_week_window(week_containing(now, settings.zone), settings.zone)
+    grid = load_cohort_grid(settings, now=now, window=window)
+    row = next(n for n in grid.learners if n.database_id == learner["database_id"])
+    assert key_of(open_row) in {c.key for c in row.completed}
+    page = cohort.control.page(open_row["id"])
+    assert page["properties"]["Done on"]["date"] is None  # the mentor fills no date
+
+
+def test_an_unreachable_learner_is_marked_the_others_read_and_the_run_exits_14(
+    cohort: Cohort, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort.make(3, seed=7)
+    cohort.sync()
+    gone = cohort.learners[1]
+    cohort.control.purge_database(gone["database_id"])
+    code = run_cli(["cohort", "sync"], mentor_env(cohort), monkeypatch)
+    assert code == 14
+    err = capsys.readouterr().err
+    assert "1 of 3 learners could not be read" in err and "Learner 002" in err
+    capsys.readouterr()
+    assert run_cli(["cohort", "status", "--json"], mentor_env(cohort), monkeypatch) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_name = {entry["name"]: entry for entry in data["learners"]}
+    assert by_name["Learner 002"]["reachable"] is False
+    assert by_name["Learner 001"]["reachable"] and by_name["Learner 003"]["reachable"]
+    assert data["unreachable"][0]["name"] == "Learner 002"
+
+
+def test_status_json_has_an_entry_per_learner_with_the_promised_fields(
+    cohort: Cohort, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort.make(6, seed=11)
+    assert run_cli(["cohort", "sync"], mentor_env(cohort), monkeypatch) == 0
+    capsys.readouterr()
+    assert run_cli(["cohort", "status", "--json"], mentor_env(cohort), monkeypatch) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["learners"]) == 6
+    for entry in data["learners"]:
+        for name in (
+            "name",
+            "database_id",
+            "reachable",
+            "done",
+            "total",
+            "percent",
+            "levels",
+            "done_this_week",
+            "last_activity",
+            "stalled",
+            "behind",
+        ):
+            assert name in entry
+        for level in entry["levels"]:
+            assert level["percent"] == (
+                100 * level["done"] // level["total"] if level["total"] else 0
+            )
+    percents = sorted(e["percent"] for e in data["learners"])
+    assert data["median_percent"] == (percents[2] + percents[3]) / 2
+    assert {e["name"] for e in data["learners"] if e["behind"]} == {
+        e["name"] for e in data["learners"] if e["percent"] < data["median_percent"]
+    }
+    assert run_cli(["cohort", "status"], mentor_env(cohort), monkeypatch) == 0
+    assert "Learner 001" in capsys.readouterr().out
+
+
+def test_a_learners_grid_row_equals_their_own_status_json(
+    cohort: Cohort,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cohort.make(1, seed=2)  # the cohort page, with one learner made by the fixture
+    # A second learner uses the real tool: their own page under the cohort page, their own sync.
+    from tests.sandbox_fixtures import make_notion_client
+
+    client = make_notion_client(cohort.sandbox)
+    page = client.pages.create(
+        parent={"page_id": cohort.page_id},
+        properties={"title": {"title": [{"type": "text", "text": {"content": "Ada"}}]}},
+    )
+    own_state = tmp_path / "ada"
+    env = {
+        "NOTION_TOKEN": cohort.sandbox.token,
+        "NOTION_BASE_URL": cohort.sandbox.base_url,
+        "NOTION_PARENT_PAGE_ID": page["id"],
+        "DSPROGRESS_STATE_DIR": str(own_state),
+        "DSPROGRESS_RATE_LIMIT": "0",
+        "DSPROGRESS_TIMEZONE": "UTC",
+    }
+    from sync.config import load_settings
+
+    learner_settings = load_settings(None, **env)
+    run_sync(learner_settings, cohort.checklist, mode="sync")
+    with open_store(own_state) as store:
+        source = store.get_meta("data_source_id")
+    assert source is not None
+    rows = {key_of(p): p for p in cohort.control.pages(source)}
+    cohort.control.tick(rows["entry.networks.dense"]["id"])
+    cohort.control.tick(rows["advanced.general.rl"]["id"])
+    cohort.control.set_select(rows["entry.networks.cnn"]["id"], "Status", "In progress")
+    cohort.control.set_select(rows["entry.general.callbacks"]["id"], "Status", "Skipped")
+    cohort.control.add_row(source, "My own project", {"Done": {"checkbox": True}})
+    run_sync(learner_settings, cohort.checklist, mode="sync")
+    run_sync(learner_settings, cohort.checklist, mode="sync")  # the own item gets its Key
+    assert run_cli(["status", "--json"], env, monkeypatch) == 0
+    own = json.loads(capsys.readouterr().out)
+    cohort.control.reset_requests()
+    assert run_cli(["cohort", "sync"], mentor_env(cohort), monkeypatch) == 0
+    assert cohort.writes() == []
+    capsys.readouterr()
+    assert run_cli(["cohort", "status", "--json"], mentor_env(cohort), monkeypatch) == 0
+    grid = json.loads(capsys.readouterr().out)
+    (ada,) = [e for e in grid["learners"] if e["name"] == "Ada"]
+    for name in ("done", "total", "percent", "in_progress", "skipped"):
+        assert ada[name] == own["progress"][name], name
+    assert ada["levels"] == own["levels"]
+    assert ada["done_this_week"] == len(own["this_week"])
+
+
+def test_the_digest_renders_in_each_format_and_is_sent_once_a_week(cohort: Cohort) -> None:
+    cohort.make(3, seed=13)
+    cohort.sync()
+    settings = cohort.settings()
+    now = cohort.now()
+    week = last_complete_week(now, settings.zone, settings.week_start)
+    window = build_week_window(week, settings.zone, settings.week_start)
+    grid = load_cohort_grid(settings, now=now, window=window)
+    digest = CohortDigest(grid, window, now, 7, include_notes=False)
+    rendered = {fmt: render_cohort_digest(digest, fmt) for fmt in FORMATS}
+    assert "# Cohort digest" in rendered["md"] and "Learner 001" in rendered["md"]
+    assert "Cohort digest" in rendered["text"] and "#" not in rendered["text"].split("\n")[0]
+    assert (
+        "<table" in rendered["html"] and 'aria-label="Learner 001: completions' in rendered["html"]
+    )
+    data = json.loads(rendered["json"])
+    assert data["week"] == str(week) and len(data["learners"]) == 3
+    assert "notes on" not in rendered["md"]  # Notes are left out unless included
+    folder = cohort_dir(settings)
+    with open_store(folder) as store:
+        first = deliver_cohort_digest(
+            digest, settings, store, folder, channels_to_send=["file"], now=now
+        )
+        second = deliver_cohort_digest(
+            digest, settings, store, folder, channels_to_send=["file"], now=now
+        )
+    assert [r.outcome for r in first.results] == ["sent"]
+    assert [r.outcome for r in second.results] == ["already_sent"]
+    assert (folder / "digests" / f"{week}.html").is_file()
+
+
+def test_notes_and_evidence_appear_only_when_included(cohort: Cohort) -> None:
+    cohort.make(8, seed=17)
+    cohort.sync()
+    settings = cohort.settings()
+    now = cohort.now()
+    shown = []
+    for include in (False, True):
+        for back in range(0, 9):
+            week = last_complete_week(now, settings.zone).shift(-back)
+            window = build_week_window(week, settings.zone)
+            grid = load_cohort_grid(settings, now=now, window=window, include_notes=include)
+            text = render_cohort_digest(CohortDigest(grid, window, now, 7, include), "md")
+            shown.append((include, "notes on" in text))
+    assert not any(found for include, found in shown if not include)
+    assert any(found for include, found in shown if include)
+
+
+def test_without_a_cohort_page_the_commands_say_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run_cli(["cohort", "sync"], {"DSPROGRESS_STATE_DIR": tmp_path}, monkeypatch)
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "the cohort is not configured" in err and "DSPROGRESS_COHORT_PAGE" in err
+
+
+def test_status_before_any_cohort_sync_says_to_run_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run_cli(["cohort", "status"], {"DSPROGRESS_STATE_DIR": tmp_path}, monkeypatch)
+    assert code == 10
+    assert "cohort sync" in capsys.readouterr().err
