@@ -85,7 +85,7 @@ def _send(
             known_page_id=store.get_meta(remembered),
             remember=lambda page_id: store.set_meta(remembered, page_id),
         )
-    raise DeliveryError(f"the {channel} channel is not configured")
+    raise ValueError(f"{channel} is not set up (select_channels checks this first)")
 
 
 def deliver_cohort_digest(

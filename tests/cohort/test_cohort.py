@@ -267,3 +267,20 @@ def test_status_before_any_cohort_sync_says_to_run_it(
     code = run_cli(["cohort", "status"], {"DSPROGRESS_STATE_DIR": tmp_path}, monkeypatch)
     assert code == 10
     assert "cohort sync" in capsys.readouterr().err
+
+
+def test_a_failed_cohort_channel_exits_11_and_is_retried_next_time(
+    cohort: Cohort, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort.make(2, seed=19)
+    env = mentor_env(cohort)
+    assert run_cli(["cohort", "sync"], env, monkeypatch) == 0
+    env["DSPROGRESS_SLACK_WEBHOOK_URL"] = "http://127.0.0.1:9/services/T0/B0/nothing-listens"
+    capsys.readouterr()
+    assert run_cli(["cohort", "digest", "--send"], env, monkeypatch) == 11
+    captured = capsys.readouterr()
+    assert "file: sent" in captured.out and "slack: failed" in captured.out
+    assert "the cohort digest failed on 1 channel(s)" in captured.err
+    assert "nothing-listens" not in captured.out + captured.err  # the webhook is a secret
+    assert run_cli(["cohort", "digest", "--send", "--channel", "file"], env, monkeypatch) == 0
+    assert "file: already sent" in capsys.readouterr().out
