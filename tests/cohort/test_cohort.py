@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from sync.cli import main
-from sync.cohort.digest import FORMATS, CohortDigest, render_cohort_digest
 from sync.cohort.deliver import deliver_cohort_digest
+from sync.cohort.digest import FORMATS, CohortDigest, render_cohort_digest
 from sync.cohort.run import cohort_dir, load_cohort_grid
 from sync.digest.week import build_week_window, last_complete_week, week_containing
 from sync.engine import run_sync
