@@ -5,7 +5,9 @@ random ticks, Done on dates, skips, items in progress and own items (`custom.` k
 `make_cohort` is the control call `POST /__sandbox/cohort`. The caller passes the checklist's
 items, levels and categories (the sandbox knows no checklist of its own, and imports nothing
 from dsprogress's client side): `{"learners": 30, "seed": 1, "items": [{"key", "title",
-"level", "category", "order"}], "levels": [...], "categories": [...]}`. The mark is written as the
+"level", "category", "order"}], "levels": [...], "categories": [...], "in_columns": 3}`: every
+third learner's page, and the database on it, stand in columns (as a learner may drag them). The
+mark is written as the
 learner's tool writes it (`dsprogress-mark {"v":1,"data_source":...,"columns":{...}}`).
 """
 
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sync.sandbox.ids import JSON
+from sync.sandbox.layout import move_into_columns
 from sync.sandbox.pages import create_page
 from sync.sandbox.schema import create_database, update_database
 from sync.sandbox.store import Workspace
@@ -117,6 +120,7 @@ def _make_learner(
     spec: tuple[list[JSON], list[str], list[str]],
     rng: random.Random,
     today: datetime,
+    in_columns: bool = False,
 ) -> JSON:
     items, levels, categories = spec
     actor = ws.person_id
@@ -136,6 +140,9 @@ def _make_learner(
         actor,
     )
     source_id = database["data_source_ids"][0]
+    if in_columns:
+        move_into_columns(ws, page, actor)
+        move_into_columns(ws, database, actor)
     ids = {str(p["name"]): str(p["id"]) for p in ws.data_sources[source_id]["properties"].values()}
     mark = {
         "v": 1,
@@ -185,7 +192,12 @@ def make_cohort(ws: Workspace, body: JSON) -> JSON:
     )
     today = datetime.fromtimestamp(ws.now(), timezone.utc)
     spec: tuple[list[JSON], list[str], list[str]] = (items, levels, categories)
+    every = body.get("in_columns")
+    every = every if isinstance(every, int) and not isinstance(every, bool) and every > 0 else 0
     learners: list[Any] = [
-        _make_learner(ws, cohort["id"], number, spec, rng, today) for number in range(1, count + 1)
+        _make_learner(
+            ws, cohort["id"], number, spec, rng, today, bool(every) and number % every == 0
+        )
+        for number in range(1, count + 1)
     ]
     return {"cohort_page_id": cohort["id"], "learners": learners}

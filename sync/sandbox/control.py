@@ -217,6 +217,7 @@ class SandboxControl:
         seed: int = 0,
         levels: list[str] | None = None,
         categories: list[str] | None = None,
+        in_columns: int | None = None,
     ) -> JSON:
         """A cohort page with `learners` learners' pages and checklist databases, random ticks,
         dates, skips and own items; returns its page id and each learner's ids."""
@@ -225,6 +226,8 @@ class SandboxControl:
             body["levels"] = levels
         if categories is not None:
             body["categories"] = categories
+        if in_columns is not None:
+            body["in_columns"] = in_columns
         result: JSON = self._call("POST", "/cohort", body)
         return result
 

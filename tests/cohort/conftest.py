@@ -45,10 +45,11 @@ class Cohort:
         self.page_id = ""
         self.learners: list[dict[str, Any]] = []
 
-    def make(self, learners: int, seed: int = 1) -> None:
+    def make(self, learners: int, seed: int = 1, in_columns: int | None = None) -> None:
         made = self.control.make_cohort(
             learners,
             checklist_items(self.checklist),
+            in_columns=in_columns,
             seed=seed,
             levels=self.checklist.level_names(),
             categories=self.checklist.category_names(),

@@ -17,6 +17,7 @@ from sync.engine import run_sync
 from sync.store import open_store
 from tests.cohort.conftest import Cohort
 from tests.engine.conftest import key_of
+from tests.sandbox_fixtures import make_notion_client
 
 
 def run_cli(args: list[str], env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> int:
@@ -41,7 +42,10 @@ def mentor_env(cohort: Cohort) -> dict[str, str]:
 def test_discovery_finds_every_learner_by_the_mark_and_names_them_by_their_page(
     cohort: Cohort,
 ) -> None:
-    cohort.make(4)
+    cohort.make(4, in_columns=2)  # learners 2 and 4 stand in columns, their databases too
+    client = make_notion_client(cohort.sandbox)
+    top = client.blocks.children.list(block_id=cohort.page_id)["results"]
+    assert [b["type"] for b in top].count("column_list") == 2
     report = cohort.sync()
     assert report.discovered
     names = sorted(o.learner.name for o in report.outcomes)
@@ -158,8 +162,6 @@ def test_a_learners_grid_row_equals_their_own_status_json(
 ) -> None:
     cohort.make(1, seed=2)  # the cohort page, with one learner made by the fixture
     # A second learner uses the real tool: their own page under the cohort page, their own sync.
-    from tests.sandbox_fixtures import make_notion_client
-
     client = make_notion_client(cohort.sandbox)
     page = client.pages.create(
         parent={"page_id": cohort.page_id},
