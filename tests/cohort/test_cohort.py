@@ -14,6 +14,7 @@ from sync.cohort.digest import FORMATS, CohortDigest, render_cohort_digest
 from sync.cohort.run import cohort_dir, load_cohort_grid
 from sync.digest.week import build_week_window, last_complete_week, week_containing
 from sync.engine import run_sync
+from sync.notion.adapter import NotionAdapter
 from sync.store import open_store
 from tests.cohort.conftest import Cohort
 from tests.engine.conftest import key_of
@@ -286,3 +287,41 @@ def test_a_failed_cohort_channel_exits_11_and_is_retried_next_time(
     assert "nothing-listens" not in captured.out + captured.err  # the webhook is a secret
     assert run_cli(["cohort", "digest", "--send", "--channel", "file"], env, monkeypatch) == 0
     assert "file: already sent" in capsys.readouterr().out
+
+
+def test_a_trashed_and_a_refused_learner_are_unreachable_until_they_come_back(
+    cohort: Cohort,
+) -> None:
+    cohort.make(4, seed=23)
+    cohort.sync()
+    client = make_notion_client(cohort.sandbox)
+    trashed = cohort.learners[2]
+    client.databases.update(database_id=trashed["database_id"], in_trash=True)
+    # Notion fails every attempt at the first learner's rows (6 tries, no waiting here).
+    cohort.control.add_fault(
+        "error", method="POST", route="/v1/data_sources/{id}/query", status=500, times=6
+    )
+    cohort.control.reset_requests()
+    settings = cohort.settings()
+    adapter = NotionAdapter(
+        cohort.sandbox.token, cohort.sandbox.base_url, rate_limit=0, sleep=lambda _: None
+    )
+    with adapter:
+        report = cohort.sync(adapter=adapter)
+    assert cohort.writes() == []
+    reasons = {o.learner.name: o.reason for o in report.outcomes}
+    assert reasons["Learner 001"] is not None
+    assert reasons["Learner 003"] is not None and "Trash" in reasons["Learner 003"]
+    assert reasons["Learner 002"] is None and reasons["Learner 004"] is None
+    now = cohort.now()
+    window = build_week_window(week_containing(now, settings.zone), settings.zone)
+    grid = load_cohort_grid(settings, now=now, window=window)
+    assert [n.name for n in grid.learners if not n.reachable] == ["Learner 001", "Learner 003"]
+    assert grid.median_percent is not None
+    # Their last numbers are kept; the median counts only those read.
+    kept = {n.name: n.overall.total for n in grid.learners}
+    assert kept["Learner 001"] > 0 and kept["Learner 003"] > 0
+    client.databases.update(database_id=trashed["database_id"], in_trash=False)
+    assert cohort.sync().unreachable == []
+    grid = load_cohort_grid(settings, now=now, window=window)
+    assert all(n.reachable for n in grid.learners)
