@@ -104,7 +104,8 @@ def _lists(digest: CohortDigest, *, md: bool) -> list[str]:
     if grid.longest_started:
         out += ["", f"{head}In progress the longest"]
         out += [
-            f"- {esc(s.title)}: {plural(s.learners, 'learner')}, {plural(s.days, 'day')} in all"
+            f"- {esc(s.title)}: {plural(s.learners, 'learner')}, "
+            + (f"{plural(s.days, 'day')} in all" if s.days else "in progress since the first read")
             for s in grid.longest_started
         ]
     unreachable = [n for n in grid.learners if not n.reachable]
@@ -155,17 +156,19 @@ def _html_body(digest: CohortDigest) -> str:
     )
     body = []
     for n in grid.learners:
-        flags = " ⚠ stalled" if n.reachable and n.stalled else ""
-        flags += " ↓ behind" if n.behind else ""
+        flags = [
+            f for f, on in (("stalled", n.reachable and n.stalled), ("behind", n.behind)) if on
+        ]
+        flag = f'<br><small style="color:#b35c00">{" · ".join(flags)}</small>' if flags else ""
         if n.reachable:
-            cells = [f"{n.overall.done}/{n.overall.total} ({n.overall.percent}%)"]
-            cells += [_percent(n, lv) for lv in levels] + [str(len(n.completed))]
+            done = f"{n.overall.percent}%<br><small>{n.overall.done}/{n.overall.total}</small>"
+            cells = [done, *[html.escape(_percent(n, lv)) for lv in levels], str(len(n.completed))]
         else:
             cells = ["unreachable", *["–"] * len(levels), "–"]
         body.append(
-            f'<tr><td style="padding:4px"><b>{html.escape(n.name)}</b>'
-            f'<span style="color:#b35c00">{html.escape(flags)}</span></td>'
-            + "".join(f'<td style="padding:4px">{html.escape(c)}</td>' for c in cells)
+            f'<tr style="border-top:1px solid #eee"><td style="padding:4px">'
+            f"<b>{html.escape(n.name)}</b>{flag}</td>"
+            + "".join(f'<td style="padding:4px">{c}</td>' for c in cells)
             + "</tr>"
         )
     parts.append(
