@@ -325,3 +325,33 @@ def test_a_trashed_and_a_refused_learner_are_unreachable_until_they_come_back(
     assert cohort.sync().unreachable == []
     grid = load_cohort_grid(settings, now=now, window=window)
     assert all(n.reachable for n in grid.learners)
+
+
+def test_the_notion_channel_writes_a_page_under_the_cohort_page_and_nothing_else(
+    cohort: Cohort,
+) -> None:
+    cohort.make(2, seed=29)
+    cohort.sync()
+    settings = cohort.settings(DSPROGRESS_DIGEST_NOTION="true")
+    now = cohort.now()
+    week = last_complete_week(now, settings.zone, settings.week_start)
+    window = build_week_window(week, settings.zone, settings.week_start)
+    digest = CohortDigest(load_cohort_grid(settings, now=now, window=window), window, now, 7, False)
+    cohort.control.reset_requests()
+    folder = cohort_dir(settings)
+    with open_store(folder) as store:
+        report = deliver_cohort_digest(
+            digest, settings, store, folder, channels_to_send=["notion"], now=now
+        )
+    assert [r.outcome for r in report.results] == ["sent"]
+    client = make_notion_client(cohort.sandbox)
+    children = client.blocks.children.list(block_id=cohort.page_id)["results"]
+    titles = [b["child_page"]["title"] for b in children if b["type"] == "child_page"]
+    assert f"Weekly digest {week}" in titles
+    ids = [e[name] for e in cohort.learners for name in ("page_id", "database_id")]
+    learner_things = {i.replace("-", "") for i in ids}
+    writes = cohort.writes()
+    assert writes  # the page was made and filled
+    for entry in writes:
+        path = entry["path"].replace("-", "")
+        assert not any(thing in path for thing in learner_things), entry
