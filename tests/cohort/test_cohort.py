@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from sync.checklist import Checklist
 from sync.cli import main
 from sync.cohort.deliver import deliver_cohort_digest
 from sync.cohort.digest import FORMATS, CohortDigest, render_cohort_digest
@@ -17,8 +19,15 @@ from sync.engine import run_sync
 from sync.notion.adapter import NotionAdapter
 from sync.store import open_store
 from tests.cohort.conftest import Cohort
-from tests.engine.conftest import key_of
+from tests.engine.conftest import ITEMS, key_of, small_checklist
 from tests.sandbox_fixtures import make_notion_client
+
+
+def write_checklist(folder: Path, checklist: Checklist) -> Path:
+    """The checklist as a YAML file the learner's own `status` reads (DSPROGRESS_CHECKLIST)."""
+    path = folder / "hers.yaml"
+    path.write_text(yaml.safe_dump(checklist.model_dump(mode="json"), sort_keys=False))
+    return path
 
 
 def run_cli(args: list[str], env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> int:
@@ -192,8 +201,17 @@ def test_a_learners_grid_row_equals_their_own_status_json(
     cohort.control.add_row(source, "My own project", {"Done": {"checkbox": True}})
     run_sync(learner_settings, cohort.checklist, mode="sync")
     run_sync(learner_settings, cohort.checklist, mode="sync")  # the own item gets its Key
+    # Ada's checklist is her own: one item left it (retired), one came in under a new level.
+    hers = small_checklist(
+        [i for i in ITEMS if i[0] != "entry.networks.rnn"]
+        + [("advanced.general.mlops", "MLOps", "Advanced", "General", 2)]
+    )
+    run_sync(learner_settings, hers, mode="sync")
+    monkeypatch.setenv("DSPROGRESS_CHECKLIST", str(write_checklist(tmp_path, hers)))
     assert run_cli(["status", "--json"], env, monkeypatch) == 0
     own = json.loads(capsys.readouterr().out)
+    # 5 items, one retired, one new, one skipped (not counted), one of her own
+    assert own["progress"]["total"] == 5 and own["progress"]["skipped"] == 1
     cohort.control.reset_requests()
     assert run_cli(["cohort", "sync"], mentor_env(cohort), monkeypatch) == 0
     assert cohort.writes() == []
