@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.checklist import KEY_PATTERN
-from sync.discovery import fetch_live_target
+from sync.discovery import LiveTarget, fetch_live_target
 from sync.model import ItemState, RemoteRow, TickEvent
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import resolve_columns
@@ -114,10 +114,12 @@ def read_learner(
     now: datetime,
     full: bool,
     full_read_interval: float,
+    live: LiveTarget | None = None,
 ) -> LearnerRead:
-    """One read-only pass over one learner's database, committed to `store`. Raises
+    """One read-only pass over one learner's database, committed to `store`; `live` is the
+    database and data source as discovery just read them (else they are read now). Raises
     DatabaseGoneError (trashed, unshared) or another DsprogressError (a broken database)."""
-    live = fetch_live_target(notion, database_id, data_source_id)
+    live = live or fetch_live_target(notion, database_id, data_source_id)
     properties = live.source.get("properties") or {}
     recorded = store.get_json_meta("column_ids") or (live.mark.column_ids if live.mark else {})
     columns = resolve_columns(properties, recorded)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sync.discovery import CONTAINER_BLOCKS, MAX_DEPTH, find_checklist_databases
+from sync.discovery import CONTAINER_BLOCKS, MAX_DEPTH, LiveTarget, find_checklist_databases
 from sync.notion.adapter import NotionAdapter
 from sync.store import Store
 
@@ -72,20 +72,23 @@ def fetch_learners(
     notion: NotionAdapter,
     cohort_page_id: str,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Learner]:
-    """Every learner's checklist database under the cohort page. A learner with two databases
-    is listed twice, the second as "Name (2)"."""
+) -> tuple[list[Learner], dict[str, LiveTarget]]:
+    """Every learner's checklist database under the cohort page, and each database as just
+    read (the pass that follows needs not read it again). A learner with two databases is listed
+    twice, the second as "Name (2)"."""
     pages = fetch_learner_pages(notion, cohort_page_id)
     learners: list[Learner] = []
+    live: dict[str, LiveTarget] = {}
     for index, (page_id, title) in enumerate(pages, start=1):
         for number, found in enumerate(find_checklist_databases(notion, page_id), start=1):
             name = title if number == 1 else f"{title} ({number})"
             learners.append(
                 Learner(name, page_id, found.database_id, found.data_source_id, found.url)
             )
+            live[found.database_id] = LiveTarget(found.database, found.source, found.mark)
         if progress is not None:
             progress(index, len(pages))
-    return learners
+    return learners, live
 
 
 def merge_roster(old: Iterable[Learner], found: Iterable[Learner]) -> tuple[Learner, ...]:

@@ -34,6 +34,7 @@ from sync.cohort.roster import (
 )
 from sync.config import Settings
 from sync.digest.week import WeekWindow
+from sync.discovery import LiveTarget
 from sync.errors import (
     ConfigError,
     DatabaseGoneError,
@@ -116,11 +117,13 @@ def run_cohort_sync(
     started = time.monotonic()
     try:
         with hold_lock(folder, COHORT_LOCK, settings.lock_timeout, what="another cohort sync"):
-            roster, discovered = _roster(notion, folder, cohort_page, now, rediscover, progress)
-            report = CohortSyncReport(discovered)
+            roster, live = _roster(notion, folder, cohort_page, now, rediscover, progress)
+            report = CohortSyncReport(live is not None)
             total = len(roster.learners)
             for index, learner in enumerate(roster.learners, start=1):
-                report.outcomes.append(_read_one(notion, settings, folder, learner, now, full))
+                just_read = (live or {}).get(learner.database_id)
+                outcome = _read_one(notion, settings, folder, learner, now, full, just_read)
+                report.outcomes.append(outcome)
                 if progress is not None:
                     progress(index, total, "read")
         report.requests = notion.requests
@@ -138,16 +141,18 @@ def _roster(
     now: datetime,
     rediscover: bool,
     progress: ProgressCallback | None,
-) -> tuple[Roster, bool]:
+) -> tuple[Roster, dict[str, LiveTarget] | None]:
+    """The roster, looked up again when due; with the databases discovery read (None when it
+    did not run)."""
     with open_store(folder, move_aside_malformed=True) as store:
         roster = load_roster(store)
         if not rediscover and not roster.check_due(now):
-            return roster, False
+            return roster, None
         step = (lambda done, total: progress(done, total, "discover")) if progress else None
-        found = fetch_learners(notion, cohort_page, step)
+        found, live = fetch_learners(notion, cohort_page, step)
         roster = Roster(now, merge_roster(roster.learners, found))
         write_roster(store, roster)
-        return roster, True
+        return roster, live
 
 
 def _read_one(
@@ -157,6 +162,7 @@ def _read_one(
     learner: Learner,
     now: datetime,
     full: bool,
+    live: LiveTarget | None,
 ) -> LearnerOutcome:
     place = learner_folder(folder, learner.database_id)
     try:
@@ -169,6 +175,7 @@ def _read_one(
                 now=now,
                 full=full,
                 full_read_interval=settings.full_read_interval,
+                live=live,
             )
     except UNREACHABLE as exc:
         log.info("cohort: %s unreachable: %s", learner.name, exc.message)
