@@ -140,7 +140,7 @@ def cohort_status(as_json: bool) -> None:
         return
     levels = build_level_names(grid)
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0))
-    for header in ["Learner", "Done", *levels, "Week", "Last activity"]:
+    for header in ["Learner", "Done", *levels, "This week", "Last activity"]:
         table.add_column(header, no_wrap=True, overflow="ellipsis")
     for n in grid.learners:
         flag = " [yellow]stalled[/]" if n.reachable and n.stalled else ""
@@ -154,6 +154,14 @@ def cohort_status(as_json: bool) -> None:
     console.print(table)
     median = "–" if grid.median_percent is None else f"{grid.median_percent:g}%"
     console.print(f"This week: {grid.done_in_week} done; median {median} done")
+    stalled = [n.name for n in grid.learners if n.reachable and n.stalled]
+    behind = [n.name for n in grid.learners if n.behind]
+    days = settings.cohort_stalled_days
+    console.print(f"Stalled (no completion in {days} days): {escape(', '.join(stalled) or '-')}")
+    console.print(f"Behind the median: {escape(', '.join(behind) or '-')}")
+    for n in grid.learners:
+        if not n.reachable:
+            console.print(f"[red]Unreachable:[/] {escape(n.name)}: {escape(n.reason or '')}")
     for s in grid.longest_started:
         console.print(f"  in progress: {escape(s.title)} ({s.learners} learners, {s.days} days)")
 

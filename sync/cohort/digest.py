@@ -68,6 +68,8 @@ def _lines(digest: CohortDigest, *, md: bool) -> list[str]:
     header = ["Learner", "Done", *levels, "This week", "Last activity"]
     if md:
         out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    else:
+        out.append("  " + ", ".join(header))
     for n in grid.learners:
         if not n.reachable:
             cells = [esc(n.name), "unreachable", *["–"] * len(levels), "–", _last(n)]
