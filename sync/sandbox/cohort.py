@@ -113,6 +113,46 @@ def _pick_state(rng: random.Random, pace: float) -> str:
     return "Not started"
 
 
+def _make_database(ws: Workspace, page: JSON, levels: list[str], categories: list[str]) -> str:
+    """The checklist database on the learner's page, with the mark; returns its data source."""
+    actor = ws.person_id
+    database = create_database(
+        ws,
+        {
+            "parent": {"page_id": page["id"]},
+            "title": _text("Data Science progress checklist"),
+            "initial_data_source": {"properties": _schema(levels, categories)},
+        },
+        actor,
+    )
+    source_id = str(database["data_source_ids"][0])
+    ids = {str(p["name"]): str(p["id"]) for p in ws.data_sources[source_id]["properties"].values()}
+    mark = {
+        "v": 1,
+        "data_source": source_id,
+        "columns": {field: ids[name] for field, name in sorted(MARKED_FIELDS.items())},
+    }
+    text = "dsprogress-mark " + json.dumps(mark, separators=(",", ":"))
+    update_database(ws, database, {"description": _text(text)}, actor)
+    return source_id
+
+
+def _own_items(
+    number: int, levels: list[str], categories: list[str], rng: random.Random
+) -> list[JSON]:
+    """Up to three items the learner added in Notion (keyed by their own tool: `custom.`)."""
+    return [
+        {
+            "key": f"custom.own-project-{number}-{own}",
+            "title": f"Own project {number}-{own}",
+            "level": rng.choice(levels),
+            "category": rng.choice(categories),
+            "order": None,
+        }
+        for own in range(1, rng.randint(0, 3) + 1)
+    ]
+
+
 def _make_learner(
     ws: Workspace,
     cohort_page_id: str,
@@ -123,55 +163,21 @@ def _make_learner(
     in_columns: bool = False,
 ) -> JSON:
     items, levels, categories = spec
-    actor = ws.person_id
     name = f"Learner {number:03d}"
+    title = {"title": {"title": _text(name)}}
     page = create_page(
-        ws,
-        {"parent": {"page_id": cohort_page_id}, "properties": {"title": {"title": _text(name)}}},
-        actor,
+        ws, {"parent": {"page_id": cohort_page_id}, "properties": title}, ws.person_id
     )
-    database = create_database(
-        ws,
-        {
-            "parent": {"page_id": page["id"]},
-            "title": _text("Data Science progress checklist"),
-            "initial_data_source": {"properties": _schema(levels, categories)},
-        },
-        actor,
-    )
-    source_id = database["data_source_ids"][0]
+    source_id = _make_database(ws, page, levels, categories)
+    database = ws.databases[ws.data_sources[source_id]["database_id"]]
     if in_columns:
-        move_into_columns(ws, page, actor)
-        move_into_columns(ws, database, actor)
-    ids = {str(p["name"]): str(p["id"]) for p in ws.data_sources[source_id]["properties"].values()}
-    mark = {
-        "v": 1,
-        "data_source": source_id,
-        "columns": {field: ids[name] for field, name in sorted(MARKED_FIELDS.items())},
-    }
-    text = "dsprogress-mark " + json.dumps(mark, separators=(",", ":"))
-    update_database(ws, database, {"description": _text(text)}, actor)
+        move_into_columns(ws, page, ws.person_id)
+        move_into_columns(ws, database, ws.person_id)
     pace = rng.uniform(0.05, 0.85)
-    rows = [(item, _pick_state(rng, pace)) for item in items]
-    for own in range(rng.randint(0, 3)):
-        level = rng.choice(levels)
-        title = f"Own project {number}-{own + 1}"
-        key = f"custom.own-project-{number}-{own + 1}"
-        rows.append(
-            (
-                {
-                    "key": key,
-                    "title": title,
-                    "level": level,
-                    "category": rng.choice(categories),
-                    "order": None,
-                },
-                _pick_state(rng, pace),
-            )
-        )
-    for item, state in rows:
-        values = _row_values(item, state, today, rng)
-        create_page(ws, {"parent": {"data_source_id": source_id}, "properties": values}, actor)
+    for item in [*items, *_own_items(number, levels, categories, rng)]:
+        values = _row_values(item, _pick_state(rng, pace), today, rng)
+        parent = {"data_source_id": source_id}
+        create_page(ws, {"parent": parent, "properties": values}, ws.person_id)
     return {
         "name": name,
         "page_id": page["id"],

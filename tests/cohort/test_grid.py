@@ -160,3 +160,18 @@ def test_the_items_in_progress_the_longest_sum_days_over_learners() -> None:
         ("k.x.y", 2, 14),
         ("k.x.z", 1, 10),
     ]
+
+
+def test_the_sandbox_cohort_call_refuses_a_bad_body() -> None:
+    from sync.sandbox.cohort import make_cohort
+    from sync.sandbox.store import Workspace
+    from sync.sandbox.validate import NotionError
+
+    ws = Workspace(seed=1)
+    for body in ({"learners": 0, "items": [{"key": "a.b"}]}, {"learners": 2, "items": []}):
+        try:
+            make_cohort(ws, body)
+        except NotionError as error:
+            assert error.status == 400
+        else:
+            raise AssertionError(f"accepted {body}")
