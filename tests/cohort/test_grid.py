@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from sync.cohort.grid import (
     LearnerNumbers,
     Started,
@@ -169,9 +171,6 @@ def test_the_sandbox_cohort_call_refuses_a_bad_body() -> None:
 
     ws = Workspace(seed=1)
     for body in ({"learners": 0, "items": [{"key": "a.b"}]}, {"learners": 2, "items": []}):
-        try:
+        with pytest.raises(NotionError) as refused:
             make_cohort(ws, body)
-        except NotionError as error:
-            assert error.status == 400
-        else:
-            raise AssertionError(f"accepted {body}")
+        assert refused.value.status == 400
