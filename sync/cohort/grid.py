@@ -131,10 +131,11 @@ def build_learner_progress(
     return ProgressReport(counted, (GroupTally(OWN_ITEMS, counted),))
 
 
-def _last_activity(history: Iterable[TickEvent]) -> date | None:
-    """The last day the learner changed a status: a change a pass saw, or a Done on they set."""
+def _last_activity(history: Iterable[TickEvent], zone: ZoneInfo) -> date | None:
+    """The last day (in the mentor's zone) the learner changed a status: a change a pass saw, or
+    a Done on they set."""
     days = [
-        event.done_on or event.observed_at.date()
+        event.done_on or event.observed_at.astimezone(zone).date()
         for event in history
         if event.from_status is not None or event.done_on is not None
     ]
@@ -184,7 +185,7 @@ def build_learner_numbers(
         levels=report.levels,
         completed=completed,
         last_completion=last_completion,
-        last_activity=_last_activity(history),
+        last_activity=_last_activity(history, zone),
         in_progress=started,
         heat=heat,
         stalled=stalled,
