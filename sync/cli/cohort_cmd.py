@@ -47,12 +47,17 @@ def cohort_sync(rediscover: bool, full: bool, as_json: bool) -> None:
 
     settings = load_cli_settings()
     with run_display(err_console, "Reading learners", enabled=not as_json, quiet=is_quiet()) as d:
+
+        def advance(done: int, total: int, step: str) -> None:
+            d.description = "Looking for learners" if step == "discover" else "Reading learners"
+            d.advance(done, total, step)
+
         report = run_cohort_sync(
             settings,
             now=datetime.now(timezone.utc),
             rediscover=rediscover,
             full=full,
-            progress=d.advance,
+            progress=advance,
             on_retry=d.retrying,
         )
     if as_json:

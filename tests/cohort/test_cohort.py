@@ -373,3 +373,17 @@ def test_the_notion_channel_writes_a_page_under_the_cohort_page_and_nothing_else
     for entry in writes:
         path = entry["path"].replace("-", "")
         assert not any(thing in path for thing in learner_things), entry
+
+
+def test_a_pass_reports_its_progress_learner_by_learner(cohort: Cohort) -> None:
+    cohort.make(3, seed=31)
+    seen: list[tuple[int, int, str]] = []
+    cohort.sync(progress=lambda done, total, step: seen.append((done, total, step)))
+    assert seen == [
+        (1, 3, "discover"),
+        (2, 3, "discover"),
+        (3, 3, "discover"),
+        (1, 3, "read"),
+        (2, 3, "read"),
+        (3, 3, "read"),
+    ]
