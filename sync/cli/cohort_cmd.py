@@ -225,6 +225,10 @@ def cohort_digest(
         click.echo(render_cohort_digest(digest, fmt), nl=False)  # type: ignore[arg-type]
         return
     chosen = select_channels(settings, channel)
+    if "notion" in chosen:  # a page under the cohort page: the token and the page are needed
+        from sync.cohort.run import require_cohort
+
+        require_cohort(settings)
     with open_store(cohort_dir(settings)) as store:
         report = deliver_cohort_digest(
             digest,
