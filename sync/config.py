@@ -210,6 +210,9 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "ssl", "none"] = Field("starttls", alias="SMTP_SECURITY")
     slack_webhook_url: SecretStr | None = Field(None, alias="DSPROGRESS_SLACK_WEBHOOK_URL")
     discord_webhook_url: SecretStr | None = Field(None, alias="DSPROGRESS_DISCORD_WEBHOOK_URL")
+    cohort_page: str | None = Field(None, alias="DSPROGRESS_COHORT_PAGE")
+    cohort_stalled_days: int = Field(7, alias="DSPROGRESS_COHORT_STALLED_DAYS", ge=1, le=3650)
+    cohort_include_notes: bool = Field(False, alias="DSPROGRESS_COHORT_INCLUDE_NOTES")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -252,7 +255,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("notion_parent_page_id", "notion_database_id")
+    @field_validator("notion_parent_page_id", "notion_database_id", "cohort_page")
     @classmethod
     def _notion_id(cls, value: str | None) -> str | None:
         return None if value is None else parse_notion_id(value)
@@ -311,10 +314,13 @@ class Settings(BaseSettings):
     def _state_dir(cls, value: Any) -> Any:
         return default_state_dir() if _blank(value) else Path(str(value)).expanduser()
 
-    @field_validator("rate_limit", "retire_threshold", "lock_timeout", mode="before")
+    @field_validator(
+        "rate_limit", "retire_threshold", "lock_timeout", "cohort_stalled_days", mode="before"
+    )
     @classmethod
     def _number_default(cls, value: Any, info: Any) -> Any:
-        defaults = {"rate_limit": 3.0, "retire_threshold": 0.25, "lock_timeout": 60.0}
+        defaults: dict[str, float] = {"rate_limit": 3.0, "retire_threshold": 0.25}
+        defaults.update(lock_timeout=60.0, cohort_stalled_days=7)
         return defaults[info.field_name] if _blank(value) else value
 
     @property

@@ -130,3 +130,14 @@ class DatabaseGoneError(DsprogressError):
         "connection to its page again (... -> Connections), or with a personal access token "
         "check your access to it; or run `dsprogress init` to start over with a new database."
     )
+
+
+class CohortPartialError(DsprogressError):
+    """A cohort run read some learners but not all (each unreachable one is listed)."""
+
+    exit_code = 14
+    default_hint = (
+        "Each learner listed could not be read (database in the Trash, no longer shared, or "
+        "broken); the others were read. Ask the learner, or rerun `dsprogress cohort sync "
+        "--rediscover` after a database moved."
+    )

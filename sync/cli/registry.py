@@ -17,6 +17,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "checklist",
         "Check, display or export the checklist template.",
     ),
+    "cohort": (
+        "sync.cli.cohort_cmd",
+        "cohort",
+        "A mentor's read-only view of every learner under the cohort page.",
+    ),
     "demo": (
         "sync.cli.demo_cmd",
         "demo",

@@ -208,6 +208,29 @@ class SandboxControl:
             self._call("GET", f"/data_sources/{data_source_id}/pages", params=params)["results"]
         )
 
+    # -- a cohort of learners (sync/sandbox/cohort.py) ------------------------------------------
+    def make_cohort(
+        self,
+        learners: int,
+        items: list[JSON],
+        *,
+        seed: int = 0,
+        levels: list[str] | None = None,
+        categories: list[str] | None = None,
+        in_columns: int | None = None,
+    ) -> JSON:
+        """A cohort page with `learners` learners' pages and checklist databases, random ticks,
+        dates, skips and own items; returns its page id and each learner's ids."""
+        body: JSON = {"learners": learners, "items": items, "seed": seed}
+        if levels is not None:
+            body["levels"] = levels
+        if categories is not None:
+            body["categories"] = categories
+        if in_columns is not None:
+            body["in_columns"] = in_columns
+        result: JSON = self._call("POST", "/cohort", body)
+        return result
+
     # -- the learner changes the page's layout ---------------------------------------------
     def move_into_columns(self, database_id: str) -> JSON:
         """Drag the database into the first of two new columns; returns the column_list block."""

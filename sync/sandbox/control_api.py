@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from sync.sandbox.app import Outcome, SandboxApp
+from sync.sandbox.cohort import make_cohort
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
 from sync.sandbox.layout import add_linked_database, move_into_columns, purge_database
@@ -152,6 +153,12 @@ def learner_purge_database(
     return {"deleted": database["id"]}
 
 
+def cohort(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    return make_cohort(app.ws, body)
+
+
 def all_pages(
     app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
 ) -> JSON:
@@ -286,6 +293,7 @@ CONTROL_ROUTES = [
     ControlRoute(
         "DELETE", "/__sandbox/learner/databases/{database_id}", learner_purge_database, write=True
     ),
+    ControlRoute("POST", "/__sandbox/cohort", cohort, write=True),
     ControlRoute("GET", "/__sandbox/data_sources/{data_source_id}/pages", all_pages),
     ControlRoute("GET", "/__sandbox/pages/{page_id}", get_page),
     ControlRoute("GET", "/__sandbox/open/{object_id}", open_object),
