@@ -14,6 +14,7 @@ from typing import Any
 from sync.actions import CreatePage, Mode, Plan, TrashDuplicate, TrashPage
 from sync.apply import Applier
 from sync.checklist import Checklist
+from sync.cockpit_sync import add_cockpit
 from sync.config import Settings, require_notion
 from sync.errors import (
     SafetyHaltError,
@@ -221,6 +222,8 @@ def _run(
         if properties is None:
             properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
         columns = resolve_columns(properties, recorded_ids)
+    if not dry_run:
+        target = add_cockpit(settings, notion, store, target, columns.ids)
     # Rows are read even when the Key column is gone: the planner gives them their Keys back.
     read = fetch_run_rows(
         notion,

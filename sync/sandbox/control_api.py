@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from sync.sandbox.app import Outcome, SandboxApp
+from sync.sandbox.charts import chart_series
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
 from sync.sandbox.layout import add_linked_database, move_into_columns, purge_database
@@ -170,6 +171,30 @@ def get_page(
     return page_object(ws, ws.lookup("page", params["page_id"], "page_id", shared_only=False))
 
 
+def view_chart(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """The series a chart view shows now: labels and values, after the view's filter."""
+    ws = app.ws
+    view = ws.lookup("view", params["view_id"], "view_id", shared_only=False)
+    return {"view_id": view["id"], "name": view["name"], **chart_series(ws, view)}
+
+
+def refuse_charts(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """`{"refuse": true, "message"?: str}`: creating a chart or dashboard view then answers 400."""
+    refuse = body.get("refuse")
+    if not isinstance(refuse, bool):
+        raise NotionError(400, "validation_error", "refuse must be true or false.")
+    message = body.get("message")
+    if message is not None and not isinstance(message, str):
+        raise NotionError(400, "validation_error", "message must be a string.")
+    app.ws.state["refuse_charts"] = refuse
+    app.ws.state["refuse_message"] = message
+    return {"refuse": refuse, "message": message}
+
+
 def clock(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
     ws = app.ws
     if "advance_seconds" in body:
@@ -266,6 +291,8 @@ CONTROL_ROUTES = [
     ),
     ControlRoute("GET", "/__sandbox/data_sources/{data_source_id}/pages", all_pages),
     ControlRoute("GET", "/__sandbox/pages/{page_id}", get_page),
+    ControlRoute("GET", "/__sandbox/views/{view_id}/chart", view_chart),
+    ControlRoute("POST", "/__sandbox/views/refuse", refuse_charts, write=True),
     ControlRoute("GET", "/__sandbox/clock", clock),
     ControlRoute("POST", "/__sandbox/clock", clock, write=True),
     ControlRoute("GET", "/__sandbox/rate_limit", rate_limit),
