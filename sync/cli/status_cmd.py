@@ -22,6 +22,7 @@ from sync.errors import StateError
 from sync.progress import (
     build_timelines,
     completions_in_week,
+    done_by_week,
     in_progress_since,
     next_up,
     sort_keys,
@@ -116,6 +117,10 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
                 "database_url": snapshot.database_url,
                 "progress": snapshot.progress.model_dump(),
                 "levels": [g.model_dump() for g in snapshot.levels],
+                "done_by_week": [
+                    {"week_of": first.isoformat(), "done": count}
+                    for first, count in done_by_week(items, settings.week_start)
+                ],
                 "categories": [g.model_dump() for g in snapshot.categories],
                 "in_progress": [
                     {

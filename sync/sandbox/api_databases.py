@@ -177,7 +177,7 @@ def views_create(request: Request) -> JSON:
         raise validation("A dashboard cannot be a widget of another dashboard.")
     placement = check_placement(body.get("placement"), dashboard) if dashboard else None
     if view_type in ("chart", "dashboard"):
-        check_refusal(ws)
+        check_refusal(ws, view_type)
     configuration = _check_view_parts(request, source, view_type)
     view = new_view(ws, database, source, request.actor, name=name, view_type=view_type)
     if dashboard is not None and placement is not None:

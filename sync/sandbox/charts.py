@@ -75,9 +75,9 @@ GROUP_SORTS = ("manual", "ascending", "descending")
 REFUSED_MESSAGE = "Chart and dashboard views are not available for this workspace."
 
 
-def check_refusal(ws: Workspace) -> None:
-    """The control switch (`POST /__sandbox/views/refuse`): refuse charts and dashboards."""
-    if ws.state.get("refuse_charts"):
+def check_refusal(ws: Workspace, view_type: str) -> None:
+    """The control switch (`POST /__sandbox/views/refuse`): refuse charts and/or dashboards."""
+    if view_type in (ws.state.get("refuse_views") or ()):
         raise validation(str(ws.state.get("refuse_message") or REFUSED_MESSAGE))
 
 

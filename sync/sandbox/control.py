@@ -83,9 +83,15 @@ class SandboxControl:
         result: JSON = self._call("GET", f"/views/{view_id}/chart")
         return result
 
-    def refuse_charts(self, refuse: bool = True, message: str | None = None) -> JSON:
-        """Make creating chart and dashboard views answer 400 (a plan without them)."""
-        result: JSON = self._call("POST", "/views/refuse", {"refuse": refuse, "message": message})
+    def refuse_charts(
+        self,
+        refuse: bool = True,
+        message: str | None = None,
+        types: tuple[str, ...] = ("chart", "dashboard"),
+    ) -> JSON:
+        """Make creating chart and/or dashboard views answer 400 (a plan without them)."""
+        body = {"refuse": refuse, "message": message, "types": list(types)}
+        result: JSON = self._call("POST", "/views/refuse", body)
         return result
 
     # -- request log ----------------------------------------------------------------------

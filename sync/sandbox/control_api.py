@@ -183,16 +183,20 @@ def view_chart(
 def refuse_charts(
     app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
 ) -> JSON:
-    """`{"refuse": true, "message"?: str}`: creating a chart or dashboard view then answers 400."""
+    """`{"refuse": true, "types"?: ["chart", "dashboard"], "message"?: str}`: creating a view of
+    those types (both by default) then answers 400 validation_error with the message."""
     refuse = body.get("refuse")
     if not isinstance(refuse, bool):
         raise NotionError(400, "validation_error", "refuse must be true or false.")
+    types = body.get("types") or ["chart", "dashboard"]
+    if not isinstance(types, list) or not set(types) <= {"chart", "dashboard"}:
+        raise NotionError(400, "validation_error", "types must list `chart` and/or `dashboard`.")
     message = body.get("message")
     if message is not None and not isinstance(message, str):
         raise NotionError(400, "validation_error", "message must be a string.")
-    app.ws.state["refuse_charts"] = refuse
+    app.ws.state["refuse_views"] = sorted(types) if refuse else []
     app.ws.state["refuse_message"] = message
-    return {"refuse": refuse, "message": message}
+    return {"refuse": refuse, "types": app.ws.state["refuse_views"], "message": message}
 
 
 def clock(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
