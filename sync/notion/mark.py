@@ -43,6 +43,10 @@ class Cockpit:
     widgets: dict[str, str] = field(default_factory=dict)
     refused: str | None = None  # Notion's reason, when it refused a chart or the dashboard
 
+    def __post_init__(self) -> None:
+        if self.dashboard_id is not None:
+            object.__setattr__(self, "dashboard_id", compact(self.dashboard_id))
+
     def with_widget(self, name: str, view_id: str) -> Cockpit:
         return replace(self, widgets={**self.widgets, name: compact(view_id)})
 
