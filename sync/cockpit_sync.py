@@ -99,11 +99,17 @@ def add_cockpit(
 
 
 def build_cockpit(
-    notion: NotionAdapter, store: Store, where: Where, *, fresh: bool
+    notion: NotionAdapter,
+    store: Store,
+    where: Where,
+    *,
+    fresh: bool,
+    replacing: Cockpit | None = None,
 ) -> dict[str, Any] | None:
     """Create the dashboard and its widgets, writing the mark after the dashboard and at the end.
-    `fresh`: the database was created by this run (its description holds only the bare mark).
-    Returns the database as last written (None when another machine's dashboard won)."""
+    `fresh`: the database was created by this run (its description holds only the bare mark);
+    `replacing`: what the mark says now and `doctor --fix` replaces (a refusal, a deleted tab).
+    Returns the database as last written."""
     _set_pending(store, where.database_id, None)
     try:
         dashboard = notion.create_view(
@@ -115,7 +121,8 @@ def build_cockpit(
     _set_pending(store, where.database_id, dashboard_id)
     database = {} if fresh else notion.fetch_database(where.database_id)
     current = parse_mark(database.get("description")) or Mark()
-    if current.cockpit is not None:  # another machine's came first: it wins
+    if current.cockpit is not None and current.cockpit != replacing:
+        # another machine's came first: it wins
         _delete_view(notion, dashboard_id)
         _set_pending(store, where.database_id, None, done=True)
         return database

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from sync.doctor import run_doctor
 from sync.notion.cockpit import DASHBOARD_NAME, TITLES, WIDGETS
 from sync.notion.mark import Mark, parse_mark
 from sync.progress import OWN_ITEMS
@@ -255,3 +256,66 @@ def test_a_refused_chart_removes_the_dashboard_made_so_far(world: World) -> None
     world.sync()
     assert dashboards(world) == []
     assert read_mark(world).cockpit.refused == "Chart views are not supported."  # type: ignore[union-attr]
+
+
+def cockpit_check(world: World, *, fix: bool = False) -> Any:
+    (result,) = [
+        r
+        for r in run_doctor(world.settings(), fix=fix, checklist=world.checklist)
+        if r.name == "progress tab"
+    ]
+    return result
+
+
+def exists(world: World, view_id: str) -> bool:
+    with raw_http(world.sandbox) as http:
+        return http.get(f"/v1/views/{view_id}").status_code == 200
+
+
+def test_a_deleted_widget_stays_deleted_until_doctor_fix(world: World) -> None:
+    world.sync("push")
+    assert cockpit_check(world).detail == f"the Progress tab with its {len(WIDGETS)} widgets"
+    levels = read_mark(world).cockpit.widgets["levels"]  # type: ignore[union-attr]
+    with raw_http(world.sandbox) as http:  # the learner deletes a widget in Notion
+        assert http.delete(f"/v1/views/{levels}").status_code == 200
+    world.control.reset_requests()
+    world.sync()
+    world.sync()
+    assert world.control.request_count("POST /v1/views") == 0 and not exists(world, levels)
+    said = cockpit_check(world)
+    assert said.warning and said.detail == f"missing from the Progress tab: {TITLES['levels']}"
+    assert "doctor --fix" in (said.fix or "")
+    fixed = cockpit_check(world, fix=True)
+    assert fixed.ok and TITLES["levels"] in fixed.detail
+    mark = read_mark(world)
+    assert mark.cockpit is not None and exists(world, mark.cockpit.widgets["levels"])
+    (dashboard,) = dashboards(world)
+    assert sum(len(row["widgets"]) for row in dashboard["configuration"]["rows"]) == len(WIDGETS)
+    assert cockpit_check(world).detail == f"the Progress tab with its {len(WIDGETS)} widgets"
+    world.control.reset_requests()
+    assert world.sync().requests == 3
+
+
+def test_a_deleted_tab_is_restored_by_doctor_fix_only(world: World) -> None:
+    world.sync("push")
+    (dashboard,) = dashboards(world)
+    with raw_http(world.sandbox) as http:
+        assert http.delete(f"/v1/views/{dashboard['id']}").status_code == 200
+    world.sync()
+    assert dashboards(world) == []
+    assert cockpit_check(world).detail == "missing from the Progress tab: the tab"
+    assert cockpit_check(world, fix=True).detail == "restored the Progress tab"
+    (restored,) = dashboards(world)
+    assert read_mark(world).cockpit.dashboard_id == restored["id"].replace("-", "")  # type: ignore[union-attr]
+
+
+def test_doctor_reports_a_refusal_and_fix_retries_it(world: World) -> None:
+    world.control.refuse_charts(message="Charts are not on your plan.")
+    world.sync("push")
+    said = cockpit_check(world)
+    assert said.warning and "Charts are not on your plan." in said.detail
+    world.control.refuse_charts(False)  # the learner changed plans
+    assert cockpit_check(world, fix=True).detail == "added the Progress tab"
+    assert len(dashboards(world)) == 1
+    mark = read_mark(world)
+    assert mark.cockpit is not None and mark.cockpit.refused is None
