@@ -95,7 +95,10 @@ def add_cockpit(
         return target
     live_mark = parse_mark(database.get("description"))
     source = target.live.source if target.live is not None else {}
-    return replace(target, live=LiveTarget(database, source, live_mark))
+    added = (
+        live_mark is not None and live_mark.cockpit is not None and not live_mark.cockpit.refused
+    )
+    return replace(target, live=LiveTarget(database, source, live_mark), cockpit_added=added)
 
 
 def build_cockpit(
@@ -109,7 +112,7 @@ def build_cockpit(
     """Create the dashboard and its widgets, writing the mark after the dashboard and at the end.
     `fresh`: the database was created by this run (its description holds only the bare mark);
     `replacing`: what the mark says now and `doctor --fix` replaces (a refusal, a deleted tab).
-    Returns the database as last written."""
+    Returns the database as last written (None when another machine's dashboard came first)."""
     _set_pending(store, where.database_id, None)
     try:
         dashboard = notion.create_view(
@@ -125,7 +128,7 @@ def build_cockpit(
         # another machine's came first: it wins
         _delete_view(notion, dashboard_id)
         _set_pending(store, where.database_id, None, done=True)
-        return database
+        return None
     cockpit = Cockpit(dashboard_id=compact(dashboard_id))
     database = _write_mark(notion, where, database, current.with_cockpit(cockpit))
     try:
@@ -138,7 +141,7 @@ def build_cockpit(
     current = parse_mark(database.get("description")) or Mark()
     database = _write_mark(notion, where, database, current.with_cockpit(cockpit))
     _set_pending(store, where.database_id, None, done=True)
-    log.info("added the Progress dashboard to the checklist database (a tab beside the others)")
+    log.info("added the Progress dashboard to the checklist database")
     return database
 
 

@@ -91,7 +91,9 @@ def _absent(
         database = build_cockpit(notion, store, where, fresh=False, replacing=cockpit)
     made = parse_mark((database or {}).get("description"))
     if made is None or made.cockpit is None or made.cockpit.refused is not None:
-        reason = made.cockpit.refused if made and made.cockpit else "another machine's is used"
+        if database is None:
+            return CheckResult(NAME, True, "another machine added the Progress tab meanwhile")
+        reason = made.cockpit.refused if made and made.cockpit else "no answer"
         return CheckResult(NAME, False, f"Notion refused the Progress tab again ({reason})", FIX)
     return CheckResult(NAME, True, "added the Progress tab")
 

@@ -67,6 +67,7 @@ class SyncReport:
     duration: float = 0.0
     snapshot_path: Path | None = None
     late_ticks: list[TickEvent] = field(default_factory=list)  # seen in our writes' answers
+    cockpit_added: bool = False  # the Progress dashboard was added to the database
 
     def counts(self) -> dict[str, int]:
         verbs = (
@@ -306,6 +307,7 @@ def _run(
         created_database=target.created,
         found_database=target.found,
         switched_from=target.switched_from,
+        cockpit_added=target.cockpit_added,
         read=read.kind,
         rows_read=len(read.read),
     )

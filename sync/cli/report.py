@@ -132,6 +132,8 @@ def print_report(report: SyncReport) -> None:
         console.print(f"Found your checklist database: {report.database_url}")
     if report.created_database and report.database_url and not report.dry_run:
         console.print(f"Created the checklist database: {report.database_url}")
+    if report.cockpit_added and not report.created_database:
+        console.print("Added the Progress tab (charts of your progress) to the checklist database.")
 
 
 def render_findings(plan: Plan) -> list[str]:

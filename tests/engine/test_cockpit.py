@@ -148,7 +148,7 @@ def test_an_existing_database_gets_it_once_for_a_few_requests(world: World) -> N
     world.sync("push", settings=world.settings(DSPROGRESS_NOTION_COCKPIT="false"))
     assert dashboards(world) == [] and read_mark(world).cockpit is None
     world.control.reset_requests()
-    world.sync()
+    assert world.sync().cockpit_added  # the sync's report says so, in one line
     entries = world.control.requests()["entries"]
     assert [f"{e['method']} {e['route']}" for e in entries] == [
         "GET /v1/databases/{id}",  # a no-op sync's three requests: the database,
@@ -161,7 +161,8 @@ def test_an_existing_database_gets_it_once_for_a_few_requests(world: World) -> N
         "POST /v1/data_sources/{id}/query",  # and the rows edited since the last sync
     ]
     world.control.reset_requests()
-    assert world.sync().requests == 3
+    again = world.sync()
+    assert again.requests == 3 and not again.cockpit_added
     assert len(dashboards(world)) == 1
 
 
