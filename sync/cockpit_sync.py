@@ -48,10 +48,6 @@ REFUSED_HINT = (
 )
 
 
-class CockpitRefused(Exception):
-    """Notion refused the dashboard or one of its charts."""
-
-
 @dataclass(frozen=True)
 class Where:
     database_id: str
