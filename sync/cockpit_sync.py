@@ -73,6 +73,7 @@ def add_cockpit(
         return target
     if mark.cockpit is not None:
         _forget_pending(store, target.database_id, mark.cockpit)
+        _record_url(store, target.database_url, mark.cockpit)
         return target
     where = Where(
         target.database_id,
@@ -90,6 +91,8 @@ def add_cockpit(
     if database is None:
         return target
     live_mark = parse_mark(database.get("description"))
+    if live_mark is not None and live_mark.cockpit is not None:
+        _record_url(store, target.database_url, live_mark.cockpit)
     source = target.live.source if target.live is not None else {}
     added = (
         live_mark is not None and live_mark.cockpit is not None and not live_mark.cockpit.refused
@@ -223,6 +226,16 @@ def _forget_pending(store: Store, database_id: str, cockpit: Cockpit) -> None:
         made = pending.get("dashboard")
         if made is None or compact(str(made)) == cockpit.dashboard_id:
             _set_pending(store, database_id, None, done=True)
+
+
+def _record_url(store: Store, database_url: str | None, cockpit: Cockpit) -> None:
+    """The Progress tab's link, for the digest (`?v=` names a view of the database)."""
+    url = None
+    if database_url and cockpit.dashboard_id and cockpit.refused is None:
+        url = f"{database_url.split('?', 1)[0]}?v={cockpit.dashboard_id}"
+    if store.get_meta("progress_url") != url:
+        with store.transaction():
+            store.set_meta("progress_url", url)
 
 
 def _clear_orphans(notion: NotionAdapter, store: Store, where: Where, mark: Mark) -> None:

@@ -138,6 +138,7 @@ class DigestData:
     tracking_since: datetime | None = None
     skipped: int = 0
     database_url: str | None = None  # the checklist database in Notion (http/https only)
+    progress_url: str | None = None  # its Progress tab (the charts), when there is one
 
     @property
     def stalled_count(self) -> int:

@@ -77,6 +77,10 @@ def test_a_new_database_gets_the_progress_tab_with_its_widgets(world: World) -> 
         tabs = [v["view_id"].replace("-", "") for v in store.get_json_meta("views")]
     assert list(mark.views) == tabs
     assert mark.column_ids and mark.data_source_id  # the columns are still recorded
+    # The digest links to the tab: the database's link naming the dashboard view.
+    with open_store(world.state_dir) as store:
+        url, link = store.get_meta("database_url"), store.get_meta("progress_url")
+    assert link == f"{url}?v={mark.cockpit.dashboard_id}"
 
 
 def test_the_next_up_widget_hides_the_tools_own_columns(world: World) -> None:
@@ -142,6 +146,11 @@ def test_a_no_op_sync_costs_three_requests_and_a_second_state_folder_adds_nothin
     other.sync(settings=other.settings(NOTION_DATABASE_ID=database_id(world)))
     assert world.control.request_count("POST /v1/views") == 0
     assert len(dashboards(world)) == 1
+    links = []
+    for folder in (world.state_dir, other.state_dir):  # both digests link to the same tab
+        with open_store(folder) as store:
+            links.append(store.get_meta("progress_url"))
+    assert links[0] and links[0] == links[1]
 
 
 def test_an_existing_database_gets_it_once_for_a_few_requests(world: World) -> None:
