@@ -137,6 +137,15 @@ def build_cockpit(
     except (NotionRequestError, NotionAuthError) as exc:
         _delete_view(notion, dashboard_id)
         return _record_refusal(notion, where, database, str(exc), fresh=False)
+    except (DsprogressError, AmbiguousWriteError) as exc:
+        # The tab is in the mark: no sync makes it again; the widgets made so far are recorded.
+        log.warning(
+            "the Progress tab was added with %d of its %d widgets (%s); "
+            "`dsprogress doctor --fix` adds the others",
+            len(cockpit.widgets),
+            len(WIDGETS),
+            exc,
+        )
     current = parse_mark(database.get("description")) or Mark()
     database = _write_mark(notion, where, database, current.with_cockpit(cockpit))
     _set_pending(store, where.database_id, None, done=True)

@@ -223,8 +223,6 @@ def _run(
         if properties is None:
             properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
         columns = resolve_columns(properties, recorded_ids)
-    if not dry_run:
-        target = add_cockpit(settings, notion, store, target, columns.ids)
     # Rows are read even when the Key column is gone: the planner gives them their Keys back.
     read = fetch_run_rows(
         notion,
@@ -307,7 +305,6 @@ def _run(
         created_database=target.created,
         found_database=target.found,
         switched_from=target.switched_from,
-        cockpit_added=target.cockpit_added,
         read=read.kind,
         rows_read=len(read.read),
     )
@@ -320,6 +317,8 @@ def _run(
             "Rerun `dsprogress push --prune --yes` to confirm.",
         )
     # -- apply ---------------------------------------------------------------------------------
+    target = add_cockpit(settings, notion, store, target, columns.ids)  # once per database
+    report.cockpit_added = target.cockpit_added
     assert target.data_source_id is not None
     creates = sorted(a.key for a in plan.notion_actions if isinstance(a, CreatePage))
     if creates:  # write-ahead: a later run looks for these by Key before creating them again

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from sync.doctor import run_doctor
+from sync.errors import SafetyHaltError
 from sync.notion.cockpit import DASHBOARD_NAME, TITLES, WIDGETS
 from sync.notion.mark import Mark, parse_mark
 from sync.progress import OWN_ITEMS
@@ -162,12 +163,12 @@ def test_an_existing_database_gets_it_once_for_a_few_requests(world: World) -> N
     assert [f"{e['method']} {e['route']}" for e in entries] == [
         "GET /v1/databases/{id}",  # a no-op sync's three requests: the database,
         "GET /v1/data_sources/{id}",  # its schema,
-        "POST /v1/views",  # the dashboard
+        "POST /v1/data_sources/{id}/query",  # and the rows edited since the last sync;
+        "POST /v1/views",  # then, once: the dashboard,
         "GET /v1/databases/{id}",  # the mark, read again: has another machine added one?
         "PATCH /v1/databases/{id}",  # the dashboard's id into the mark, before any widget
         *["POST /v1/views"] * len(WIDGETS),
         "PATCH /v1/databases/{id}",  # the widgets' ids
-        "POST /v1/data_sources/{id}/query",  # and the rows edited since the last sync
     ]
     world.control.reset_requests()
     again = world.sync()
@@ -329,3 +330,14 @@ def test_doctor_reports_a_refusal_and_fix_retries_it(world: World) -> None:
     assert len(dashboards(world)) == 1
     mark = read_mark(world)
     assert mark.cockpit is not None and mark.cockpit.refused is None
+
+
+def test_a_halted_sync_adds_no_progress_tab(world: World) -> None:
+    world.sync("push", settings=world.settings(DSPROGRESS_NOTION_COCKPIT="false"))
+    world.control.reset_requests()
+    with pytest.raises(SafetyHaltError, match="nothing was written"):
+        world.sync(checklist=small_checklist(ITEMS[:1], version=2))  # retires 4 of 5: halts
+    assert world.control.request_count("POST /v1/views") == 0
+    assert world.control.request_count("PATCH /v1/databases/{id}") == 0
+    world.sync()
+    assert len(dashboards(world)) == 1
