@@ -395,6 +395,8 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
         console.print(f"[green]✓[/] Views: {escape(names)}")
     elif report.sync.created_database:
         console.print("Views could not be created here; the database works without them.")
+    if report.sync.cockpit_added:
+        console.print("[green]✓[/] Progress tab: charts of your progress, beside the views")
     if report.database_url:
         console.print(f"\n[bold]Your checklist:[/] {report.database_url}")
     console.print(
