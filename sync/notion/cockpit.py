@@ -94,55 +94,6 @@ def build_widget_body(
         "name": TITLES[name],
         "placement": (placement or PLACEMENTS[name]).body(),
     }
-    counted = build_chart_filter(ids)
-    done_pct = {"aggregator": "percent_checked", "property_id": ids["done"]}
-    if name == "overall":
-        configuration: dict[str, Any] = {
-            "type": "chart",
-            "chart_type": "number",
-            "value": done_pct,
-            "caption": "Skipped and retired items are left out, as in `dsprogress status`.",
-        }
-        return {**base, "type": "chart", "filter": counted, "configuration": configuration}
-    if name == "levels":
-        configuration = {
-            "type": "chart",
-            "chart_type": "column",
-            "x_axis": {
-                "type": "select",
-                "property_id": ids["level"],
-                "sort": {"type": "manual"},
-                "hide_empty_groups": True,
-            },
-            "y_axis": done_pct,
-            "show_data_labels": True,
-            "caption": "Your own items have no Level: they are the “No Level” column.",
-        }
-        return {**base, "type": "chart", "filter": counted, "configuration": configuration}
-    if name == "weekly":
-        done_rows = {
-            "and": [
-                *counted["and"],
-                {"property": ids["done"], "checkbox": {"equals": True}},
-                {"property": ids["done_on"], "date": {"is_not_empty": True}},
-            ]
-        }
-        configuration = {
-            "type": "chart",
-            "chart_type": "line",
-            "x_axis": {
-                "type": "date",
-                "property_id": ids["done_on"],
-                "group_by": "week",
-                "start_day_of_week": 0 if week_starts_sunday else 1,
-                "sort": {"type": "ascending"},
-                "hide_empty_groups": True,
-            },
-            "y_axis": {"aggregator": "count"},
-            "cumulative": True,
-            "caption": "Items done, by the week of their Done on (added up).",
-        }
-        return {**base, "type": "chart", "filter": done_rows, "configuration": configuration}
     if name == "next_up":
         return {
             **base,
@@ -155,7 +106,61 @@ def build_widget_body(
             ],
             "configuration": {"type": "list", "properties": build_list_properties(ids)},
         }
-    raise ValueError(f"unknown widget {name!r}")
+    if name not in ("overall", "levels", "weekly"):
+        raise ValueError(f"unknown widget {name!r}")
+    chart_filter, configuration = _build_chart(name, ids, week_starts_sunday)
+    return {**base, "type": "chart", "filter": chart_filter, "configuration": configuration}
+
+
+def _build_chart(
+    name: str, ids: Mapping[str, str], week_starts_sunday: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(filter, configuration) of a chart widget."""
+    counted = build_chart_filter(ids)
+    done_pct = {"aggregator": "percent_checked", "property_id": ids["done"]}
+    if name == "overall":
+        return counted, {
+            "type": "chart",
+            "chart_type": "number",
+            "value": done_pct,
+            "caption": "Skipped and retired items are left out, as in `dsprogress status`.",
+        }
+    if name == "levels":
+        return counted, {
+            "type": "chart",
+            "chart_type": "column",
+            "x_axis": {
+                "type": "select",
+                "property_id": ids["level"],
+                "sort": {"type": "manual"},
+                "hide_empty_groups": True,
+            },
+            "y_axis": done_pct,
+            "show_data_labels": True,
+            "caption": "Your own items have no Level: they are the “No Level” column.",
+        }
+    done_rows = {
+        "and": [
+            *counted["and"],
+            {"property": ids["done"], "checkbox": {"equals": True}},
+            {"property": ids["done_on"], "date": {"is_not_empty": True}},
+        ]
+    }
+    return done_rows, {
+        "type": "chart",
+        "chart_type": "line",
+        "x_axis": {
+            "type": "date",
+            "property_id": ids["done_on"],
+            "group_by": "week",
+            "start_day_of_week": 0 if week_starts_sunday else 1,
+            "sort": {"type": "ascending"},
+            "hide_empty_groups": True,
+        },
+        "y_axis": {"aggregator": "count"},
+        "cumulative": True,
+        "caption": "Items done, by the week of their Done on (added up).",
+    }
 
 
 def build_list_properties(ids: Mapping[str, str]) -> list[dict[str, Any]]:
