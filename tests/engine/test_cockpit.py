@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
@@ -341,3 +342,27 @@ def test_a_halted_sync_adds_no_progress_tab(world: World) -> None:
     assert world.control.request_count("PATCH /v1/databases/{id}") == 0
     world.sync()
     assert len(dashboards(world)) == 1
+
+
+def test_two_machines_adding_at_once_leave_one_progress_tab(world: World, tmp_path: Path) -> None:
+    world.sync("push", settings=world.settings(DSPROGRESS_NOTION_COCKPIT="false"))
+    other = World(world.sandbox, tmp_path / "other-state")
+    settings = other.settings(NOTION_DATABASE_ID=database_id(world))
+    other.sync(settings=settings.model_copy(update={"notion_cockpit": False}))
+    world.control.reset_requests()
+    # The first dashboard created waits 3 s in "Notion": meanwhile the other machine adds its own
+    # cockpit and writes it into the mark.
+    world.control.add_fault("latency", method="POST", route="/v1/views", latency_ms=3000)
+    first = threading.Thread(target=world.sync)
+    first.start()
+    deadline = time.monotonic() + 30
+    while world.control.request_count("POST /v1/data_sources/{id}/query") < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    other.sync(settings=settings)
+    first.join(timeout=60)
+    (kept,) = dashboards(world)
+    mark = read_mark(world)
+    assert mark.cockpit is not None and mark.cockpit.dashboard_id == kept["id"].replace("-", "")
+    assert world.control.request_count("DELETE /v1/views/{id}") == 1  # the loser removed its own
