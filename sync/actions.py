@@ -91,16 +91,21 @@ class TrashDuplicate:
 
 @dataclass(frozen=True)
 class FillDoneOn:
+    """The tool's derived write for a new tick: Done on filled with `day`, in the same request
+    as the rest of the derived `changes` (Done and Status made to agree, the row's Sync base)."""
+
     page_id: str
     key: str
     day: date
+    changes: Mapping[str, Any] = field(default_factory=dict)
     verb = "fill-done-on"
 
 
 @dataclass(frozen=True)
 class AlignFields:
     """The tool's derived write in the learner's columns: Status and Done made to agree, or a
-    Done on the tool filled cleared by an untick."""
+    Done on the tool filled cleared by an untick; with the row's new Sync base, alone when only
+    the base is behind the row's done-ness."""
 
     page_id: str
     key: str

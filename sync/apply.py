@@ -38,8 +38,16 @@ from sync.notion.mapping import (
 )
 from sync.plan import plan_learner
 from sync.reconcile import Observation, reconcile_row
+from sync.row_base import RowBase, build_base_text
 
 log = logging.getLogger("dsprogress.engine")
+# A new row: not started, not retired, and its Sync base says so (the first coherent state).
+NEW_ROW_VALUES = {
+    "status": "Not started",
+    "done": False,
+    "retired": False,
+    "base": build_base_text(RowBase(done=False, status="Not started")),
+}
 
 
 class Applier:
@@ -133,7 +141,7 @@ class Applier:
         self.columns = resolve_columns(source.get("properties", {}), self.columns.ids)
 
     def _create(self, action: CreatePage) -> None:
-        values = {**action.values, "status": "Not started", "done": False, "retired": False}
+        values = {**action.values, **NEW_ROW_VALUES}
         properties = build_page_properties(values, self.columns)
         page = self.notion.create_row_with_key(
             self.data_source_id, properties, self.columns.names["key"], action.key
@@ -151,5 +159,5 @@ def _update_values(action: NotionAction) -> tuple[str, dict[str, Any]]:
     if isinstance(action, RetireItem):
         return action.key, {"retired": True}
     if isinstance(action, FillDoneOn):
-        return action.key, {"done_on": action.day}
+        return action.key, {**action.changes, "done_on": action.day}
     raise TypeError(f"not an update: {action!r}")

@@ -4,112 +4,40 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from sync.actions import CreatePage, Mode, Plan, TrashDuplicate, TrashPage
 from sync.apply import Applier
 from sync.checklist import Checklist
 from sync.cockpit_sync import add_cockpit
 from sync.config import Settings, require_notion
-from sync.errors import (
-    SafetyHaltError,
-)
+from sync.errors import SafetyHaltError
 from sync.lock import hold_sync_lock
-from sync.model import FIELDS, RemoteRow, TickEvent
+from sync.model import FIELDS, ItemState, RemoteRow
 from sync.notion.adapter import NotionAdapter, RetryCallback
-from sync.notion.mapping import (
-    Columns,
-    parse_row,
-    resolve_columns,
-)
+from sync.notion.mapping import Columns, resolve_columns
 from sync.plan import plan_sync
 from sync.plan_check import check_plan, find_lost_learner_columns
 from sync.row_reads import (
     RowsRead,
+    fetch_pending_creates,
     fetch_rows,
     fetch_rows_by_keys,
     fetch_run_rows,
     merge_rows,
     write_run_rows,
 )
+from sync.run_report import ProgressCallback, SyncReport, describe_action
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
-from sync.target import resolve_target, write_mark_columns
+from sync.target import Target, resolve_target, write_mark_columns
 
 log = logging.getLogger("dsprogress.engine")
-DATABASE_ICON = "🎓"
-ProgressCallback = Callable[[int, int, str], None]
-
-
-@dataclass
-class SyncReport:
-    """What a run did (or, with --dry-run, would do)."""
-
-    mode: Mode
-    dry_run: bool
-    plan: Plan
-    database_id: str | None
-    database_url: str | None
-    created_database: bool = False
-    found_database: bool = False  # adopted from under the parent page (a new or rebuilt state)
-    switched_from: str | None = None  # the database the state followed before NOTION_DATABASE_ID
-    state_moved_aside: Path | None = None  # where a malformed state file went
-    applied: list[dict[str, Any]] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
-    read: str = "none"  # how the rows were read: "full", "delta" (edited since the last) or "none"
-    rows_read: int = 0  # rows Notion returned
-    duration: float = 0.0
-    snapshot_path: Path | None = None
-    late_ticks: list[TickEvent] = field(default_factory=list)  # seen in our writes' answers
-    cockpit_added: bool = False  # the Progress dashboard was added to the database
-
-    def counts(self) -> dict[str, int]:
-        verbs = (
-            "create",
-            "update",
-            "adopt",
-            "restore-key",
-            "migrate",
-            "retire",
-            "trash",
-            "fill-done-on",
-            "align",
-            "tick",
-            "heal",
-            "trash-duplicate",
-            "duplicate",
-            "unknown-key",
-        )
-        counts = {verb: self.plan.count(verb) for verb in verbs}
-        counts["tick"] += len(self.late_ticks)
-        return counts
-
-
-def describe_action(action: Any) -> dict[str, Any]:
-    """A JSON-ready description of a plan action (stable keys, no secrets)."""
-    data: dict[str, Any] = {"action": action.verb}
-    for name, value in vars(action).items():
-        if name == "event":
-            value = {
-                "key": value.key,
-                "from": value.from_status,
-                "to": value.to_status,
-                "title": value.title,
-            }
-        elif isinstance(value, Mapping):
-            value = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in value.items()}
-        elif isinstance(value, (date, datetime)):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = list(value)
-        data[name] = value
-    return data
+__all__ = ["ProgressCallback", "SyncReport", "describe_action", "run_sync"]
 
 
 def run_sync(
@@ -146,7 +74,7 @@ def run_sync(
         force,
         prune,
         confirm_prune,
-        now or datetime.now(timezone.utc),
+        now or _clock(),
         progress,
         full,
     )
@@ -189,14 +117,15 @@ def _recorded_run(store: Store, options: _RunOptions, notion: NotionAdapter) -> 
     try:
         yield run_id
     except BaseException as exc:
-        store.finish_run(
-            run_id,
-            ok=False,
-            finished_at=datetime.now(timezone.utc),
-            error=f"{type(exc).__name__}: {exc}"[:500],
-            counts={"requests": notion.requests},
-        )
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        counts = {"requests": notion.requests}
+        store.finish_run(run_id, ok=False, finished_at=_clock(), error=error, counts=counts)
         raise
+
+
+def _clock() -> datetime:
+    """When a run finishes, as the runs table records it (the observations use `options.now`)."""
+    return datetime.now(timezone.utc)
 
 
 def _run(
@@ -207,183 +136,272 @@ def _run(
     options: _RunOptions,
     run_id: int | None = None,
 ) -> SyncReport:
-    mode, dry_run, now = options.mode, options.dry_run, options.now
-    today = now.astimezone(settings.zone).date()
-    # -- gather --------------------------------------------------------------------------------
-    target = resolve_target(settings, store, notion, checklist, dry_run)
-    # A switched database's ids and rows are forgotten (a dry run only pretends they are).
-    forgotten = target.switched_from is not None
-    recorded_ids: dict[str, str] = (None if forgotten else store.get_json_meta("column_ids")) or (
-        target.mark.column_ids if target.mark else {}
-    )
-    if target.data_source_id is None:
-        columns = Columns(names={s.field: s.default_name for s in FIELDS})
-    else:
-        properties = target.properties
-        if properties is None:
-            properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
-        columns = resolve_columns(properties, recorded_ids)
-    # Rows are read even when the Key column is gone: the planner gives them their Keys back.
-    read = fetch_run_rows(
-        notion,
-        store,
-        target.data_source_id,
-        columns,
-        created=target.created,
-        mode=mode,
-        # the halts --force passes need a full read; so does a switched database
-        full_requested=options.full or options.force or forgotten,
-        full_read_interval=settings.full_read_interval,
-        now=now,
-        checklist=checklist,
-    )
-    landed: list[RemoteRow] = []
-    if target.data_source_id is not None and columns.names.get("key"):
-        landed = _fetch_pending_creates(
-            store, notion, target.data_source_id, columns, list(read.rows.values())
-        )
-        read = replace(read, rows=merge_rows(read.rows, landed), read=(*read.read, *landed))
-    state = {} if forgotten else store.load_items()
-    # -- plan and check ------------------------------------------------------------------------
-    last_run = store.last_observation()
-    used_keys = store.load_used_keys()
-
-    def make_plan(rows: list[RemoteRow]) -> Plan:
-        return plan_sync(
-            checklist,
-            rows,
-            state,
-            mode=mode,
-            now=now,
-            today=today,
-            last_run=last_run,
-            tracking=last_run is not None,
-            missing_columns=columns.missing,
-            prune=options.prune,
-            used_keys=used_keys,
-        )
-
-    rows = list(read.rows.values())
-    plan = make_plan(rows)
-    creates = [a.key for a in plan.notion_actions if isinstance(a, CreatePage)]
-    if creates and read.kind != "full" and target.data_source_id is not None:
-        # Without a full read, look the keys up before creating: another machine may have.
-        found = fetch_rows_by_keys(notion, target.data_source_id, columns, creates)
-        if found:
-            read = replace(read, rows=merge_rows(read.rows, found), read=(*read.read, *found))
-            rows = list(read.rows.values())
-            plan = make_plan(rows)
-    if read.kind != "full" and target.data_source_id is not None and _writes_unread(plan, read):
-        # A page known only from the state's copy may be gone since (another machine trashes
-        # duplicates): read every row before writing to it.
-        read = fetch_rows(notion, target.data_source_id, columns, "full", {}, read.watermark)
-        read = replace(read, rows=merge_rows(read.rows, landed), read=(*read.read, *landed))
-        rows = list(read.rows.values())
-        plan = make_plan(rows)
-    halts = check_plan(
-        plan,
-        remote_row_count=len(rows),
-        remembered=len(state),
-        retire_threshold=settings.retire_threshold,
-        retyped=columns.retyped,
-        lost_learner_columns=find_lost_learner_columns(columns.missing, state),
-        force=options.force,
-    )
-    if halts:
-        first, *others = halts
-        raise SafetyHaltError(
-            f"{first.reason}; nothing was written",
-            first.hint,
-            details=[h.reason for h in others],
-        )
+    """The route of one run: each step is a method of `_Steps`, in this order."""
+    steps = _Steps(settings, checklist, store, notion, options)
+    gathered = steps.gather()
+    plan, gathered = steps.plan(gathered)
+    steps.check(plan, gathered)
     report = SyncReport(
-        mode=mode,
-        dry_run=dry_run,
+        mode=options.mode,
+        dry_run=options.dry_run,
         plan=plan,
-        database_id=target.database_id,
-        database_url=target.database_url,
-        created_database=target.created,
-        found_database=target.found,
-        switched_from=target.switched_from,
-        read=read.kind,
-        rows_read=len(read.read),
+        database_id=gathered.target.database_id,
+        database_url=gathered.target.database_url,
+        created_database=gathered.target.created,
+        found_database=gathered.target.found,
+        switched_from=gathered.target.switched_from,
+        read=gathered.read.kind,
+        rows_read=len(gathered.read.read),
     )
-    if dry_run:
+    if options.dry_run:
         return report
-    trash = [a for a in plan.notion_actions if isinstance(a, TrashPage)]
-    if trash and (options.confirm_prune is None or not options.confirm_prune(trash)):
-        raise SafetyHaltError(
-            f"{len(trash)} retired pages would be moved to Notion's Trash; nothing was written",
-            "Rerun `dsprogress push --prune --yes` to confirm.",
-        )
-    # -- apply ---------------------------------------------------------------------------------
-    target = add_cockpit(settings, notion, store, target, columns.ids)  # once per database
-    report.cockpit_added = target.cockpit_added
-    assert target.data_source_id is not None
-    creates = sorted(a.key for a in plan.notion_actions if isinstance(a, CreatePage))
-    if creates:  # write-ahead: a later run looks for these by Key before creating them again
-        pending = set(store.get_json_meta("pending_creates") or ()) | set(creates)
-        with store.transaction():
-            store.set_json_meta("pending_creates", sorted(pending))
-    applier = Applier(
-        notion,
-        target.data_source_id,
-        columns,
-        plan.rows,
-        plan.states,
-        state,
-        now=now,
-        window_start=last_run,
-        in_checklist=lambda key: checklist.item(key) is not None,
-    )
-    total = len(plan.notion_actions)
-    for index, action in enumerate(plan.notion_actions, start=1):
-        applier.apply(action)
-        report.applied.append(describe_action(action))
-        if options.progress is not None:
-            options.progress(index, total, action.verb)
-    # Once: the derived writes (Status, Done on) for changes the learner made during our writes.
-    for action in applier.follow_ups(today):
-        applier.apply(action)
-        report.applied.append(describe_action(action))
-    report.late_ticks = list(applier.events)
-    write_mark_columns(notion, target, applier.columns.ids)
-    # -- commit --------------------------------------------------------------------------------
-    items = {key: applier.states[key] for key in applier.rows}
-    events = [t.event for t in plan.ticks] + applier.events
-    written = [row for key, row in applier.rows.items() if plan.rows.get(key) is not row]
-    trashed = [a.page_id for a in plan.notion_actions if isinstance(a, (TrashPage, TrashDuplicate))]
-    with store.transaction():
-        write_run_rows(
-            store,
-            read,
-            written,
-            trashed,
-            now=now,
-            checklist=checklist if mode in ("push", "sync") else None,
-        )
-        store.replace_items(list(items.values()))
-        store.append_ticks(events, run_id)
-        store.set_meta("pending_creates", None)
-        store.set_json_meta("column_ids", applier.columns.ids)
-        store.set_meta("checklist_version", str(checklist.version))
-        if run_id is not None:
-            store.finish_run(
-                run_id,
-                ok=True,
-                finished_at=datetime.now(timezone.utc),
-                counts={**report.counts(), "requests": notion.requests},
-            )
-    snapshot = build_snapshot(
-        checklist,
-        items,
-        synced_at=now,
-        database_id=target.database_id,
-        data_source_id=target.data_source_id,
-        database_url=target.database_url,
-    )
-    report.snapshot_path = write_snapshot(snapshot, settings.state_dir)
+    steps.confirm_prune(plan)
+    target = add_cockpit(settings, notion, store, gathered.target, gathered.columns.ids)
+    gathered, report.cockpit_added = replace(gathered, target=target), target.cockpit_added
+    applier = steps.apply(plan, gathered, report)
+    steps.commit(plan, gathered, applier, report, run_id)
+    report.snapshot_path = steps.write_snapshot(gathered, applier)
     return report
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    """What a run starts from: the database, its columns, the rows and the state."""
+
+    target: Target
+    columns: Columns
+    read: RowsRead
+    landed: list[RemoteRow]  # rows of creates a crashed run recorded, found by Key
+    state: dict[str, ItemState]
+    last_run: datetime | None
+    used_keys: frozenset[str]
+
+    @property
+    def rows(self) -> list[RemoteRow]:
+        return list(self.read.rows.values())
+
+    def with_rows(self, read: RowsRead) -> _Gathered:
+        """The same run with `read` (plus the landed creates) as its rows."""
+        rows = merge_rows(read.rows, self.landed)
+        return replace(self, read=replace(read, rows=rows, read=(*read.read, *self.landed)))
+
+
+class _Steps:
+    """One run's steps, sharing its settings, checklist, state store, Notion adapter and options."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        checklist: Checklist,
+        store: Store,
+        notion: NotionAdapter,
+        options: _RunOptions,
+    ) -> None:
+        self.settings = settings
+        self.checklist = checklist
+        self.store = store
+        self.notion = notion
+        self.options = options
+
+    def gather(self) -> _Gathered:
+        """The database (`target.py`), its columns, the rows (`row_reads.py`) and the state."""
+        store, notion, options = self.store, self.notion, self.options
+        target = resolve_target(self.settings, store, notion, self.checklist, options.dry_run)
+        forgotten = target.switched_from is not None  # a dry run only pretends to forget
+        recorded = None if forgotten else store.get_json_meta("column_ids")
+        recorded_ids: dict[str, str] = recorded or (target.mark.column_ids if target.mark else {})
+        if target.data_source_id is None:
+            columns = Columns(names={s.field: s.default_name for s in FIELDS})
+        else:
+            properties = target.properties
+            if properties is None:
+                properties = notion.fetch_data_source(target.data_source_id).get("properties", {})
+            columns = resolve_columns(properties, recorded_ids)
+        # Rows are read even when the Key column is gone: the planner gives them their Keys back.
+        read = fetch_run_rows(
+            self.notion,
+            self.store,
+            target.data_source_id,
+            columns,
+            created=target.created,
+            mode=self.options.mode,
+            # the halts --force passes need a full read; so does a switched database
+            full_requested=self.options.full or self.options.force or forgotten,
+            full_read_interval=self.settings.full_read_interval,
+            now=self.options.now,
+            checklist=self.checklist,
+        )
+        landed: list[RemoteRow] = []
+        if target.data_source_id is not None and columns.names.get("key"):
+            landed = fetch_pending_creates(
+                self.store, self.notion, target.data_source_id, columns, list(read.rows.values())
+            )
+        gathered = _Gathered(
+            target=target,
+            columns=columns,
+            read=read,
+            landed=landed,
+            state={} if forgotten else self.store.load_items(),
+            last_run=self.store.last_observation(),
+            used_keys=frozenset(self.store.load_used_keys()),
+        )
+        return gathered.with_rows(read) if landed else gathered
+
+    def plan(self, gathered: _Gathered) -> tuple[Plan, _Gathered]:
+        """The plan (`plan.py`, pure), read again where the plan shows the rows it has are not
+        enough: keys it would create (another machine may have), pages only the state knows."""
+
+        def make_plan(g: _Gathered) -> Plan:
+            return plan_sync(
+                self.checklist,
+                g.rows,
+                g.state,
+                mode=self.options.mode,
+                now=self.options.now,
+                today=self.options.now.astimezone(self.settings.zone).date(),
+                last_run=g.last_run,
+                tracking=g.last_run is not None,
+                missing_columns=g.columns.missing,
+                prune=self.options.prune,
+                used_keys=g.used_keys,
+            )
+
+        plan = make_plan(gathered)
+        data_source_id, columns, read = (
+            gathered.target.data_source_id,
+            gathered.columns,
+            gathered.read,
+        )
+        if data_source_id is None or read.kind == "full":
+            return plan, gathered
+        creates = [a.key for a in plan.notion_actions if isinstance(a, CreatePage)]
+        if creates:
+            # Without a full read, look the keys up before creating: another machine may have.
+            found = fetch_rows_by_keys(self.notion, data_source_id, columns, creates)
+            if found:
+                rows = merge_rows(read.rows, found)
+                gathered = replace(
+                    gathered, read=replace(read, rows=rows, read=(*read.read, *found))
+                )
+                plan = make_plan(gathered)
+        if _writes_unread(plan, gathered.read):
+            # A page known only from the state's copy may be gone since (another machine trashes
+            # duplicates): read every row before writing to it.
+            watermark = gathered.read.watermark
+            full = fetch_rows(self.notion, data_source_id, columns, "full", {}, watermark)
+            gathered = gathered.with_rows(full)
+            plan = make_plan(gathered)
+        return plan, gathered
+
+    def check(self, plan: Plan, gathered: _Gathered) -> None:
+        """The safety halts (`plan_check.py`), before any write."""
+        lost = find_lost_learner_columns(gathered.columns.missing, gathered.state)
+        halts = check_plan(
+            plan,
+            remote_row_count=len(gathered.read.rows),
+            remembered=len(gathered.state),
+            retire_threshold=self.settings.retire_threshold,
+            retyped=gathered.columns.retyped,
+            lost_learner_columns=lost,
+            force=self.options.force,
+        )
+        if halts:
+            first, *others = halts
+            raise SafetyHaltError(
+                f"{first.reason}; nothing was written",
+                first.hint,
+                details=[h.reason for h in others],
+            )
+
+    def confirm_prune(self, plan: Plan) -> None:
+        """`push --prune` trashes retired pages only once confirmed."""
+        trash = [a for a in plan.notion_actions if isinstance(a, TrashPage)]
+        if trash and (self.options.confirm_prune is None or not self.options.confirm_prune(trash)):
+            raise SafetyHaltError(
+                f"{len(trash)} retired pages would be moved to Notion's Trash; nothing was written",
+                "Rerun `dsprogress push --prune --yes` to confirm.",
+            )
+
+    def apply(self, plan: Plan, gathered: _Gathered, report: SyncReport) -> Applier:
+        """Each Notion action through the adapter (`apply.py`); every answer is observed."""
+        assert gathered.target.data_source_id is not None
+        creates = sorted(a.key for a in plan.notion_actions if isinstance(a, CreatePage))
+        if creates:  # write-ahead: a later run looks for these by Key before creating them again
+            pending = set(self.store.get_json_meta("pending_creates") or ()) | set(creates)
+            with self.store.transaction():
+                self.store.set_json_meta("pending_creates", sorted(pending))
+        applier = Applier(
+            self.notion,
+            gathered.target.data_source_id,
+            gathered.columns,
+            plan.rows,
+            plan.states,
+            gathered.state,
+            now=self.options.now,
+            window_start=gathered.last_run,
+            in_checklist=lambda key: self.checklist.item(key) is not None,
+        )
+        total = len(plan.notion_actions)
+        for index, action in enumerate(plan.notion_actions, start=1):
+            applier.apply(action)
+            report.applied.append(describe_action(action))
+            if self.options.progress is not None:
+                self.options.progress(index, total, action.verb)
+        # Once: the derived writes (Status, Done on) for changes the learner made during our writes.
+        for action in applier.follow_ups(self.options.now.astimezone(self.settings.zone).date()):
+            applier.apply(action)
+            report.applied.append(describe_action(action))
+        report.late_ticks = list(applier.events)
+        write_mark_columns(self.notion, gathered.target, applier.columns.ids)
+        return applier
+
+    def commit(
+        self,
+        plan: Plan,
+        gathered: _Gathered,
+        applier: Applier,
+        report: SyncReport,
+        run_id: int | None,
+    ) -> None:
+        """One state transaction (`store.py`): the rows, the items, the history, the run."""
+        items = {key: applier.states[key] for key in applier.rows}
+        events = [t.event for t in plan.ticks] + applier.events
+        written = [row for key, row in applier.rows.items() if plan.rows.get(key) is not row]
+        trashing = (TrashPage, TrashDuplicate)
+        trashed = [a.page_id for a in plan.notion_actions if isinstance(a, trashing)]
+        with self.store.transaction():
+            write_run_rows(
+                self.store,
+                gathered.read,
+                written,
+                trashed,
+                now=self.options.now,
+                checklist=self.checklist if self.options.mode in ("push", "sync") else None,
+            )
+            self.store.replace_items(list(items.values()))
+            self.store.append_ticks(events, run_id)
+            self.store.set_meta("pending_creates", None)
+            self.store.set_json_meta("column_ids", applier.columns.ids)
+            self.store.set_meta("checklist_version", str(self.checklist.version))
+            if run_id is not None:
+                self.store.finish_run(
+                    run_id,
+                    ok=True,
+                    finished_at=_clock(),
+                    counts={**report.counts(), "requests": self.notion.requests},
+                )
+
+    def write_snapshot(self, gathered: _Gathered, applier: Applier) -> Path:
+        """The snapshot (`snapshot.py`), atomically, after the state is committed."""
+        snapshot = build_snapshot(
+            self.checklist,
+            {key: applier.states[key] for key in applier.rows},
+            synced_at=self.options.now,
+            database_id=gathered.target.database_id,
+            data_source_id=gathered.target.data_source_id,
+            database_url=gathered.target.database_url,
+        )
+        return write_snapshot(snapshot, self.settings.state_dir)
 
 
 def _writes_unread(plan: Plan, read: RowsRead) -> bool:
@@ -391,27 +409,3 @@ def _writes_unread(plan: Plan, read: RowsRead) -> bool:
     seen = {row.page_id for row in read.read}
     pages = (getattr(action, "page_id", None) for action in plan.notion_actions)
     return any(page_id is not None and page_id not in seen for page_id in pages)
-
-
-def _fetch_pending_creates(
-    store: Store,
-    notion: NotionAdapter,
-    data_source_id: str,
-    columns: Columns,
-    rows: list[RemoteRow],
-) -> list[RemoteRow]:
-    """Rows that creates recorded before a crash may have made, looked up by Key when the query
-    did not show them (a create still in flight lands late)."""
-    pending = store.get_json_meta("pending_creates") or []
-    seen = {row.key for row in rows}
-    ids = {row.page_id for row in rows}
-    found: list[RemoteRow] = []
-    for key in pending:
-        if key in seen:
-            continue
-        for page in notion.find_rows_by_key(data_source_id, columns.names["key"], key):
-            row = parse_row(page, columns)
-            if row.page_id not in ids:
-                ids.add(row.page_id)
-                found.append(row)
-    return found

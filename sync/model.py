@@ -48,15 +48,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("notes", "Notes", "rich_text", "learner"),
     FieldSpec("evidence", "Evidence", "url", "learner"),
     FieldSpec("retired", "Retired", "checkbox", "tool"),
+    # The last coherent state the tool wrote to the row (sync/row_base.py): every machine's memory.
+    FieldSpec("base", "Sync base (leave as is)", "rich_text", "tool"),
 )
 FIELD_BY_NAME = {spec.field: spec for spec in FIELDS}
-
-
-def derive_status(done: bool, status_option: str | None) -> Status:
-    """An item is done when Done is ticked or its Status is Done; otherwise Status decides."""
-    if done:
-        return "done"
-    return STATUS_OPTIONS.get(status_option or "", "not_started")
 
 
 @dataclass(frozen=True)
@@ -79,10 +74,7 @@ class RemoteRow:
     retired: bool = False
     last_edited_time: datetime | None = None
     created_time: datetime | None = None
-
-    @property
-    def status(self) -> Status:
-        return derive_status(self.done, self.status_option)
+    base: str = ""  # the Sync base column's text (see sync/row_base.py)
 
 
 @dataclass(frozen=True)

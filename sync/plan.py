@@ -43,7 +43,15 @@ from sync.actions import (
 )
 from sync.checklist import Checklist, ChecklistItem
 from sync.model import CUSTOM_PREFIX, ItemState, RemoteRow
-from sync.reconcile import DONE_OPTION, Observation, reconcile_gone, reconcile_row
+from sync.reconcile import (
+    DONE_OPTION,
+    IN_PROGRESS_OPTION,
+    Observation,
+    reconcile_gone,
+    reconcile_row,
+    row_status,
+)
+from sync.row_base import RowBase, build_base_text
 
 CHECKLIST_FIELDS = ("title", "level", "category", "order", "description")
 
@@ -207,7 +215,7 @@ def merge_learner_fields(
     rows = [survivor, *others]
     changes: dict[str, Any] = {}
     conflicts: list[str] = []
-    if any(r.status == "done" for r in rows):  # done wins
+    if any(row_status(r) == "done" for r in rows):  # done wins
         if not survivor.done:
             changes["done"] = True
         if survivor.status_option != DONE_OPTION:
@@ -284,39 +292,75 @@ def plan_learner(
     key: str, row: RemoteRow, observed: Observation, today: date
 ) -> list[NotionAction]:
     """What does the tool derive in the learner's columns, so Done and Status tell one story?
+    At most one write a row: the derived fields and the row's new Sync base in one request.
 
-    | recorded status       | the row holds                   | outcome                           |
+    | resolved status       | the row holds                   | outcome                           |
     | done                  | Done off                        | tick Done (Status Done won)       |
     | done                  | Status not Done                 | Status Done (the tick won)        |
-    | done, reached now     | Done on empty                   | fill Done on with today           |
-    | done, seen first by a | Done on empty                   | nothing: done before tracking     |
+    | done, new since the   | Done on empty                   | fill Done on with today           |
+    | base (or this state)  |                                 |                                   |
+    | done, seen first by a | Done on empty, no base          | nothing: done before tracking     |
     | rebuilt state         |                                 |                                   |
     | not done              | Done on                         | untick (Status won)               |
     | not done              | Status Done                     | Status back: In progress if it    |
     |                       |                                 | was, else Not started             |
     | not done              | the Done on the tool filled     | clear it (a re-tick gets a new one)|
     | not done              | a Done on the learner set       | nothing: never the tool's to clear|
+    | any, coherent         | a base whose done-ness differs  | the base alone, brought up to date|
+    | any, coherent         | no base, nothing to derive      | nothing (the base comes lazily)   |
     """
     state = observed.state
+    done = state.status == "done"
     changes: dict[str, Any] = {}
-    actions: list[NotionAction] = []
-    if state.status == "done":
+    if done:
         if not row.done:
             changes["done"] = True
         if row.status_option != DONE_OPTION:
             changes["status"] = DONE_OPTION
-        if observed.became_done and row.done_on is None:
-            actions.append(FillDoneOn(row.page_id, key, today))
     else:
         if row.done:
             changes["done"] = False
         if row.status_option == DONE_OPTION:
-            changes["status"] = "In progress" if state.in_progress_since else "Not started"
+            changes["status"] = (
+                IN_PROGRESS_OPTION if state.status == "in_progress" else "Not started"
+            )
         if row.done_on is not None and row.done_on == state.tool_done_on:
             changes["done_on"] = None
-    if changes:
-        actions.insert(0, AlignFields(row.page_id, key, changes))
-    return actions
+    filled = today if observed.fill_done_on else None
+    base = observed.base
+    if not changes and filled is None and (base is None or base.done == done):
+        return []
+    changes["base"] = build_base_text(_next_base(row, observed, changes, filled))
+    if filled is not None:
+        return [FillDoneOn(row.page_id, key, filled, changes)]
+    return [AlignFields(row.page_id, key, changes)]
+
+
+def _next_base(
+    row: RemoteRow, observed: Observation, changes: Mapping[str, Any], filled: date | None
+) -> RowBase:
+    """The coherent state the derived write leaves in the row."""
+    state, base = observed.state, observed.base
+    done = state.status == "done"
+    done_on = filled if filled is not None else changes.get("done_on", row.done_on)
+    tool_filled = filled is not None or (
+        state.tool_done_on is not None and state.tool_done_on == done_on
+    )
+    was_in_progress = done and (
+        row.status_option == IN_PROGRESS_OPTION  # ticked while in progress
+        or (
+            base is not None
+            and (base.was_in_progress if base.done else base.status == IN_PROGRESS_OPTION)
+        )
+        or state.in_progress_since is not None  # this state saw it in progress
+    )
+    return RowBase(
+        done=done,
+        status=changes.get("status", row.status_option),
+        was_in_progress=was_in_progress,
+        done_on=done_on,
+        filled=tool_filled,
+    )
 
 
 # -- the whole plan -------------------------------------------------------------------------------

@@ -8,15 +8,16 @@ item (gone from the checklist) does not count at all. A percent is a whole numbe
 so 100% means every counted item is done (and 0 of 0 is 0%).
 
 Completions. The history is replayed per item into *spells*: stretches during which the item was
-done. A spell begins on the completion's day, which is the learner's Done on when they set it
-(never later than the day the tick was seen), otherwise the day a sync saw the tick, in the
-learner's time zone. A spell ends when a sync sees the item no longer done. An item is *completed
-in a week* when it was not done as the week began and is done as it ends: a tick, untick and
-re-tick inside one week count once; a tick undone within its week does not count; a backdated
-Done on counts in the week of that date, for past weeks and a first digest's starting point too.
+done. A spell begins on the completion's day: the row's Done on (whoever filled it; never later
+than the day the tick was seen), otherwise the day a sync saw the tick, in the learner's time
+zone. A Done on changed while the item stays done (a re-dated event) moves the completion to its
+day. A spell ends when a sync sees the item no longer done. An item is *completed in a week* when
+it was not done as the week began and is done as it ends: a tick, untick and re-tick inside one
+week count once; a tick undone within its week does not count; a backdated Done on counts in the
+week of that date, for past weeks and a first digest's starting point too.
 The first observation of an item counts like any tick (an own item added already ticked is a
-completion), except a done item seen first by a rebuilt state folder without a Done on of the
-learner's: that was done before tracking began.
+completion), except a done item seen first by a rebuilt state folder without a Done on (and
+not ticked since the row's Sync base): that was done before tracking began.
 
 Questions about a moment ("done before the week began?") are asked at local midnights or at now:
 a spell begins at the local midnight of its day.
@@ -282,6 +283,11 @@ def build_timelines(
         timeline.observed.append((event.observed_at, event.to_status))
         if event.to_status == "done" and previous != "done":
             timeline.spells.append(_begin_spell(event, zone, first=first))
+        elif event.to_status == "done" and event.done_on is not None and timeline.spells:
+            # Re-dated: the Done on of a done item changed; its completion moves to that day.
+            last = timeline.spells[-1]
+            day = _completion_day(event, zone)
+            timeline.spells[-1] = Spell(day, local_midnight(day, zone), last.end, counted=True)
         elif event.to_status != "done" and previous == "done":
             last = timeline.spells[-1]
             timeline.spells[-1] = Spell(last.day, last.start, event.observed_at, last.counted)
@@ -294,8 +300,14 @@ def _begin_spell(event: TickEvent, zone: ZoneInfo, *, first: bool) -> Spell:
         if first:
             return Spell(None, None, None, counted=False)
         return Spell(seen, local_midnight(seen, zone), None, counted=False)
-    day = min(event.done_on, seen) if event.done_on is not None else seen
+    day = _completion_day(event, zone)
     return Spell(day, local_midnight(day, zone), None, counted=True)
+
+
+def _completion_day(event: TickEvent, zone: ZoneInfo) -> date:
+    """The row's Done on, never later than the day the sync saw it; else that day."""
+    seen = event.observed_at.astimezone(zone).date()
+    return min(event.done_on, seen) if event.done_on is not None else seen
 
 
 def status_at(

@@ -6,9 +6,14 @@ state and the tick events the change makes. No other code makes a `TickEvent`: a
 makes while our write to the same row is in flight shows in the write's answer, and so it is
 recorded like any other.
 
+What did the learner change? The row's own base (`sync/row_base.py`: the last coherent state any
+machine's tool wrote to it) is the reference, so every machine reads the same answer in Notion.
+Only a row without a base (not yet written by this version) falls back to this state folder's
+memory of the row (`done_raw`, `status_raw`, `tool_done_on`).
+
 Which status did the learner mean? (`resolve_status`; Done and Status are two columns for one fact)
 
-| Done | Status   | changed since the last observation | status                               |
+| Done | Status   | changed since the reference        | status                               |
 | on   | Done     | -                                  | done                                 |
 | off  | not Done | -                                  | what Status says                     |
 | on   | not Done | only Status (the learner moved it) | what Status says (not done)          |
@@ -16,8 +21,8 @@ Which status did the learner mean? (`resolve_status`; Done and Status are two co
 |      |          |                                    | started                              |
 | on   | not Done | Done, or both                      | done (never lose a tick)             |
 | off  | Done     | Status, or both                    | done                                 |
-| either mismatch | neither (seen so before)  | as recorded then                     |
-| either mismatch | never observed            | done                                 |
+| either mismatch | neither                         | as the reference says                |
+| either mismatch | no reference                    | done                                 |
 
 A value our own write just sent (`wrote`) is not a change by the learner.
 
@@ -25,11 +30,17 @@ Which events does an observation make? (`reconcile_row`)
 
 | recorded state        | observed status | event                                               |
 | none                  | any             | first sight: None -> status (`rebuilt` when the     |
-|                       |                 | state folder never tracked this database before)    |
+|                       |                 | state folder never tracked this database before,    |
+|                       |                 | unless the base shows the tick is new)              |
 | status s              | s               | none                                                |
+| done                  | done, Done on   | done -> done carrying the new Done on (re-dated;    |
+|                       | changed         | not for the Done on our own write just filled)      |
 | status s              | t != s          | s -> t (the window: the last run .. now)            |
 | status s != not       | no row holds    | s -> not_started: the row is gone (trashed, or its  |
 | started               | the key         | Key lost) and the state forgets the key             |
+
+A done event carries the row's Done on (whoever filled it): the completion's day, the same on
+every machine.
 """
 
 from __future__ import annotations
@@ -40,63 +51,103 @@ from datetime import date, datetime
 from typing import Any
 
 from sync.model import CUSTOM_PREFIX, STATUS_OPTIONS, ItemState, RemoteRow, Status, TickEvent
+from sync.row_base import RowBase, parse_base
 
 DONE_OPTION = "Done"
+IN_PROGRESS_OPTION = "In progress"
 
 
 @dataclass(frozen=True)
 class Observation:
-    """What one sight of a row did: the key's new recorded state and the events it made."""
+    """What one sight of a row did: the key's new recorded state, the events it made, the row's
+    base as read, and whether the tool fills Done on (a tick new since the reference)."""
 
     state: ItemState
     events: tuple[TickEvent, ...] = ()
-
-    @property
-    def became_done(self) -> bool:
-        """The item reached done now, seen by a state that knows its past (Done on gets filled)."""
-        return any(e.to_status == "done" and not e.rebuilt for e in self.events)
+    base: RowBase | None = None
+    fill_done_on: bool = False
 
 
-def resolve_status(done: bool, option: str | None, before: ItemState | None) -> Status:
+@dataclass(frozen=True)
+class Reference:
+    """What the learner's fields are compared with: the row's base, else this machine's memory."""
+
+    done: bool
+    option: str | None
+    status: Status
+    was_in_progress: bool
+    tool_done_on: date | None
+
+
+def build_reference(base: RowBase | None, before: ItemState | None) -> Reference | None:
+    """The row's base when it has one; else the state's last observation (None: never seen)."""
+    if base is not None:
+        status: Status = (
+            "done" if base.done else STATUS_OPTIONS.get(base.status or "", "not_started")
+        )
+        return Reference(base.done, base.status, status, base.was_in_progress, base.tool_done_on)
+    if before is None or before.done_raw is None:
+        return None
+    return Reference(
+        before.done_raw,
+        before.status_raw,
+        before.status,
+        before.in_progress_since is not None,
+        before.tool_done_on,
+    )
+
+
+def resolve_status(
+    done: bool, option: str | None, before: ItemState | None, base: RowBase | None = None
+) -> Status:
     """The status the learner means when Done and Status are read together (see the table)."""
+    return _resolve(done, option, build_reference(base, before))
+
+
+def row_status(row: RemoteRow) -> Status:
+    """A row's status read alone (no state folder's memory): against its own base, if any."""
+    return resolve_status(row.done, row.status_option, None, parse_base(row.base))
+
+
+def _resolve(done: bool, option: str | None, ref: Reference | None) -> Status:
     option_done = option == DONE_OPTION
     if done == option_done:
         # Coherent: both say done, or neither does and Status decides.
         return "done" if done else STATUS_OPTIONS.get(option or "", "not_started")
-    if before is None or before.done_raw is None:
+    if ref is None:
         return "done"  # never observed: done wins, never lose a tick
-    done_changed = done != before.done_raw
-    option_changed = option != before.status_raw
+    done_changed = done != ref.done
+    option_changed = option != ref.option
     if not done_changed and not option_changed:
-        return before.status  # seen so before: the decision then stands
+        return ref.status  # as the reference says
     if done and option_changed and not done_changed:
         # Done still ticked, but the learner moved Status away from Done: Status wins.
         return STATUS_OPTIONS.get(option or "", "not_started")
     if option_done and done_changed and not option_changed:
         # Status still Done, but the learner unticked Done: back to where it was before.
-        return "in_progress" if before.in_progress_since else "not_started"
+        return "in_progress" if ref.was_in_progress else "not_started"
     return "done"  # the tick or Status Done is new, or both moved: done wins
 
 
-def _as_written(before: ItemState | None, wrote: Mapping[str, Any]) -> ItemState | None:
-    """The recorded raw values with our own write applied: a field we just wrote is not a change
-    by the learner (a learner's change crossing our derived write still wins)."""
-    if before is None or ("done" not in wrote and "status" not in wrote):
-        return before
+def _as_written(ref: Reference | None, wrote: Mapping[str, Any]) -> Reference | None:
+    """A row without a base: the remembered raw values with our own write applied, so a field
+    we just wrote is not a change by the learner (a learner's change crossing it still wins)."""
+    if ref is None or ("done" not in wrote and "status" not in wrote):
+        return ref
     return replace(
-        before,
-        done_raw=bool(wrote["done"]) if "done" in wrote else before.done_raw,
-        status_raw=wrote.get("status", before.status_raw),
+        ref,
+        done=bool(wrote["done"]) if "done" in wrote else ref.done,
+        option=wrote.get("status", ref.option),
     )
 
 
-def _tool_done_on(row: RemoteRow, before: ItemState | None, filled: date | None) -> date | None:
+def _tool_done_on(row: RemoteRow, ref: Reference | None, filled: date | None) -> date | None:
     """The Done on value the tool filled, if the row still holds it."""
     if row.done_on is None:
         return None
     if filled == row.done_on:
         return row.done_on
-    if before is not None and before.tool_done_on == row.done_on:
+    if ref is not None and ref.tool_done_on == row.done_on:
         return row.done_on
     return None
 
@@ -109,6 +160,18 @@ def _in_progress_since(status: Status, before: ItemState | None, at: datetime) -
     if status == "done":  # kept, so an untick can go back to In progress
         return before.in_progress_since
     return None
+
+
+def _fills_done_on(
+    status: Status, row: RemoteRow, base: RowBase | None, events: tuple[TickEvent, ...]
+) -> bool:
+    """Whether the tool fills Done on: a done row with it empty, whose tick is new since the
+    base (any machine decides alike) — without a base, since this state's last sight."""
+    if status != "done" or row.done_on is not None:
+        return False
+    if base is not None:
+        return not base.done
+    return any(e.to_status == "done" and e.from_status != "done" and not e.rebuilt for e in events)
 
 
 def reconcile_row(
@@ -129,9 +192,11 @@ def reconcile_row(
     state); `wrote` holds the values our own write just sent, when `row` is that write's answer,
     and `filled` the Done on it filled (only a fill makes a date the tool's).
     """
-    wrote = wrote or {}
-    status = resolve_status(row.done, row.status_option, _as_written(before, wrote))
-    tool_done_on = _tool_done_on(row, before, filled)
+    base = parse_base(row.base)
+    ref = build_reference(base, before)
+    if base is None:
+        ref = _as_written(ref, wrote or {})
+    status = _resolve(row.done, row.status_option, ref)
     custom = key.startswith(CUSTOM_PREFIX)
     state = ItemState(
         key=key,
@@ -150,26 +215,45 @@ def reconcile_row(
         in_progress_since=_in_progress_since(status, before, at),
         done_raw=row.done,
         status_raw=row.status_option,
-        tool_done_on=tool_done_on,
+        tool_done_on=_tool_done_on(row, ref, filled),
     )
+    events = _events(key, row, before, status, at, window_start, rebuilt, base, filled)
+    return Observation(state, events, base, _fills_done_on(status, row, base, events))
+
+
+def _events(
+    key: str,
+    row: RemoteRow,
+    before: ItemState | None,
+    status: Status,
+    at: datetime,
+    window_start: datetime | None,
+    rebuilt: bool,
+    base: RowBase | None,
+    filled: date | None,
+) -> tuple[TickEvent, ...]:
+    """The events one sight makes (see the table)."""
     previous = before.status if before is not None else None
     if before is not None and previous == status:
-        return Observation(state)
-    learner_date = row.done_on if status == "done" and row.done_on != tool_done_on else None
-    event = TickEvent(
-        key=key,
-        title=row.title,
-        level=row.level,
-        category=row.category,
-        from_status=previous,
-        to_status=status,
-        observed_at=at,
-        window_start=window_start if before is not None else None,
-        edited_hint=row.last_edited_time,
-        done_on=learner_date,
-        rebuilt=before is None and rebuilt,
+        redated = status == "done" and row.done_on not in (None, before.done_on, filled)
+        if not redated:
+            return ()
+    new_tick = base is not None and not base.done and status == "done"
+    return (
+        TickEvent(
+            key=key,
+            title=row.title,
+            level=row.level,
+            category=row.category,
+            from_status=previous,
+            to_status=status,
+            observed_at=at,
+            window_start=window_start if before is not None else None,
+            edited_hint=row.last_edited_time,
+            done_on=row.done_on if status == "done" else None,
+            rebuilt=before is None and rebuilt and not new_tick,
+        ),
     )
-    return Observation(state, (event,))
 
 
 def reconcile_gone(

@@ -177,5 +177,29 @@ def write_run_rows(
         store.set_meta("checklist_fingerprint", build_checklist_fingerprint(checklist))
 
 
+def fetch_pending_creates(
+    store: Store,
+    notion: NotionAdapter,
+    data_source_id: str,
+    columns: Columns,
+    rows: list[RemoteRow],
+) -> list[RemoteRow]:
+    """Rows that creates recorded before a crash may have made, looked up by Key when the query
+    did not show them (a create still in flight lands late)."""
+    pending = store.get_json_meta("pending_creates") or []
+    seen = {row.key for row in rows}
+    ids = {row.page_id for row in rows}
+    found: list[RemoteRow] = []
+    for key in pending:
+        if key in seen:
+            continue
+        for page in notion.find_rows_by_key(data_source_id, columns.names["key"], key):
+            row = parse_row(page, columns)
+            if row.page_id not in ids:
+                ids.add(row.page_id)
+                found.append(row)
+    return found
+
+
 def parse_moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None

@@ -12,6 +12,7 @@ from sync.actions import AlignFields, FillDoneOn
 from sync.model import ItemState, RemoteRow
 from sync.plan import plan_learner
 from sync.reconcile import Observation, reconcile_row, resolve_status
+from sync.row_base import RowBase, build_base_text
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 LAST = datetime(2026, 11, 27, 11, 0, tzinfo=timezone.utc)
@@ -92,7 +93,7 @@ def test_first_sight_is_a_baseline_from_none() -> None:
 def test_first_sight_by_a_state_that_never_tracked_is_marked_rebuilt() -> None:
     observed = observe(row(True, "Done"), None, rebuilt=True)
     (event,) = observed.events
-    assert event.rebuilt and event.done_on is None and not observed.became_done
+    assert event.rebuilt and event.done_on is None and not observed.fill_done_on
 
 
 def test_no_change_no_event() -> None:
@@ -122,36 +123,55 @@ def learner(r: RemoteRow, before: ItemState | None, rebuilt: bool = False) -> li
     return list(plan_learner(KEY, r, observe(r, before, rebuilt=rebuilt), TODAY))
 
 
-def test_a_tick_moves_status_to_done_and_fills_done_on() -> None:
+def base(done: bool, status: str | None, **kw: object) -> str:
+    """The Sync base text a derived write sends."""
+    return build_base_text(RowBase(done, status, **kw))  # type: ignore[arg-type]
+
+
+def test_a_tick_moves_status_to_done_and_fills_done_on_in_one_write() -> None:
     assert learner(row(True, "In progress"), seen(False, "In progress")) == [
-        AlignFields("p1", KEY, {"status": "Done"}),
-        FillDoneOn("p1", KEY, TODAY),
+        FillDoneOn(
+            "p1",
+            KEY,
+            TODAY,
+            {
+                "status": "Done",
+                "base": base(True, "Done", was_in_progress=True, done_on=TODAY, filled=True),
+            },
+        ),
     ]
 
 
 def test_status_done_ticks_done() -> None:
     assert learner(row(False, "Done", done_on=TODAY), seen())[0] == AlignFields(
-        "p1", KEY, {"done": True}
+        "p1", KEY, {"done": True, "base": base(True, "Done", done_on=TODAY)}
     )
 
 
 def test_an_untick_moves_status_back_and_clears_the_tools_date() -> None:
     before = seen(True, "Done", done_on=TODAY, tool_done_on=TODAY, in_progress_since=LAST)
     assert learner(row(False, "Done", done_on=TODAY), before) == [
-        AlignFields("p1", KEY, {"status": "In progress", "done_on": None})
+        AlignFields(
+            "p1",
+            KEY,
+            {"status": "In progress", "done_on": None, "base": base(False, "In progress")},
+        )
     ]
 
 
 def test_an_untick_never_clears_the_learners_date() -> None:
-    before = seen(True, "Done", done_on=date(2026, 11, 2))
-    assert learner(row(False, "Done", done_on=date(2026, 11, 2)), before) == [
-        AlignFields("p1", KEY, {"status": "Not started"})
+    day = date(2026, 11, 2)
+    before = seen(True, "Done", done_on=day)
+    assert learner(row(False, "Done", done_on=day), before) == [
+        AlignFields(
+            "p1", KEY, {"status": "Not started", "base": base(False, "Not started", done_on=day)}
+        )
     ]
 
 
 def test_status_moved_away_from_done_unticks() -> None:
     assert learner(row(True, "Skipped"), seen(True, "Done")) == [
-        AlignFields("p1", KEY, {"done": False})
+        AlignFields("p1", KEY, {"done": False, "base": base(False, "Skipped")})
     ]
 
 
@@ -160,7 +180,9 @@ def test_done_before_tracking_is_never_stamped_with_today() -> None:
 
 
 def test_a_row_ticked_at_first_sight_by_a_tracking_state_gets_its_date() -> None:
-    assert learner(row(True, "Done"), None) == [FillDoneOn("p1", KEY, TODAY)]
+    assert learner(row(True, "Done"), None) == [
+        FillDoneOn("p1", KEY, TODAY, {"base": base(True, "Done", done_on=TODAY, filled=True)})
+    ]
 
 
 def test_already_done_and_coherent_writes_nothing() -> None:

@@ -164,6 +164,7 @@ def _parse_row(page: Mapping[str, Any], columns: Columns) -> RemoteRow:
         retired=bool(_value(page, columns, "retired")),
         last_edited_time=parse_timestamp(page.get("last_edited_time")),
         created_time=parse_timestamp(page.get("created_time")),
+        base=plain_text(_value(page, columns, "base")),
     )
 
 

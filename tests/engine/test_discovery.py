@@ -209,29 +209,42 @@ def test_a_trashed_database_halts_even_when_named_in_the_settings(world: World) 
     assert gone.value.exit_code == 13 and world.writes() == 0
 
 
+BASE = "Sync base (leave as is)"
+
+
 def test_a_rebuilt_history_dates_done_items_by_done_on_or_before_tracking(world: World) -> None:
     world.sync()
     today = datetime.now(timezone.utc).date()
     earlier = today - timedelta(days=10)
     dense = world.page_of("entry.networks.dense")["id"]
     cnn = world.page_of("entry.networks.cnn")["id"]
+    rnn = world.page_of("entry.networks.rnn")["id"]
     world.control.tick(dense)
     world.control.set_date(dense, "Done on", earlier.isoformat())
-    world.control.tick(cnn)  # no Done on: done before this machine knew it
+    world.control.tick(cnn)  # no Done on, no base (an older version's row): done before tracking
+    world.control.set_text(cnn, BASE, "")
+    world.control.tick(rnn)  # ticked since the base the tool wrote: a tick made while away
     _fresh_state(world)
     world.sync()
     history = [e for e in world.history() if e.to_status == "done"]
     assert {(e.key, e.done_on, e.rebuilt) for e in history} == {
-        ("entry.networks.dense", earlier, True),
+        ("entry.networks.dense", earlier, False),
         ("entry.networks.cnn", None, True),
+        ("entry.networks.rnn", None, False),
     }
+    filled = world.page_of("entry.networks.rnn")["properties"]["Done on"]["date"]
+    assert filled is not None  # dated the day it is first seen
+    assert world.page_of("entry.networks.cnn")["properties"]["Done on"]["date"] is None
     zone = ZoneInfo("UTC")
     timelines = build_timelines(world.history(), zone)
     by_week = completions_by_week(timelines, zone, "mon")
-    assert {c.key for found in by_week.values() for c in found} == {"entry.networks.dense"}
-    assert [c.key for c in by_week[week_of_day(earlier)]] == ["entry.networks.dense"]
+    counted = {c.key for found in by_week.values() for c in found}
+    assert counted == {"entry.networks.dense", "entry.networks.rnn"}
+    assert "entry.networks.dense" in [c.key for c in by_week[week_of_day(earlier)]]
     this_week = build_week_window(week_of_day(today), zone)
-    expected = ["entry.networks.dense"] if week_of_day(earlier) == week_of_day(today) else []
+    expected = ["entry.networks.rnn"]
+    if week_of_day(earlier) == week_of_day(today):
+        expected = ["entry.networks.dense", "entry.networks.rnn"]
     assert [c.key for c in completions_in_week(timelines, this_week)] == expected
 
 
