@@ -201,6 +201,7 @@ class Settings(BaseSettings):
     templates_dir: Path | None = Field(None, alias="DSPROGRESS_TEMPLATES_DIR")
     digest_notion: bool = Field(False, alias="DSPROGRESS_DIGEST_NOTION")
     digest_enabled: bool = Field(True, alias="DSPROGRESS_DIGEST_ENABLED")
+    notion_cockpit: bool = Field(True, alias="DSPROGRESS_NOTION_COCKPIT")
     smtp_host: str | None = Field(None, alias="SMTP_HOST")
     smtp_port: int | None = Field(None, alias="SMTP_PORT", ge=1, le=65535)
     smtp_username: str | None = Field(None, alias="SMTP_USERNAME")

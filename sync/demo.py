@@ -1,7 +1,8 @@
 """`dsprogress demo`: the whole loop against a local sandbox, with no Notion account.
 
 Starts the sandbox on a free port, syncs the checklist into it, acts as the learner in "Notion"
-(ticks a few items, marks one in progress, adds an own item), syncs again and shows the progress.
+(ticks a few items, marks one in progress, adds an own item), syncs again and shows the progress:
+`status` as the terminal shows it, then the series the Progress tab's charts show in "Notion".
 """
 
 from __future__ import annotations
@@ -9,11 +10,15 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings
 from sync.engine import SyncReport
+from sync.notion.adapter import NotionAdapter
+from sync.notion.cockpit import TITLES, WIDGETS
+from sync.notion.mark import parse_mark
 from sync.sandbox import SandboxServer
 from sync.sandbox.control import SandboxControl
 from sync.store import open_store
@@ -90,4 +95,38 @@ def run_demo(
         sync(settings, checklist)
         say("4. Progress (`dsprogress status`, no network needed)")
         show_status(settings)
+        say("5. The same progress in Notion's Progress tab (charts Notion computes from the rows)")
+        for line in read_cockpit_lines(settings, sandbox.control, folder):
+            say(f"  {line}")
     return folder
+
+
+def read_cockpit_lines(settings: Settings, control: SandboxControl, folder: Path) -> list[str]:
+    """One line per chart of the Progress tab: what it shows now (the sandbox computes it)."""
+    with open_store(folder) as store:
+        database_id = store.get_meta("database_id")
+    assert database_id is not None and settings.token is not None
+    with NotionAdapter(settings.token, settings.notion_base_url) as notion:
+        mark = parse_mark(notion.fetch_database(database_id).get("description"))
+    if mark is None or mark.cockpit is None or mark.cockpit.refused is not None:
+        return ["(no Progress tab in this database)"]
+    lines = []
+    for name in WIDGETS:
+        view_id = mark.cockpit.widgets.get(name)
+        if view_id is None or name == "next_up":
+            continue
+        lines.append(render_chart_line(TITLES[name], name, control.chart(view_id)))
+    return lines
+
+
+def render_chart_line(title: str, name: str, series: Mapping[str, Any]) -> str:
+    labels = [str(label) for label in series.get("labels") or []]
+    values = [float(value) for value in series.get("values") or []]
+    if name == "overall":
+        return f"{title}: {values[0]:.1f}%" if values else f"{title}: -"
+    unit = "%" if name == "levels" else ""
+    shown = ", ".join(
+        f"{label} {value:.1f}{unit}" if unit else f"week of {label}: {value:g}"
+        for label, value in zip(labels, values, strict=True)
+    )
+    return f"{title}: {shown or '-'}"

@@ -21,6 +21,7 @@ from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings, require_notion
 from sync.discovery import pick_data_source
+from sync.doctor_cockpit import check_cockpit
 from sync.doctor_database import (
     build_choice_detail,
     check_database_state,
@@ -134,6 +135,9 @@ def run_doctor(
         ctx.results.append(_check_database(ctx))
         ctx.results.extend(_check_others(ctx))
         ctx.results.append(_check_schema_live(ctx, checklist))
+        ctx.results.append(
+            check_cockpit(ctx.settings, notion, ctx.database_id, ctx.data_source_id, fix=ctx.fix)
+        )
     finally:
         if adapter is None:
             notion.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from sync.actions import CreatePage, Mode, Plan, TrashDuplicate, TrashPage
 from sync.apply import Applier
 from sync.checklist import Checklist
+from sync.cockpit_sync import add_cockpit
 from sync.config import Settings, require_notion
 from sync.errors import SafetyHaltError
 from sync.lock import hold_sync_lock
@@ -155,6 +156,8 @@ def _run(
     if options.dry_run:
         return report
     steps.confirm_prune(plan)
+    target = add_cockpit(settings, notion, store, gathered.target, gathered.columns.ids)
+    gathered, report.cockpit_added = replace(gathered, target=target), target.cockpit_added
     applier = steps.apply(plan, gathered, report)
     steps.commit(plan, gathered, applier, report, run_id)
     report.snapshot_path = steps.write_snapshot(gathered, applier)

@@ -36,6 +36,7 @@ from sync.digest.week import (
     WeekStart,
     WeekWindow,
     build_week_window,
+    first_day_of,
     local_midnight,
     week_of_day,
 )
@@ -387,3 +388,16 @@ def completions_by_week(
         week: sorted(found.values(), key=lambda c: (c.day, c.key))
         for week, found in sorted(weeks.items())
     }
+
+
+def done_by_week(items: Mapping[str, ItemState], week_start: WeekStart) -> list[tuple[date, int]]:
+    """Done items that count (not retired, not skipped), by the week of their Done on: (the
+    week's first day, how many), oldest first. The Progress dashboard's line chart shows this,
+    added up; an item done without a Done on is in no week."""
+    weeks: dict[date, int] = {}
+    for item in items.values():
+        if item.retired or item.status != "done" or item.done_on is None:
+            continue
+        first = first_day_of(week_of_day(item.done_on, week_start), week_start)
+        weeks[first] = weeks.get(first, 0) + 1
+    return sorted(weeks.items())

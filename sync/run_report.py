@@ -35,6 +35,7 @@ class SyncReport:
     duration: float = 0.0
     snapshot_path: Path | None = None
     late_ticks: list[TickEvent] = field(default_factory=list)  # seen in our writes' answers
+    cockpit_added: bool = False  # the Progress dashboard was added to the database
 
     def counts(self) -> dict[str, int]:
         verbs = (

@@ -68,6 +68,7 @@ class Target:
     live: LiveTarget | None = None  # the objects as read this run (None for a new database)
     # The database the state belonged to when NOTION_DATABASE_ID names another one.
     switched_from: str | None = None
+    cockpit_added: bool = False  # this run added the Progress dashboard (sync.cockpit_sync)
 
     @property
     def mark(self) -> Mark | None:

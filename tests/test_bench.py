@@ -27,7 +27,8 @@ def test_quick_bench_runs_and_prints_every_goal() -> None:
         "no-op sync requests, 37 items",
         "full read requests (ceil(N/100) + schema + database check), 150",
         "sync after 3 ticks: rows read, 150",
-        "first push requests (database + 6 views + items), 37",
+        # 6 tabs, the Progress dashboard and its 4 widgets
+        "first push requests (database + 11 views + items), 37",
         "first push wall / floor at 30 req/s, 37",
         "first push 429s, 150 items",
         "no-op sync requests / naive (74), 37",

@@ -37,6 +37,23 @@ def test_demo_ends_with_a_status_showing_the_ticked_items(tmp_path: Path) -> Non
     ):
         assert f"✓ {title}" in status
     assert "Your own items" in status
+    # Then what the Progress tab's charts show, next to status: the same numbers.
+    cockpit = out[out.index("5. The same progress in Notion's Progress tab") :]
+    overall = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "sync", "status", "--json"],
+            cwd=tmp_path,
+            env={**env, "DSPROGRESS_STATE_DIR": str(state)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    )
+    shown = re.search(r"Done overall: (\d+)\.\d%", cockpit)
+    assert shown is not None and int(shown.group(1)) == overall["progress"]["percent"]
+    assert "No Level 100.0%" in cockpit  # the own item, done
+    weeks = overall["done_by_week"]
+    assert f"week of {weeks[-1]['week_of']}: {sum(w['done'] for w in weeks)}" in cockpit
     snapshot = json.loads((state / "snapshot.json").read_text())
     done = {item["key"] for item in snapshot["items"] if item["done"]}
     assert "entry.networks.cnn" in done and "custom.kaggle-titanic-competition" in done

@@ -211,6 +211,8 @@ def test_init_non_interactive_sets_everything_up(sandbox: SandboxServer, tmp_pat
         names = {notion.fetch_view(v["id"])["name"] for v in notion.list_views(database_id)}
     assert {BOARD_NAME, TABLE_NAME, NEXT_UP_NAME, "🌱 Entry", "🚀 Intermediate"} <= names
     assert {v["name"] for v in recorded_views} <= names
+    # init made the Progress tab too, and says so.
+    assert "Progress" in names and "✓ Progress tab" in result.stdout
     # And a working setup: status reads the snapshot, a sync has nothing to do.
     env.pop("NOTION_TOKEN")
     status = run_cli("status", cwd=tmp_path, env=env)

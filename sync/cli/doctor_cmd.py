@@ -26,19 +26,23 @@ def _mark(result: CheckResult) -> str:
 
 
 @click.command()
-@click.option("--fix", is_flag=True, help="Repair the database schema (only dsprogress's columns).")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Repair the database schema (only dsprogress's columns); restore the Progress tab.",
+)
 @click.option("--send-test", is_flag=True, help="Send a test message on each digest channel.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def doctor(fix: bool, send_test: bool, as_json: bool) -> None:
     """Check the setup: one line per check and, when one fails, the fix.
 
-    Configuration, token, parent page, database, schema, state folder, state and snapshot, time
-    zone and schedule, digest channels. Exits 0 only when every check passes.
+    Configuration, token, parent page, database, schema, Progress tab, state folder, state and
+    snapshot, time zone and schedule, digest channels. Exits 0 only when every check passes.
 
     \b
     Examples:
       dsprogress doctor
-      dsprogress doctor --fix          # repair the columns dsprogress owns
+      dsprogress doctor --fix          # repair our columns, restore the Progress tab
       dsprogress doctor --send-test    # also send a test message on each digest channel
     """
     first, settings = check_configuration(Path(".env"))

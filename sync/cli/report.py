@@ -140,6 +140,8 @@ def _print_database_story(report: SyncReport, url: str | None) -> None:
         console.print(f"Found your checklist database: {url}")
     if report.created_database and url and not report.dry_run:
         console.print(f"Created the checklist database: {url}")
+    if report.cockpit_added and not report.created_database:
+        console.print("Added the Progress tab (charts of your progress) to the checklist database.")
 
 
 def render_findings(plan: Plan) -> list[str]:

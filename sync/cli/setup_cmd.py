@@ -388,6 +388,8 @@ def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices
         print_wrapped(escape(names), "[green]✓[/] Views: ", 2)
     elif report.sync.created_database:
         console.print("Views could not be created here; the database works without them.")
+    if report.sync.cockpit_added:
+        console.print("[green]✓[/] Progress tab: charts of your progress, beside the views")
     url = shown_url(report.database_url, choices.base_url)
     if url:
         console.print(f"\n[bold]Your checklist:[/] {url}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -29,6 +29,7 @@ from sync.progress import (
     build_item_order,
     build_timelines,
     completions_in_week,
+    done_by_week,
     in_progress_items,
     next_up,
     sort_keys,
@@ -105,7 +106,9 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
         last_pull = store.last_successful_pull()
     listed = list_status(snapshot, checklist, items, history, settings, now)
     if as_json:
-        echo_json(_status_json(snapshot, listed, last_pull))
+        echo_json(
+            _status_json(snapshot, listed, last_pull, done_by_week(items, settings.week_start))
+        )
         return
     _print_screen(snapshot, listed, settings, now)
 
@@ -138,13 +141,19 @@ def list_status(
     return Listed(started, next_up(checklist, status_of, NEXT_COUNT), completions)
 
 
-def _status_json(snapshot: Snapshot, listed: Listed, last_pull: datetime | None) -> Any:
+def _status_json(
+    snapshot: Snapshot,
+    listed: Listed,
+    last_pull: datetime | None,
+    weekly: Sequence[tuple[date, int]],
+) -> Any:
     return {
         "synced_at": snapshot.synced_at.isoformat(),
         "last_successful_sync": last_pull.isoformat() if last_pull else None,
         "database_url": snapshot.database_url,
         "progress": snapshot.progress.model_dump(),
         "levels": [g.model_dump() for g in snapshot.levels],
+        "done_by_week": [{"week_of": first.isoformat(), "done": count} for first, count in weekly],
         "categories": [g.model_dump() for g in snapshot.categories],
         "in_progress": [
             {

@@ -271,6 +271,7 @@ def compute_digest(
     *,
     last_successful_sync: datetime | None = None,
     database_url: str | None = None,
+    progress_url: str | None = None,
 ) -> DigestData:
     """Everything a digest shows for `week`, as plain numbers and items.
 
@@ -332,6 +333,7 @@ def compute_digest(
         tracking_since=tracking_since.astimezone(zone) if tracking_since else None,
         skipped=report.skipped,
         database_url=_web_url(database_url),
+        progress_url=_web_url(progress_url),
     )
 
 

@@ -139,6 +139,7 @@ class DigestData:
     skipped: int = 0
     database_url: str | None = None  # the checklist database in Notion (http/https only)
     starting_point_backdated: int = 0  # of the starting point: seen done only in the first week
+    progress_url: str | None = None  # its Progress tab (the charts), when there is one
 
     @property
     def stalled_count(self) -> int:

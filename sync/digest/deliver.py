@@ -92,6 +92,7 @@ def load_digest(
         now,
         last_successful_sync=store.last_successful_pull(),
         database_url=store.get_meta("database_url"),
+        progress_url=store.get_meta("progress_url"),
     )
 
 

@@ -421,3 +421,8 @@ class NotionAdapter:
             listing=True,
         )
         return list(result.get("results", []))
+
+    def delete_view(self, view_id: str) -> dict[str, Any]:
+        return self._call(
+            "DELETE", f"views/{view_id}", repeatable=True, what=f"deleting view {view_id}"
+        )

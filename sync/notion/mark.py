@@ -5,8 +5,10 @@ The mark is one rich-text item at the end of the database's description:
 `dsprogress-mark {"v": 1, "data_source": "...", "columns": {"key": "abc", ...}, "digests": {...}}`.
 It records which data source carries our columns and the property id of each column (so a column
 the learner renamed is still recognised), and the last digest week sent per channel (so a second
-or rebuilt machine never sends a week again). Any other text in the description (the learner's,
-or the digest's progress line) is kept when the mark is rewritten, and the other way round.
+or rebuilt machine never sends a week again), and every view the tool made: the tabs (`views`)
+and the Progress dashboard with its widgets (`cockpit`), or Notion's refusal of it. Any other
+text in the description (the learner's, or the digest's progress line) is kept when the mark is
+rewritten, and the other way round.
 """
 
 from __future__ import annotations
@@ -30,6 +32,52 @@ LEGACY_COLUMNS: dict[str, str] = {
 }
 
 
+MAX_REASON = 160  # characters of Notion's refusal kept in the mark
+
+
+@dataclass(frozen=True)
+class Cockpit:
+    """The Progress dashboard: its view id and its widgets' (name -> view id), or a refusal."""
+
+    dashboard_id: str | None = None
+    widgets: dict[str, str] = field(default_factory=dict)
+    refused: str | None = None  # Notion's reason, when it refused a chart or the dashboard
+
+    def __post_init__(self) -> None:
+        if self.dashboard_id is not None:
+            object.__setattr__(self, "dashboard_id", compact(self.dashboard_id))
+
+    def with_widget(self, name: str, view_id: str) -> Cockpit:
+        return replace(self, widgets={**self.widgets, name: compact(view_id)})
+
+    def to_json(self) -> dict[str, Any]:
+        if self.refused is not None:
+            return {"refused": self.refused[:MAX_REASON]}
+        data: dict[str, Any] = {"id": compact(self.dashboard_id or "")}
+        if self.widgets:
+            data["w"] = dict(self.widgets)
+        return data
+
+
+def compact(view_id: str) -> str:
+    """An id without its hyphens: Notion accepts both, and the mark has 2,000 characters."""
+    return view_id.replace("-", "")
+
+
+def _parse_cockpit(data: Any) -> Cockpit | None:
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("refused"), str):
+        return Cockpit(refused=data["refused"])
+    widgets = data.get("w")
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        return None
+    return Cockpit(
+        dashboard_id=data["id"],
+        widgets={str(k): str(v) for k, v in (widgets.items() if isinstance(widgets, dict) else [])},
+    )
+
+
 @dataclass(frozen=True)
 class Mark:
     """What the mark says: where our columns are and which digest weeks went out."""
@@ -37,6 +85,8 @@ class Mark:
     data_source_id: str | None = None
     column_ids: dict[str, str] = field(default_factory=dict)  # field -> property id
     digests: dict[str, str] = field(default_factory=dict)  # channel -> last week sent
+    views: tuple[str, ...] = ()  # the tabs the tool made (board, tables, Next up, levels)
+    cockpit: Cockpit | None = None  # the Progress dashboard, or Notion's refusal of it
 
     def with_columns(self, data_source_id: str, column_ids: Mapping[str, str]) -> Mark:
         return replace(self, data_source_id=data_source_id, column_ids=dict(column_ids))
@@ -46,6 +96,12 @@ class Mark:
         if sent is not None and sent >= week:
             return self
         return replace(self, digests={**self.digests, channel: week})
+
+    def with_views(self, view_ids: Sequence[str]) -> Mark:
+        return replace(self, views=tuple(compact(v) for v in view_ids))
+
+    def with_cockpit(self, cockpit: Cockpit | None) -> Mark:
+        return replace(self, cockpit=cockpit)
 
     def digest_sent(self, channel: str, week: str) -> bool:
         sent = self.digests.get(channel)
@@ -72,7 +128,10 @@ def parse_mark(description: Sequence[Mapping[str, Any]] | None) -> Mark | None:
     columns = data.get("columns")
     digests = data.get("digests")
     source = data.get("data_source")
+    views = data.get("views")
     return Mark(
+        views=tuple(str(v) for v in views) if isinstance(views, list) else (),
+        cockpit=_parse_cockpit(data.get("cockpit")),
         data_source_id=source if isinstance(source, str) else None,
         column_ids={
             str(k): str(v) for k, v in (columns.items() if isinstance(columns, dict) else [])
@@ -82,6 +141,9 @@ def parse_mark(description: Sequence[Mapping[str, Any]] | None) -> Mark | None:
 
 
 def render_mark(mark: Mark) -> str:
+    """The mark's text, never over MAX_TEXT characters: a cut mark would parse as empty and lose
+    the digest record. When it would be longer, the tabs' ids go first, last tab first (the
+    tool only needs them to say what it made); the rest is bounded (see tests/notion)."""
     data: dict[str, Any] = {"v": MARK_VERSION}
     if mark.data_source_id:
         data["data_source"] = mark.data_source_id
@@ -89,7 +151,18 @@ def render_mark(mark: Mark) -> str:
         data["columns"] = dict(sorted(mark.column_ids.items()))
     if mark.digests:
         data["digests"] = dict(sorted(mark.digests.items()))
-    return f"{MARK_TOKEN} {json.dumps(data, separators=(',', ':'))}"
+    if mark.cockpit is not None:
+        data["cockpit"] = mark.cockpit.to_json()
+    views = list(mark.views)
+    while True:
+        if views:
+            data["views"] = views
+        else:
+            data.pop("views", None)
+        text = f"{MARK_TOKEN} {json.dumps(data, separators=(',', ':'))}"
+        if len(text) <= MAX_TEXT or not views:
+            return text
+        views = views[:-1]
 
 
 def _request_item(item: Mapping[str, Any]) -> dict[str, Any]:

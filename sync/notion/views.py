@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sync.model import FIELDS
+
 BOARD_NAME = "🗂️ Board by level"
 TABLE_NAME = "📋 Checklist by category"
 NEXT_UP_NAME = "⏭️ Next up"
@@ -21,7 +23,8 @@ _TABLE_COLUMNS = ("title", "done", "status", "level", "category", "order", "done
 _NEXT_UP_COLUMNS = ("title", "done", "status", "level", "category", "description")
 _LEVEL_COLUMNS = ("title", "done", "status", "category", "order", "done_on", "evidence")
 _CARD_COLUMNS = ("category", "done", "status")
-_ALWAYS_HIDDEN = ("key", "retired", "base")
+# The tool's own columns (Key, Retired, ...): hidden in every table, list and board.
+TOOL_FIELDS = tuple(spec.field for spec in FIELDS if spec.owner == "tool")
 _REQUIRED = ("title", "done", "status", "level", "category", "order", "retired")
 # Bumped when the Next up filter changes: existing databases get the new one (PATCH /v1/views).
 NEXT_UP_FILTER_VERSION = "2"
@@ -139,5 +142,5 @@ def _group_by_select(property_id: str) -> dict[str, Any]:
 def _visible_properties(ids: Mapping[str, str], shown: Sequence[str]) -> list[dict[str, Any]]:
     """Our columns in `shown` order and visible, then the tool's bookkeeping columns hidden."""
     visible = [{"property_id": ids[f], "visible": True} for f in shown if f in ids]
-    hidden = [{"property_id": ids[f], "visible": False} for f in _ALWAYS_HIDDEN if f in ids]
+    hidden = [{"property_id": ids[f], "visible": False} for f in TOOL_FIELDS if f in ids]
     return visible + hidden

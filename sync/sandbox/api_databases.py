@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sync.sandbox.api_pages import property_filter
+from sync.sandbox.charts import (
+    check_chart,
+    check_placement,
+    check_refusal,
+    place_widget,
+    remove_widget,
+)
 from sync.sandbox.ids import JSON
 from sync.sandbox.layout import check_not_linked
 from sync.sandbox.objects import (
@@ -40,7 +47,18 @@ from sync.sandbox.validate import (
     validation,
 )
 
-VIEW_TYPES = ("table", "board", "calendar", "timeline", "gallery", "list", "form", "chart", "map")
+VIEW_TYPES = (
+    "table",
+    "board",
+    "calendar",
+    "timeline",
+    "gallery",
+    "list",
+    "form",
+    "chart",
+    "map",
+    "dashboard",
+)
 
 
 def databases_create(request: Request) -> JSON:
@@ -113,10 +131,16 @@ def _check_view_parts(request: Request, source: JSON, view_type: str) -> JSON:
     if body.get("sorts") is not None:
         sort_pages(source, [], body["sorts"])
     configuration: JSON = {"type": view_type}
+    if view_type == "dashboard":
+        if body.get("configuration") is not None:
+            raise validation("Dashboard views do not take a configuration.")
+        return {"type": "dashboard", "rows": []}
     if body.get("configuration") is not None:
         given = require_object(body["configuration"], "body.configuration")
         if given.get("type", view_type) != view_type:
             raise invalid("body.configuration.type", f"`{view_type}`", given.get("type"))
+        if view_type == "chart":
+            check_chart(source, given)
         group_by = given.get("group_by")
         if isinstance(group_by, dict) and "property_id" in group_by:
             property_id = require_str(
@@ -133,7 +157,15 @@ def views_create(request: Request) -> JSON:
     ws, body = request.ws, request.body
     source = ws.lookup("data source", body.get("data_source_id", MISSING), "body.data_source_id")
     database = ws.databases[source["database_id"]]
-    if body.get("database_id") is not None:
+    dashboard: JSON | None = None
+    if body.get("database_id") is not None and body.get("view_id") is not None:
+        raise validation("body.database_id and body.view_id are mutually exclusive.")
+    if body.get("view_id") is not None:
+        dashboard = ws.lookup("view", body["view_id"], "body.view_id")
+        if dashboard["type"] != "dashboard":
+            raise validation(f"View {dashboard['id']} is not a dashboard view.")
+        database = ws.databases[dashboard["database_id"]]
+    elif body.get("database_id") is not None:
         given = ws.lookup("database", body["database_id"], "body.database_id")
         if given["id"] != database["id"]:
             raise validation("The data source does not belong to the given database.")
@@ -141,8 +173,16 @@ def views_create(request: Request) -> JSON:
     view_type = body.get("type", MISSING)
     if view_type not in VIEW_TYPES:
         raise invalid("body.type", "one of " + ", ".join(f"`{t}`" for t in VIEW_TYPES), view_type)
+    if view_type == "dashboard" and dashboard is not None:
+        raise validation("A dashboard cannot be a widget of another dashboard.")
+    placement = check_placement(body.get("placement"), dashboard) if dashboard else None
+    if view_type in ("chart", "dashboard"):
+        check_refusal(ws, view_type)
     configuration = _check_view_parts(request, source, view_type)
     view = new_view(ws, database, source, request.actor, name=name, view_type=view_type)
+    if dashboard is not None and placement is not None:
+        view["dashboard_view_id"] = dashboard["id"]
+        place_widget(dashboard, view["id"], *placement)
     view["filter"] = body.get("filter")
     view["sorts"] = body.get("sorts")
     view["quick_filters"] = body.get("quick_filters")
@@ -161,7 +201,11 @@ def views_list(request: Request) -> JSON:
     views = sorted(ws.views.values(), key=lambda view: view["seq"])
     if database_raw is not None:
         database = ws.lookup("database", database_raw, "database_id")
-        views = [v for v in views if v["database_id"] == database["id"]]
+        views = [
+            v
+            for v in views
+            if v["database_id"] == database["id"] and not v.get("dashboard_view_id")
+        ]
     if source_raw is not None:
         source = ws.lookup("data source", source_raw, "data_source_id")
         views = [v for v in views if v["data_source_id"] == source["id"]]
@@ -183,8 +227,15 @@ def views_retrieve(request: Request) -> JSON:
 def views_delete(request: Request) -> JSON:
     """DELETE /v1/views/{id}: the view is gone; the answer is its reference (as recorded)."""
     view = request.ws.lookup("view", request.params["view_id"], "view_id")
-    request.ws.check_editable("database", request.ws.databases[view["database_id"]])
-    del request.ws.views[view["id"]]
+    ws = request.ws
+    ws.check_editable("database", ws.databases[view["database_id"]])
+    del ws.views[view["id"]]
+    if view.get("dashboard_view_id") in ws.views:
+        remove_widget(ws.views[view["dashboard_view_id"]], view["id"])
+    for widget_id in [
+        v["id"] for v in ws.views.values() if v.get("dashboard_view_id") == view["id"]
+    ]:
+        del ws.views[widget_id]
     return {
         "object": "view",
         "id": view["id"],

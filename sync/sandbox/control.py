@@ -77,6 +77,23 @@ class SandboxControl:
         """Move the sandbox's "now" forward; returns the new now (ISO 8601)."""
         return str(self._call("POST", "/clock", {"advance_seconds": seconds})["now"])
 
+    # -- views ----------------------------------------------------------------------------
+    def chart(self, view_id: str) -> JSON:
+        """What a chart view shows now: `{"labels": [...], "values": [...], ...}`."""
+        result: JSON = self._call("GET", f"/views/{view_id}/chart")
+        return result
+
+    def refuse_charts(
+        self,
+        refuse: bool = True,
+        message: str | None = None,
+        types: tuple[str, ...] = ("chart", "dashboard"),
+    ) -> JSON:
+        """Make creating chart and/or dashboard views answer 400 (a plan without them)."""
+        body = {"refuse": refuse, "message": message, "types": list(types)}
+        result: JSON = self._call("POST", "/views/refuse", body)
+        return result
+
     # -- request log ----------------------------------------------------------------------
     def requests(self) -> JSON:
         result: JSON = self._call("GET", "/requests")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from sync.sandbox.app import Outcome, SandboxApp
+from sync.sandbox.charts import chart_series
 from sync.sandbox.cohort import make_cohort
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
@@ -199,6 +200,34 @@ def open_object(
     return {**result, "rows": rows}
 
 
+def view_chart(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """The series a chart view shows now: labels and values, after the view's filter."""
+    ws = app.ws
+    view = ws.lookup("view", params["view_id"], "view_id", shared_only=False)
+    return {"view_id": view["id"], "name": view["name"], **chart_series(ws, view)}
+
+
+def refuse_charts(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """`{"refuse": true, "types"?: ["chart", "dashboard"], "message"?: str}`: creating a view of
+    those types (both by default) then answers 400 validation_error with the message."""
+    refuse = body.get("refuse")
+    if not isinstance(refuse, bool):
+        raise NotionError(400, "validation_error", "refuse must be true or false.")
+    types = body.get("types") or ["chart", "dashboard"]
+    if not isinstance(types, list) or not set(types) <= {"chart", "dashboard"}:
+        raise NotionError(400, "validation_error", "types must list `chart` and/or `dashboard`.")
+    message = body.get("message")
+    if message is not None and not isinstance(message, str):
+        raise NotionError(400, "validation_error", "message must be a string.")
+    app.ws.state["refuse_views"] = sorted(types) if refuse else []
+    app.ws.state["refuse_message"] = message
+    return {"refuse": refuse, "types": app.ws.state["refuse_views"], "message": message}
+
+
 def clock(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
     ws = app.ws
     if "advance_seconds" in body:
@@ -297,6 +326,8 @@ CONTROL_ROUTES = [
     ControlRoute("GET", "/__sandbox/data_sources/{data_source_id}/pages", all_pages),
     ControlRoute("GET", "/__sandbox/pages/{page_id}", get_page),
     ControlRoute("GET", "/__sandbox/open/{object_id}", open_object),
+    ControlRoute("GET", "/__sandbox/views/{view_id}/chart", view_chart),
+    ControlRoute("POST", "/__sandbox/views/refuse", refuse_charts, write=True),
     ControlRoute("GET", "/__sandbox/clock", clock),
     ControlRoute("POST", "/__sandbox/clock", clock, write=True),
     ControlRoute("GET", "/__sandbox/rate_limit", rate_limit),

@@ -172,11 +172,12 @@ def block_object(ws: Workspace, kind: str, record: JSON) -> JSON:
 
 
 def view_object(view: JSON) -> JSON:
-    return {
+    answer = {
         "object": "view",
         "id": view["id"],
         "parent": {"type": "database_id", "database_id": view["database_id"]},
-        "data_source_id": view["data_source_id"],
+        # A dashboard is not scoped to a data source (`null` in answers).
+        "data_source_id": None if view["type"] == "dashboard" else view["data_source_id"],
         "name": view["name"],
         "type": view["type"],
         "created_time": ms_time(view["created_time"]),
@@ -189,6 +190,9 @@ def view_object(view: JSON) -> JSON:
         "quick_filters": view["quick_filters"],
         "configuration": view["configuration"],
     }
+    if view.get("dashboard_view_id"):
+        answer["dashboard_view_id"] = view["dashboard_view_id"]
+    return answer
 
 
 def list_object(results: list[JSON], next_cursor: str | None, has_more: bool, kind: str) -> JSON:

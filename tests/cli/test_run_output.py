@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from sync.actions import AdoptRow, CreatePage, FillDoneOn, Plan, RecordTick, UpdatePage
 from sync.cli.live import render_retry_line, render_wait_line
 from sync.cli.report import build_summary, render_report_line
@@ -119,3 +121,18 @@ def test_retry_lines_say_what_failed_and_when_the_next_try_is() -> None:
     assert render_retry_line(30, "HTTP 502") == "Notion answered HTTP 502; retrying in 30 s…"
     assert render_retry_line(0.5, "timeout") == "Notion: timeout; retrying in 0.5 s…"
     assert render_wait_line(60) == "Waiting for another sync to finish (up to 60 s)…"
+
+
+def test_a_sync_that_adds_the_progress_tab_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sync.cli.report import print_report
+
+    report = report_of()
+    report.cockpit_added = True
+    print_report(report)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Progress tab" in line]
+    assert lines == ["Added the Progress tab (charts of your progress) to the checklist database."]
+    report.cockpit_added = False
+    print_report(report)
+    assert "Progress tab" not in capsys.readouterr().out

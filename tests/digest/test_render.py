@@ -194,3 +194,26 @@ def test_every_format_links_to_the_checklist_database(tmp_path: Path) -> None:
     assert f"[Open your checklist in Notion]({url})" in render_digest(data, "md")
     assert f"Your checklist: {url}" in render_digest(data, "text")
     assert "Open your checklist" not in render_digest(replace(data, database_url=None), "html")
+
+
+def test_every_format_links_to_the_progress_tab_when_there_is_one(tmp_path: Path) -> None:
+    learner, week, now = normal_week(tmp_path)
+    url = "https://www.notion.so/1a2b3c4d1a2b1a2b1a2b1a2b3c4d5e6f"
+    tab = f"{url}?v=3209b18dcc8f456c8931c420a490c722"
+    learner.store.set_meta("database_url", url)
+    learner.store.set_meta("progress_url", tab)
+    data = load_digest(
+        learner.store,
+        learner.checklist,
+        week=parse_week(week),
+        zone=learner.zone,
+        week_start="mon",
+        now=learner.at(now),
+    )
+    learner.close()
+    assert data.progress_url == tab
+    assert f'<a href="{tab}"' in render_digest(data, "html")
+    assert f"[See your progress charts]({tab})" in render_digest(data, "md")
+    assert f"Your progress charts: {tab}" in render_digest(data, "text")
+    for kind in ("html", "md", "text"):
+        assert "progress charts" not in render_digest(replace(data, progress_url=None), kind)

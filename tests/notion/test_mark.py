@@ -74,3 +74,39 @@ def test_columns_recognise_ours() -> None:
     renamed = {"Item id": legacy["Key"]}
     assert check_marked_columns(renamed, Mark("ds", {"key": "k"}))
     assert not check_marked_columns(renamed, Mark("ds", {"key": "other"}))
+
+
+def test_the_largest_mark_fits_one_rich_text_item_and_keeps_what_matters() -> None:
+    """The worst case: every column with a long property id (and room for more columns), every
+    digest channel, the dashboard with its widgets, and far more level tabs than fit."""
+    from sync.digest.deliver import CHANNELS
+    from sync.model import FIELDS
+    from sync.notion.cockpit import WIDGETS
+    from sync.notion.mark import MAX_TEXT, Cockpit, render_mark
+
+    uuid = "12345678-1234-4123-8123-123456789abc"
+    columns = {f"{spec.field}_{n}": "%3F%7Cx%40" * 2 for spec in FIELDS for n in range(2)}
+    cockpit = Cockpit(dashboard_id=uuid)
+    for name in WIDGETS:
+        cockpit = cockpit.with_widget(name, uuid)
+    mark = Mark(uuid, columns, {channel: "2026-W48" for channel in CHANNELS})
+    mark = mark.with_cockpit(cockpit).with_views([uuid] * 80)
+    text = render_mark(mark)
+    assert len(text) <= MAX_TEXT
+    back = parse_mark(answered(build_description(None, mark=mark)))
+    assert back is not None
+    assert (back.column_ids, back.digests, back.cockpit) == (columns, mark.digests, cockpit)
+    assert 0 < len(back.views) < 80  # the tabs that fit, first ones first
+    assert back.views == mark.views[: len(back.views)]
+    # A long refusal is cut, never the mark.
+    refused = mark.with_cockpit(Cockpit(refused="x" * 5000))
+    assert len(render_mark(refused)) <= MAX_TEXT
+    parsed = parse_mark(answered(build_description(None, mark=refused)))
+    assert parsed is not None and parsed.digests == mark.digests
+
+
+def test_a_mark_from_before_the_cockpit_reads_without_one() -> None:
+    old = f'{MARK_TOKEN} {{"v":1,"columns":{{"key":"abc"}},"digests":{{"email":"2026-W01"}}}}'
+    mark = parse_mark([{"plain_text": old}])
+    assert mark is not None and mark.cockpit is None and mark.views == ()
+    assert mark.digests == {"email": "2026-W01"}

@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sync.model import FIELDS
+from sync.notion.cockpit import (
+    DASHBOARD_NAME,
+    PLACEMENTS,
+    WIDGETS,
+    build_dashboard_body,
+    build_widget_body,
+    can_build,
+)
 from sync.notion.views import (
     BOARD_NAME,
     DEFAULT_LEVEL_ICON,
     NEXT_UP_NAME,
     TABLE_NAME,
+    TOOL_FIELDS,
     build_level_view_name,
     build_view_bodies,
 )
@@ -115,3 +124,78 @@ def test_a_damaged_schema_gives_no_views() -> None:
 def test_level_view_name() -> None:
     assert build_level_view_name("Entry", " 🌱 ") == "🌱 Entry"
     assert build_level_view_name("Expert", None) == f"{DEFAULT_LEVEL_ICON} Expert"
+
+
+# -- the Progress dashboard (sync/notion/cockpit.py) ---------------------------------------------
+
+
+DASHBOARD_ID = "33333333-3333-4333-8333-333333333333"
+
+
+def widgets() -> dict[str, dict[str, Any]]:
+    return {name: build_widget_body(name, DASHBOARD_ID, DATA_SOURCE_ID, IDS) for name in WIDGETS}
+
+
+def test_the_tools_own_columns_come_from_the_model() -> None:
+    assert tuple(spec.field for spec in FIELDS if spec.owner == "tool") == TOOL_FIELDS
+    assert {"key", "retired"} <= set(TOOL_FIELDS)
+
+
+def test_the_dashboard_is_a_tab_without_configuration() -> None:
+    body = build_dashboard_body(DATABASE_ID, DATA_SOURCE_ID)
+    assert body["type"] == "dashboard" and body["name"] == DASHBOARD_NAME
+    assert "configuration" not in body and body["data_source_id"] == DATA_SOURCE_ID
+    assert set(body) <= SDK_CREATE_FIELDS
+
+
+def test_widgets_go_into_the_dashboard_with_a_placement() -> None:
+    for name, body in widgets().items():
+        assert set(body) <= SDK_CREATE_FIELDS
+        assert body["view_id"] == DASHBOARD_ID and "database_id" not in body
+        assert body["placement"] == PLACEMENTS[name].body()
+    # Row 0 holds two widgets side by side; the others get rows of their own.
+    assert [widgets()[n]["placement"]["type"] for n in WIDGETS] == [
+        "new_row",
+        "existing_row",
+        "new_row",
+        "new_row",
+    ]
+
+
+def test_every_chart_leaves_out_retired_and_skipped_rows() -> None:
+    excluded = [
+        {"property": IDS["retired"], "checkbox": {"equals": False}},
+        {"property": IDS["status"], "select": {"does_not_equal": "Skipped"}},
+    ]
+    for name in ("overall", "levels", "weekly"):
+        body = widgets()[name]
+        assert body["type"] == "chart"
+        for condition in excluded:
+            assert condition in body["filter"]["and"], name
+
+
+def test_the_charts_aggregate_done() -> None:
+    overall, levels, weekly = (
+        widgets()[n]["configuration"] for n in ("overall", "levels", "weekly")
+    )
+    done_pct = {"aggregator": "percent_checked", "property_id": IDS["done"]}
+    assert overall["chart_type"] == "number" and overall["value"] == done_pct
+    assert levels["chart_type"] == "column" and levels["y_axis"] == done_pct
+    assert levels["x_axis"]["property_id"] == IDS["level"]
+    assert weekly["chart_type"] == "line" and weekly["cumulative"] is True
+    assert weekly["x_axis"]["group_by"] == "week" and weekly["x_axis"]["sort"]
+    assert weekly["x_axis"]["start_day_of_week"] == 1
+    sunday = build_widget_body("weekly", DASHBOARD_ID, DATA_SOURCE_ID, IDS, week_starts_sunday=True)
+    assert sunday["configuration"]["x_axis"]["start_day_of_week"] == 0
+
+
+def test_the_next_up_list_hides_every_tool_column() -> None:
+    body = widgets()["next_up"]
+    assert body["type"] == "list"
+    hidden = {p["property_id"] for p in body["configuration"]["properties"] if not p["visible"]}
+    assert hidden == {IDS[f] for f in TOOL_FIELDS}
+
+
+def test_no_cockpit_without_the_columns_it_needs() -> None:
+    assert can_build(IDS)
+    assert not can_build({k: v for k, v in IDS.items() if k != "done_on"})
