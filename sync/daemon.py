@@ -282,7 +282,12 @@ def run_daemon(
             if settings.digest_enabled:
                 digest = f"digest {settings.digest_schedule} {settings.timezone} (next " + (
                     _format_time(
-                        next_digest_time(settings.digest_schedule, settings.zone, utc_now()),
+                        next_digest_time(
+                            settings.digest_schedule,
+                            settings.zone,
+                            utc_now(),
+                            settings.week_start,
+                        ),
                         settings,
                     )
                     + ")"
@@ -326,7 +331,7 @@ def build_scheduler(
     )
     scheduler.add_job(
         ticker.run_job,
-        build_digest_trigger(settings.digest_schedule, settings.zone),
+        build_digest_trigger(settings.digest_schedule, settings.zone, settings.week_start),
         kwargs={"reason": "digest"},
         **build_digest_job_options(),
     )
