@@ -39,7 +39,7 @@ record makes sure that it sends nothing twice."""
 # ------------------------------------------------------------------------------------ triggers
 
 
-class DigestTrigger(BaseTrigger):
+class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
     """The digest's APScheduler trigger: it only asks `next_digest_time` for the next slot.
 
     APScheduler's own CronTrigger adds 24 hours per day across a clock change (its issues #529
