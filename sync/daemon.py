@@ -219,7 +219,8 @@ def format_sync_line(report: SyncReport | None) -> str:
 def describe_delivery(delivery: DeliveryReport) -> str:
     """`2026-W47: file: sent: /state/digests/2026-W47.md, email: already sent`."""
     outcomes = ", ".join(r.describe() for r in delivery.results) or "no channel configured"
-    return redact(f"{delivery.week}: {outcomes}")
+    week = f"{delivery.week} (partial week)" if delivery.partial else delivery.week
+    return redact(f"{week}: {outcomes}")
 
 
 def _describe_error(exc: BaseException) -> str:

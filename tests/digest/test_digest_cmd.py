@@ -60,12 +60,14 @@ def test_json_gives_the_numbers(learner: Learner, args: list[str]) -> None:
 def test_send_prints_one_line_per_channel_and_sends_once(learner: Learner) -> None:
     first = CliRunner().invoke(cli, ["digest", "--send"])
     path = learner.store.path.parent / "digests" / "2026-W48.md"
-    assert first.exit_code == 0 and first.output == f"file: sent: {path}\n"
+    heading = "2026-W48, complete week:\n"
+    assert first.exit_code == 0 and first.output == f"{heading}file: sent: {path}\n"
     second = CliRunner().invoke(cli, ["digest", "--send"])
-    assert second.output == "file: already sent\n"
+    assert second.output == f"{heading}file: already sent\n"
     forced = CliRunner().invoke(cli, ["digest", "--send", "--force", "--json"])
     assert json.loads(forced.output) == {
         "week": "2026-W48",
+        "partial": False,
         "ok": True,
         "results": [{"channel": "file", "outcome": "sent", "detail": str(path)}],
     }
@@ -81,8 +83,8 @@ def test_a_failed_channel_exits_11_after_trying_the_others(
         main(["digest", "--send"])
     out, err = capsys.readouterr()
     assert exited.value.code == 11
-    assert out.splitlines()[0].startswith("file: sent: ")
-    assert out.splitlines()[1] == "slack: failed: Slack webhook answered 404: no_service"
+    assert out.splitlines()[1].startswith("file: sent: ")
+    assert out.splitlines()[2] == "slack: failed: Slack webhook answered 404: no_service"
     assert err.startswith("Error: the digest for 2026-W48 could not be delivered on: slack")
     assert "secretslacktoken" not in out + err
 
@@ -126,5 +128,8 @@ def test_send_in_the_first_week_sends_the_starting_point(
     result = CliRunner().invoke(cli, ["digest", "--send"])
     assert result.exit_code == 0, result.output
     sent = me.store.path.parent / "digests" / f"{this_week}.md"
-    assert result.output == f"file: sent: {sent}\n"
+    assert result.output == (
+        f"{this_week} so far, a partial week (the complete week is sent after it ends):\n"
+        f"file: sent: {sent}\n"
+    )
     assert "Your starting point:" in sent.read_text(encoding="utf-8")
