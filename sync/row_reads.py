@@ -26,6 +26,10 @@ from sync.store import Store
 
 ReadKind = Literal["full", "delta", "none"]
 OVERLAP = timedelta(minutes=2)  # more than Notion's one-minute rounding, plus a long read
+ONE_PAGE = 100
+"""Rows Notion returns in one query answer. While the state's copy (the last full read, plus the
+rows since created) fits in one, a full read costs the one request a delta costs, so a pull
+always reads everything: rows moved to the Trash are noticed at once."""
 KEYS_PER_LOOKUP = 50
 
 
@@ -57,15 +61,28 @@ def plan_read(
     checklist_changed: bool,
 ) -> ReadKind:
     """Which read this run needs. A push of an unchanged checklist reads nothing; a pull reads
-    everything when asked, when the state has no copy, when the columns changed, or when the last
-    full read is older than the interval (that is how rows trashed in Notion are noticed)."""
+    everything when asked, when the state has no copy, when the columns changed, while the
+    table fits in one page (`ONE_PAGE`), or when the last full read is older than the interval
+    (that is how rows trashed in Notion are noticed in a bigger table)."""
     if full_requested or cached_rows == 0 or watermark is None or columns_changed:
         return "full"
     if mode == "push":
         return "delta" if checklist_changed else "none"
+    if cached_rows <= ONE_PAGE:
+        return "full"
     if last_full_read is None or (now - last_full_read).total_seconds() >= full_read_interval:
         return "full"
     return "delta"
+
+
+def next_full_read(
+    cached_rows: int, last_full_read: datetime | None, full_read_interval: float
+) -> datetime | None:
+    """When trashed rows are next noticed: None while every pull reads everything (a one-page
+    table, or no full read yet), else the last full read plus the interval."""
+    if cached_rows <= ONE_PAGE or last_full_read is None:
+        return None
+    return last_full_read + timedelta(seconds=full_read_interval)
 
 
 def build_since_filter(watermark: datetime) -> dict[str, Any]:
