@@ -16,13 +16,15 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sync.checklist import Checklist
 from sync.model import RemoteRow
-from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import Columns, parse_row
-from sync.store import Store
+
+if TYPE_CHECKING:  # `status` reads the rule below without loading the HTTP stack
+    from sync.notion.adapter import NotionAdapter
+    from sync.store import Store
 
 ReadKind = Literal["full", "delta", "none"]
 OVERLAP = timedelta(minutes=2)  # more than Notion's one-minute rounding, plus a long read
@@ -75,14 +77,10 @@ def plan_read(
     return "delta"
 
 
-def next_full_read(
-    cached_rows: int, last_full_read: datetime | None, full_read_interval: float
-) -> datetime | None:
-    """When trashed rows are next noticed: None while every pull reads everything (a one-page
-    table, or no full read yet), else the last full read plus the interval."""
-    if cached_rows <= ONE_PAGE or last_full_read is None:
-        return None
-    return last_full_read + timedelta(seconds=full_read_interval)
+def describe_trash_check(cached_rows: int, last_full_read: datetime | None) -> datetime | None:
+    """Up to when rows trashed in Notion have been noticed: the last full read, in a table of
+    more than one page (None for a one-page table, whose every pull reads everything)."""
+    return None if cached_rows <= ONE_PAGE else last_full_read
 
 
 def build_since_filter(watermark: datetime) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sync.progress import (
     sort_keys,
     stored_status,
 )
+from sync.row_reads import describe_trash_check, parse_moment
 from sync.snapshot import GroupProgress, Progress, load_snapshot
 from sync.store import open_store, utc_now
 
@@ -86,6 +87,9 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
         history = store.load_history()
         items = store.load_items()
         last_pull = store.last_successful_pull()
+        trash_seen = describe_trash_check(
+            store.count_remote_rows(), parse_moment(store.get_meta("last_full_read"))
+        )
     timelines = build_timelines(history, settings.zone, checklist)
     titles = {item.key: (item.title, item.level) for item in snapshot.items}
     done = {c.key: c for c in completions_in_week(timelines, window)}
@@ -113,6 +117,7 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
             {
                 "synced_at": snapshot.synced_at.isoformat(),
                 "last_successful_sync": last_pull.isoformat() if last_pull else None,
+                "trashed_rows_noticed_until": trash_seen.isoformat() if trash_seen else None,
                 "database_url": snapshot.database_url,
                 "progress": snapshot.progress.model_dump(),
                 "levels": [g.model_dump() for g in snapshot.levels],
@@ -158,6 +163,9 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
         console.print("[bold]This week:[/] nothing ticked yet")
     local_sync = snapshot.synced_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
     console.print(f"[dim]Last sync: {local_sync}[/]")
+    if trash_seen is not None:  # a table over one page: trashed rows show at the full read
+        seen = trash_seen.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+        console.print(f"[dim]Rows trashed in Notion noticed up to: {seen} (`sync --full`)[/]")
     if snapshot.database_url:
         console.print(f"[dim]Notion:[/] {snapshot.database_url}", soft_wrap=False)
 

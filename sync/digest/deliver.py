@@ -338,9 +338,10 @@ def deliver_digest(
 
     A channel that already delivered this week is skipped unless `force`. A week that has not
     ended yet (`now` before its end: the first week's starting point) is a partial send: it is
-    recorded as such in the state only, and the complete week is still sent after it ends. Errors are caught per
-    channel, recorded (without secrets) and reported; they never stop the other channels. Holds
-    the digest lock, so two processes (the daemon and a manual `--send`) never send together.
+    recorded as such in the state only, and the complete week is still sent after it ends.
+    Errors are caught per channel, recorded (without secrets) and reported; they never stop the
+    other channels. Holds the digest lock, so two processes (the daemon and a manual `--send`)
+    never send together.
     """
     sender = _Sender(data, settings, store, now, notion or _default_notion)
     partial = now < data.window.end

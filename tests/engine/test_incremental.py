@@ -11,6 +11,7 @@ run's window (Notion's last_edited_time is minute-rounded; the window overlaps b
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from sync.checklist import Checklist
+from sync.cli.status_cmd import print_status
 from sync.engine import run_sync
 from sync.errors import SafetyHaltError
 from sync.row_reads import ONE_PAGE
@@ -144,7 +146,9 @@ def test_a_push_creating_a_key_another_machine_created_unseen_adopts_that_row(
     assert world.keys().count("entry.general.tuning") == 1
 
 
-def test_a_full_read_comes_at_the_interval_and_notices_trashed_rows(world: World) -> None:
+def test_a_full_read_comes_at_the_interval_and_notices_trashed_rows(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     settled(big(world), DSPROGRESS_FULL_READ_INTERVAL="1h")
     settings = world.settings(DSPROGRESS_FULL_READ_INTERVAL="1h")
     world.control.trash(world.page_of("entry.networks.dense")["id"])
@@ -155,6 +159,10 @@ def test_a_full_read_comes_at_the_interval_and_notices_trashed_rows(world: World
     assert report.counts()["create"] == 1  # the checklist owns its items: the row comes back
     with open_store(world.state_dir) as store:
         assert store.get_meta("last_full_read") == (now + timedelta(hours=2)).isoformat()
+    # `status` says up to when trashed rows have been noticed: the last full read.
+    print_status(settings, as_json=True)
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["trashed_rows_noticed_until"] == (now + timedelta(hours=2)).isoformat()
 
 
 @pytest.mark.parametrize("changed", [3, 150])
@@ -186,7 +194,7 @@ def test_a_no_op_sync_of_5000_items_is_at_most_3_requests(world: World) -> None:
 
 
 def test_a_one_page_table_is_read_in_full_by_every_pull_at_the_cost_of_a_delta(
-    world: World,
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settled(world)
     world.control.reset_requests()
@@ -200,6 +208,8 @@ def test_a_one_page_table_is_read_in_full_by_every_pull_at_the_cost_of_a_delta(
     report = world.sync()
     assert report.read == "full" and report.counts()["create"] == 1
     assert world.keys().count("entry.networks.dense") == 1
+    print_status(world.settings(), as_json=True)
+    assert json.loads(capsys.readouterr().out)["trashed_rows_noticed_until"] is None
 
 
 def test_the_bundled_checklist_emptied_in_notion_halts_the_next_sync(
