@@ -13,8 +13,10 @@ import sys
 import click
 
 from sync import __version__
+from sync.cli import stop
 from sync.cli.output import add_common_options, is_verbose
 from sync.cli.registry import LazyGroup
+from sync.cli.stop import Terminated
 from sync.errors import DsprogressError
 from sync.logs import format_redacted_traceback, redact
 
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             _print_error(f"[yellow]Hint:[/] {escape(redact(exc.hint))}")
         sys.exit(exc.exit_code)
+    except Terminated:
+        _print_error(stop.MESSAGE)
+        sys.exit(stop.EXIT_CODE)
     except KeyboardInterrupt:
         _print_error("Interrupted.")
         sys.exit(130)
