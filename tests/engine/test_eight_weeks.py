@@ -74,7 +74,7 @@ class Machines:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(at(FIRST_MONDAY, 9), tick=True) as traveller:
         yield traveller
 
@@ -120,7 +120,7 @@ def check_sunday(
         assert shown == done, name
 
 
-def monday_digests(machines: Machines, clock: time_machine.Coordinates, monday: date) -> str:
+def monday_digests(machines: Machines, clock: time_machine.Traveller, monday: date) -> str:
     """The daemon's tick on both machines at Monday 08:00: each syncs, then sends if due."""
     clock.move_to(at(monday, 8, 0))
     week = str(week_containing(at(monday, 8), BERLIN).shift(-1))
@@ -157,7 +157,7 @@ def test_eight_weeks_on_two_machines_agree_every_week(
     sandbox: SandboxServer,
     notion: Client,
     tmp_path: Path,
-    clock: time_machine.Coordinates,
+    clock: time_machine.Traveller,
     redate_week: int | None,
 ) -> None:
     checklist = load_checklist()

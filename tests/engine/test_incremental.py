@@ -26,6 +26,8 @@ from sync.row_reads import ONE_PAGE
 from sync.store import open_store
 from tests.engine.conftest import ITEMS, World, small_checklist
 
+pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
+
 LATER = 10 * 60  # seconds the sandbox clock moves between runs: well past the overlap
 FILLERS = [
     (f"entry.general.filler{n:03d}", f"Filler {n}", "Entry", "General", n + 10)
