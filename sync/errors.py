@@ -127,3 +127,9 @@ class DatabaseGoneError(DsprogressError):
         "connection to its page again (... -> Connections), or with a personal access token "
         "check your access to it; or run `dsprogress init` to start over with a new database."
     )
+
+
+class Terminated(BaseException):
+    """SIGTERM asked a run to stop (`sync.cli.stop`); raised at an action boundary. Not an
+    Exception (nothing may swallow it), nor a KeyboardInterrupt (click would turn that into
+    "Aborted.")."""

@@ -183,7 +183,7 @@ def write_snapshot(snapshot: Snapshot, state_dir: Path) -> Path:
 
 def snapshot_write_error(path: Path, exc: OSError) -> StateError:
     """The StateError for a snapshot that could not be written, with the fix for its cause."""
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         fix = "Free some disk space"
     elif exc.errno == errno.ENOENT:

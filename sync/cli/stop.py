@@ -16,13 +16,12 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from sync.errors import Terminated
+
+__all__ = ["EXIT_CODE", "MESSAGE", "StopRequest", "Terminated", "stop_on_sigterm"]
+
 EXIT_CODE = 143
 MESSAGE = "Stopped (SIGTERM): the next `dsprogress sync` finishes the work."
-
-
-class Terminated(BaseException):
-    """SIGTERM asked the run to stop; raised at an action boundary. Not an Exception (nothing
-    may swallow it), nor a KeyboardInterrupt (click would turn that into "Aborted.")."""
 
 
 class StopRequest:

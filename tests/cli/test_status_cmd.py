@@ -156,7 +156,9 @@ def test_status_json(tmp_path: Path) -> None:
         "in_progress",
         "next_up",
         "this_week",
+        "trashed_rows_noticed_until",
     }
+    assert data["trashed_rows_noticed_until"] is None  # no rows cached: nothing to say
     assert [item["title"] for item in data["in_progress"]] == [
         load_checklist().ordered_items()[3].title
     ]
