@@ -219,7 +219,8 @@ def format_sync_line(report: SyncReport | None) -> str:
 def describe_delivery(delivery: DeliveryReport) -> str:
     """`2026-W47: file: sent: /state/digests/2026-W47.md, email: already sent`."""
     outcomes = ", ".join(r.describe() for r in delivery.results) or "no channel configured"
-    return redact(f"{delivery.week}: {outcomes}")
+    week = f"{delivery.week} (partial week)" if delivery.partial else delivery.week
+    return redact(f"{week}: {outcomes}")
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -282,7 +283,12 @@ def run_daemon(
             if settings.digest_enabled:
                 digest = f"digest {settings.digest_schedule} {settings.timezone} (next " + (
                     _format_time(
-                        next_digest_time(settings.digest_schedule, settings.zone, utc_now()),
+                        next_digest_time(
+                            settings.digest_schedule,
+                            settings.zone,
+                            utc_now(),
+                            settings.week_start,
+                        ),
                         settings,
                     )
                     + ")"
@@ -326,7 +332,7 @@ def build_scheduler(
     )
     scheduler.add_job(
         ticker.run_job,
-        build_digest_trigger(settings.digest_schedule, settings.zone),
+        build_digest_trigger(settings.digest_schedule, settings.zone, settings.week_start),
         kwargs={"reason": "digest"},
         **build_digest_job_options(),
     )

@@ -141,3 +141,9 @@ class CohortPartialError(DsprogressError):
         "broken); the others were read. Ask the learner, or rerun `dsprogress cohort sync "
         "--rediscover` after a database moved."
     )
+
+
+class Terminated(BaseException):
+    """SIGTERM asked a run to stop (`sync.cli.stop`); raised at an action boundary. Not an
+    Exception (nothing may swallow it), nor a KeyboardInterrupt (click would turn that into
+    "Aborted.")."""

@@ -16,16 +16,22 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sync.checklist import Checklist
 from sync.model import RemoteRow
-from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import Columns, parse_row
-from sync.store import Store
+
+if TYPE_CHECKING:  # `status` reads the rule below without loading the HTTP stack
+    from sync.notion.adapter import NotionAdapter
+    from sync.store import Store
 
 ReadKind = Literal["full", "delta", "none"]
 OVERLAP = timedelta(minutes=2)  # more than Notion's one-minute rounding, plus a long read
+ONE_PAGE = 100
+"""Rows Notion returns in one query answer. While the state's copy (the last full read, plus the
+rows since created) fits in one, a full read costs the one request a delta costs, so a pull
+always reads everything: rows moved to the Trash are noticed at once."""
 KEYS_PER_LOOKUP = 50
 
 
@@ -57,15 +63,24 @@ def plan_read(
     checklist_changed: bool,
 ) -> ReadKind:
     """Which read this run needs. A push of an unchanged checklist reads nothing; a pull reads
-    everything when asked, when the state has no copy, when the columns changed, or when the last
-    full read is older than the interval (that is how rows trashed in Notion are noticed)."""
+    everything when asked, when the state has no copy, when the columns changed, while the
+    table fits in one page (`ONE_PAGE`), or when the last full read is older than the interval
+    (that is how rows trashed in Notion are noticed in a bigger table)."""
     if full_requested or cached_rows == 0 or watermark is None or columns_changed:
         return "full"
     if mode == "push":
         return "delta" if checklist_changed else "none"
+    if cached_rows <= ONE_PAGE:
+        return "full"
     if last_full_read is None or (now - last_full_read).total_seconds() >= full_read_interval:
         return "full"
     return "delta"
+
+
+def describe_trash_check(cached_rows: int, last_full_read: datetime | None) -> datetime | None:
+    """Up to when rows trashed in Notion have been noticed: the last full read, in a table of
+    more than one page (None for a one-page table, whose every pull reads everything)."""
+    return None if cached_rows <= ONE_PAGE else last_full_read
 
 
 def build_since_filter(watermark: datetime) -> dict[str, Any]:

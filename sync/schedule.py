@@ -2,11 +2,13 @@
 
 Pure: no I/O and no clock (`now` is always an argument). `sync/daemon.py` runs the jobs.
 
-The weekly digest trigger is built from day *names* (`mon`, `fri,sun`), never numbers: APScheduler
-3.x counts `day_of_week` from Monday = 0, while crontab counts from Sunday = 0, so a numeric `1`
-would silently mean Tuesday to one of them. Whether a digest was already sent is never decided here
-or by the scheduler's memory: the per-week delivery record in the state store decides, so a digest
-that came due while the machine slept is sent once when it wakes, and never twice.
+Every digest time comes from one owner, the week's slots (`build_digest_slots`): the daemon's
+digest trigger only asks `next_digest_time` for the next slot, never cron arithmetic. A schedule
+names its days (`mon`, `fri,sun`), never numbers: crontab counts from Sunday = 0 and APScheduler
+from Monday = 0, so a numeric `1` would silently mean Tuesday to one of them. Whether a digest was
+already sent is never decided here or by the scheduler's memory: the per-week delivery record in
+the state store decides, so a digest that came due while the machine slept is sent once when it
+wakes, and never twice.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.config import DAY_NAMES, DigestSchedule
@@ -37,17 +39,45 @@ record makes sure that it sends nothing twice."""
 # ------------------------------------------------------------------------------------ triggers
 
 
-def build_digest_trigger(schedule: DigestSchedule, zone: ZoneInfo) -> CronTrigger:
-    """A cron trigger for the digest schedule, with day names, in the learner's time zone."""
+class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
+    """The digest's APScheduler trigger: it only asks `next_digest_time` for the next slot.
+
+    APScheduler's own CronTrigger adds 24 hours per day across a clock change (its issues #529
+    and #606), which skipped a whole week around some changes; here the week's slots
+    (`build_digest_slots`) are the one owner of every digest time.
+    """
+
+    __slots__ = ("schedule", "week_start", "zone")
+
+    def __init__(
+        self, schedule: DigestSchedule, zone: ZoneInfo, week_start: WeekStart = "mon"
+    ) -> None:
+        check_schedule_days(schedule)
+        self.schedule, self.zone, self.week_start = schedule, zone, week_start
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        after = now if previous_fire_time is None else previous_fire_time
+        fire = next_digest_time(self.schedule, self.zone, after, self.week_start)
+        return fire.astimezone(timezone.utc)  # an ambiguous wall time is unequal to everything
+
+    def __str__(self) -> str:
+        return f"digest[{self.schedule} {self.zone.key}]"
+
+
+def check_schedule_days(schedule: DigestSchedule) -> None:
+    """Day names only (`mon`, `fri,sun`): a number means different days to different tools."""
     unknown = [day for day in schedule.days if day not in DAY_NAMES]
     if not schedule.days or unknown:
         raise ValueError(f"digest days must be names ({', '.join(DAY_NAMES)}), got {unknown}")
-    return CronTrigger(
-        day_of_week=schedule.cron_day_of_week,
-        hour=schedule.hour,
-        minute=schedule.minute,
-        timezone=zone,
-    )
+
+
+def build_digest_trigger(
+    schedule: DigestSchedule, zone: ZoneInfo, week_start: WeekStart = "mon"
+) -> DigestTrigger:
+    """The digest job's trigger, in the learner's time zone."""
+    return DigestTrigger(schedule, zone, week_start)
 
 
 def build_sync_jitter(interval: int) -> int:
@@ -96,14 +126,6 @@ def build_digest_job_options() -> dict[str, Any]:
     }
 
 
-def next_digest_time(schedule: DigestSchedule, zone: ZoneInfo, now: datetime) -> datetime:
-    """The next time the digest trigger fires after `now` (aware, in `zone`)."""
-    fire: datetime | None = build_digest_trigger(schedule, zone).get_next_fire_time(None, now)
-    if fire is None:  # a weekly cron trigger without an end date always fires again
-        raise ValueError(f"the schedule {schedule} never fires")
-    return fire
-
-
 # ------------------------------------------------------------------------------ digest due-ness
 
 
@@ -113,13 +135,37 @@ def build_digest_slots(
     """The digest times within one week (local wall times in `zone`, earliest first).
 
     A wall time that a clock change skips is read with the offset in force before the change
-    (zoneinfo's rule, the same one APScheduler's trigger uses).
+    (zoneinfo's fold=0), so `sun 02:30` on a day New York skips 02:00-03:00 is 03:30 EDT; a wall
+    time that happens twice is the first of the two.
     """
     first: date = first_day_of(week, week_start)
     start_index = DAY_NAMES.index(week_start)
     days = sorted((DAY_NAMES.index(day) - start_index) % 7 for day in schedule.days)
     at = time(schedule.hour, schedule.minute)
     return [datetime.combine(first + timedelta(days=offset), at, tzinfo=zone) for offset in days]
+
+
+def next_digest_time(
+    schedule: DigestSchedule, zone: ZoneInfo, now: datetime, week_start: WeekStart = "mon"
+) -> datetime:
+    """The first digest slot strictly after `now` (aware, in `zone`): `doctor`'s "next digest"
+    and the daemon's digest job both ask this, and it reads the week's slots.
+
+    Compared in UTC: two datetimes in the same zone compare by wall time in Python, which is
+    wrong across a clock change.
+    """
+    if now.tzinfo is None:
+        raise ValueError("next_digest_time needs an aware datetime")
+    check_schedule_days(schedule)
+    moment = now.astimezone(timezone.utc)
+    week = week_containing(moment, zone, week_start)
+    # The week before too: a skipped wall time late on its last day can fall after `now`.
+    for offset in (-1, 0, 1, 2):  # a slot is at most a week (and a clock change) away
+        for slot in build_digest_slots(schedule, zone, week.shift(offset), week_start):
+            fire = slot.astimezone(timezone.utc)
+            if fire > moment:
+                return fire.astimezone(zone)
+    raise ValueError(f"the schedule {schedule} never fires")  # pragma: no cover - days checked
 
 
 def is_digest_due(
@@ -134,7 +180,9 @@ def is_digest_due(
     if now.tzinfo is None:
         raise ValueError("is_digest_due needs an aware datetime")
     week = week_containing(now, zone, week_start)
-    due = any(slot <= now for slot in build_digest_slots(schedule, zone, week, week_start))
+    moment = now.astimezone(timezone.utc)
+    slots = build_digest_slots(schedule, zone, week, week_start)
+    due = any(slot.astimezone(timezone.utc) <= moment for slot in slots)
     return due, str(week.shift(-1))
 
 

@@ -6,6 +6,7 @@ never sees half a file. `docs/snapshot.schema.json` is generated from `Snapshot`
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -148,19 +149,27 @@ def build_snapshot(
 
 
 def write_snapshot(snapshot: Snapshot, state_dir: Path) -> Path:
-    """Write `snapshot.json` atomically: a reader sees the old file or the new one, never half."""
+    """Write `snapshot.json` atomically: a reader sees the old file or the new one, never half.
+
+    Called after the state is committed, so a failure here (a full disk, a read-only or
+    immutable file, a folder owned by another user or deleted during the run) loses nothing:
+    it is a StateError saying so, and the next successful run writes the snapshot again.
+    """
     path = state_dir / SNAPSHOT_FILE
     data = snapshot.model_dump_json(indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=state_dir)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=state_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise snapshot_write_error(path, exc) from exc
     try:
         dir_fd = os.open(state_dir, os.O_RDONLY)
     except OSError:
@@ -170,6 +179,26 @@ def write_snapshot(snapshot: Snapshot, state_dir: Path) -> Path:
     finally:
         os.close(dir_fd)
     return path
+
+
+def snapshot_write_error(path: Path, exc: OSError) -> StateError:
+    """The StateError for a snapshot that could not be written, with the fix for its cause."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        fix = "Free some disk space"
+    elif exc.errno == errno.ENOENT:
+        fix = f"The folder {path.parent} was removed during the run: let the next run recreate it"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = (
+            f"Make {path.parent} and {path.name} writable by you (check the owner, "
+            "`chattr -i` on an immutable file, a read-only disk)"
+        )
+    else:
+        fix = "Fix the folder, or set DSPROGRESS_STATE_DIR to a folder you can write to"
+    return StateError(
+        f"cannot write the snapshot {path}: {reason}; nothing is lost: the state is committed",
+        hint=f"{fix}, then run `dsprogress sync`: it writes the snapshot again.",
+    )
 
 
 def load_snapshot(state_dir: Path) -> Snapshot | None:

@@ -44,7 +44,7 @@ def _parse_day(value: str | None) -> date | None:
 class Delivery:
     week: str
     channel: str
-    status: str  # "sent" or "failed"
+    status: str  # "sent", "partial" (a week sent before it ended) or "failed"
     attempts: int
     last_error: str | None
     sent_at: datetime | None
@@ -301,8 +301,16 @@ class Store(RowCache):
         )
 
     def record_delivery(
-        self, week: str, channel: str, *, ok: bool, at: datetime, error: str | None = None
+        self,
+        week: str,
+        channel: str,
+        *,
+        ok: bool,
+        at: datetime,
+        error: str | None = None,
+        partial: bool = False,
     ) -> None:
+        """`partial`: the week had not ended; its complete digest is still to be sent."""
         self._db.execute(
             "INSERT INTO deliveries (week, channel, status, attempts, last_error, sent_at,"
             " updated_at) VALUES (?, ?, ?, 1, ?, ?, ?)"
@@ -313,7 +321,7 @@ class Store(RowCache):
             (
                 week,
                 channel,
-                "sent" if ok else "failed",
+                ("partial" if partial else "sent") if ok else "failed",
                 _redacted(error),
                 _ts(at) if ok else None,
                 _ts(at),

@@ -53,6 +53,9 @@ class RowCache:
         cached = (_decode(str(row[0])) for row in rows)
         return {row.page_id: row for row in cached}
 
+    def count_remote_rows(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM remote_rows").fetchone()[0])
+
     def write_remote_rows(
         self, changed: Iterable[RemoteRow], gone: Iterable[str] = (), *, replace: bool = False
     ) -> None:

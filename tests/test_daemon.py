@@ -405,19 +405,25 @@ def test_daemon_against_the_sandbox(sandbox: SandboxServer, tmp_path: Path) -> N
     seed_state_two_weeks_ago(sandbox, state_dir)
     seeded = len(load_runs(state_dir))
     env = sandbox_env(sandbox, state_dir)
-    week = str(week_containing(datetime.now(timezone.utc), UTC).shift(-1))
 
     def successful_syncs() -> int:
         return sum(1 for r in load_runs(state_dir)[seeded:] if r.ok and r.kind == "sync")
 
+    sent_weeks: list[str] = []
+
     def digest_sent() -> bool:
+        # The last complete week as of each look (a week may end while the test runs).
+        week = str(week_containing(datetime.now(timezone.utc), UTC).shift(-1))
         with open_store(state_dir) as store:
             delivery = store.get_delivery(week, "file")
-        return delivery is not None and delivery.status == "sent"
+        if delivery is not None and delivery.status == "sent":
+            sent_weeks.append(week)
+        return bool(sent_weeks)
 
     with running_daemon(env, tmp_path) as daemon:
         # The digest that came due while the daemon was down goes out at start, after a sync.
         daemon.wait_for(digest_sent, "the digest")
+        week = sent_weeks[0]
         assert successful_syncs() >= 1
 
         # A second daemon on the same state folder is refused while the first one runs.
@@ -485,13 +491,16 @@ def test_daemon_survives_failing_syncs_and_reports_them(
     assert "sync ok:" in log
     assert sandbox.token not in log
 
-    # The failures show up in the health section of this week's digest.
-    now = datetime.now(timezone.utc)
+    # The failures show up in the health section of their week's digest (the daemon's clock:
+    # the week is the one the failures happened in, even if it ended since).
+    runs = load_runs(state_dir)
+    first_failure = next(r.started_at for r in runs if not r.ok)
+    now = max(r.finished_at or r.started_at for r in runs)
     with open_store(state_dir) as store:
         data = load_digest(
             store,
             load_checklist(),
-            week=week_containing(now, UTC),
+            week=week_containing(first_failure, UTC),
             zone=UTC,
             week_start="mon",
             now=now,

@@ -264,7 +264,7 @@ def test_refused_recipients_are_named(tmp_path: Path) -> None:
             html="<p>t</p>",
             sender="a@example.org",
             recipients=["nobody@example.org"],
-            now=datetime.now(timezone.utc),
+            now=datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc),
         )
         with pytest.raises(DeliveryError, match=r"refused the recipients nobody@example\.org"):
             channels.send_email(message, host="127.0.0.1", port=port, security="none")

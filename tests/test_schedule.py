@@ -65,8 +65,8 @@ def test_mon_0800_on_monday_after_eight_fires_next_monday() -> None:
 
 def test_trigger_uses_day_names_not_numbers() -> None:
     trigger = build_digest_trigger(parse_schedule("fri,sun 18:30"), BERLIN)
-    assert "day_of_week='fri,sun'" in str(trigger)
-    # APScheduler 3.x counts from Monday = 0: a crontab-style "1" would be a Tuesday here.
+    assert str(trigger) == "digest[fri,sun 18:30 Europe/Berlin]"
+    # Crontab counts from Sunday = 0, APScheduler from Monday = 0: a number is refused.
     with pytest.raises(ValueError, match="names"):
         build_digest_trigger(DigestSchedule(("1",), 8, 0), BERLIN)
     with pytest.raises(ValueError):

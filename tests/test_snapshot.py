@@ -126,7 +126,7 @@ def test_a_failed_write_keeps_the_old_snapshot(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(StateError, match="disk full; nothing is lost: the state is committed"):
         write_snapshot(build(), tmp_path)  # type: ignore[arg-type]
     assert (tmp_path / SNAPSHOT_FILE).read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [SNAPSHOT_FILE]

@@ -15,7 +15,7 @@ import click
 from sync import __version__
 from sync.cli.output import add_common_options, is_verbose
 from sync.cli.registry import LazyGroup
-from sync.errors import DsprogressError
+from sync.errors import DsprogressError, Terminated
 from sync.logs import format_redacted_traceback, redact
 
 log = logging.getLogger("dsprogress")
@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             _print_error(f"[yellow]Hint:[/] {escape(redact(exc.hint))}")
         sys.exit(exc.exit_code)
+    except Terminated:
+        from sync.cli.stop import EXIT_CODE, MESSAGE
+
+        _print_error(MESSAGE)
+        sys.exit(EXIT_CODE)
     except KeyboardInterrupt:
         _print_error("Interrupted.")
         sys.exit(130)

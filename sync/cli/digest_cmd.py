@@ -26,7 +26,8 @@ from sync.store import open_store, utc_now
     "--week",
     metavar="YYYY-Www",
     callback=parse_week_option,
-    help="The ISO week, e.g. 2026-W48 (default: the last complete week).",
+    help="The ISO week, e.g. 2026-W48 (default: the last complete week; before any tracked "
+    "week has ended, this week so far).",
 )
 @click.option(
     "--format",
@@ -63,7 +64,7 @@ def digest(
         first_week = data.tracking_since is not None and data.tracking_since >= data.window.end
         if week is None and first_week:
             # Tracking began after the last complete week: this week so far is the starting
-            # point, to preview or to send (it counts as this week's digest on each channel).
+            # point, to preview or to send (a partial send: the complete week still goes out).
             target = week_containing(now, zone, week_start)
             data = load_digest(
                 store, checklist, week=target, zone=zone, week_start=week_start, now=now
@@ -78,7 +79,9 @@ def digest(
         )
     if as_json or fmt == "json":
         results = [asdict(result) for result in report.results]
-        echo_json({"week": report.week, "ok": report.ok, "results": results})
+        echo_json(
+            {"week": report.week, "partial": report.partial, "ok": report.ok, "results": results}
+        )
     else:
         from sync.cli.digest_words import render_delivery
 

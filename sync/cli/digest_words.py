@@ -26,8 +26,9 @@ def describe_result(result: ChannelResult) -> str:
 
 
 def render_delivery(report: DeliveryReport, settings: Settings, channel: str | None) -> list[str]:
-    """One line per channel, then (when every channel was meant) those not set up."""
-    lines = [describe_result(result) for result in report.results]
+    """The week (complete, or a partial week so far), one line per channel, then (when every
+    channel was meant) those not set up."""
+    lines = [f"{report.scope}:", *(describe_result(result) for result in report.results)]
     if channel is not None:
         return lines
     configured = set(configured_channels(settings))

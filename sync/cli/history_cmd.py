@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
@@ -13,6 +13,9 @@ from sync.cli.context import load_cli_settings, parse_week_option
 from sync.cli.output import console, echo_json
 from sync.errors import StateError
 from sync.model import Status, TickEvent
+
+if TYPE_CHECKING:
+    from sync.digest.week import WeekWindow
 
 STATUS_WORDS: dict[Status, tuple[str, str]] = {
     "done": ("✓", "done"),
@@ -43,15 +46,27 @@ def event_json(event: TickEvent) -> dict[str, Any]:
 
 
 def render_event_line(event: TickEvent, zone: tzinfo) -> str:
+    """`2026-11-24 21:15  ✓ done  Dense layers (Entry), done on 2026-11-20`: when the sync saw
+    the change, and for a completion the day it counts for (its Done on, as the digest dates
+    it)."""
     mark, word = STATUS_WORDS[event.to_status]
     when = event.observed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     where = event.level or "own item"
     line = f"{when}  {mark} {word:<11}  {event.title} ({where})"
     if event.done_before_tracking:
         line += ", done before tracking began"
-    if event.done_on and event.done_on != event.observed_at.astimezone(zone).date():
-        line += f", done on {event.done_on.isoformat()}"
+    if event.to_status == "done" and not event.done_before_tracking:
+        day = event.done_on or event.observed_at.astimezone(zone).date()
+        line += f", done on {day.isoformat()}"
     return line
+
+
+def is_in_week(event: TickEvent, window: WeekWindow) -> bool:
+    """Seen during the week, or a completion whose Done on is one of its days (the digest of
+    that week counts it)."""
+    if window.contains(event.observed_at):
+        return True
+    return event.done_on is not None and window.first_day <= event.done_on <= window.last_day
 
 
 @click.command()
@@ -59,14 +74,16 @@ def render_event_line(event: TickEvent, zone: tzinfo) -> str:
     "--week",
     metavar="YYYY-Www",
     callback=parse_week_option,
-    help="Only this ISO week, e.g. 2026-W48 (in your time zone).",
+    help="Only this ISO week, e.g. 2026-W48 (in your time zone): the changes seen in it and "
+    "the items done on one of its days, as that week's digest counts them.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print every event as JSON.")
 def history(week: Any, as_json: bool) -> None:
     """Show the dated history: when each item was seen done, in progress or skipped.
 
-    Each line is a change pulled from Notion, at the time the sync saw it (and the Done on
-    date you set, when it differs). --json prints every event, first sightings included.
+    Each line is a change pulled from Notion, at the time the sync saw it; a completion also
+    shows the day it counts for (its Done on), which is how the digest dates it. --json prints
+    every event, first sightings included.
     """
     from sync.digest.week import build_week_window, format_week
     from sync.store import STATE_FILE, open_store
@@ -79,9 +96,9 @@ def history(week: Any, as_json: bool) -> None:
         )
     window = build_week_window(week, settings.zone, settings.week_start) if week else None
     with open_store(settings.state_dir) as store:
-        events = store.load_history(
-            since=window.start if window else None, until=window.end if window else None
-        )
+        events = store.load_history()
+    if window is not None:
+        events = [event for event in events if is_in_week(event, window)]
     if as_json:
         echo_json([event_json(e) for e in events])
         return
@@ -96,6 +113,9 @@ def print_history(events: Sequence[TickEvent], zone: tzinfo, scope: str) -> None
         console.print(escape(f"No changes recorded{scope}{later}."))
         return
     count = f"{len(events)} change{'s' * (len(events) != 1)}{scope}"
-    console.print(f"[bold]{escape(count)}[/] [dim](times in {escape(str(zone))})[/]")
+    console.print(
+        f"[bold]{escape(count)}[/] [dim](seen at, in {escape(str(zone))}; done on: the day a "
+        "completion counts for)[/]"
+    )
     for event in events:
         console.print(escape(render_event_line(event, zone)), highlight=False)

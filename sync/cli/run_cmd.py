@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sync.checklist import Checklist
 from sync.cli.context import load_cli_settings, load_configured_checklist
 from sync.cli.output import is_quiet, is_verbose
-from sync.config import require_notion
+from sync.cli.stop import StopRequest, stop_on_sigterm
+from sync.config import Settings, require_notion
 from sync.daemon import Ticker, run_daemon, run_once
+
+if TYPE_CHECKING:
+    from sync.digest.deliver import DeliveryReport
+    from sync.engine import SyncReport
+    from sync.store import Store
 
 _DAEMON_LOGGER = "dsprogress.daemon"
 
@@ -70,10 +79,30 @@ def run(once: bool) -> None:
     def load_checklist() -> Checklist:  # read at each tick, so edits apply without a restart
         return load_configured_checklist(settings)
 
-    ticker = Ticker(settings, load_checklist)
     if not once:
-        run_daemon(settings, ticker)
+        run_daemon(settings, Ticker(settings, load_checklist))
         return
-    report = run_once(settings, ticker)
+    with stop_on_sigterm() as stop:  # SIGTERM: stop at the next action boundary, exit 143
+        report = run_once(settings, build_once_ticker(settings, load_checklist, stop))
     if report.error is not None:
         raise report.error
+
+
+def build_once_ticker(
+    settings: Settings, load_checklist: Callable[[], Checklist], stop: StopRequest
+) -> Ticker:
+    """A ticker whose sync stops at an action boundary and whose digest is not started after
+    SIGTERM."""
+    from sync.digest.deliver import run_weekly_digest
+    from sync.engine import run_sync
+
+    def sync(settings: Settings, checklist: Checklist, *, mode: Any) -> SyncReport:
+        return run_sync(settings, checklist, mode=mode, **stop.guard_hooks({}))
+
+    def digest(
+        settings: Settings, store: Store, checklist: Checklist, now: datetime
+    ) -> DeliveryReport:
+        stop.check()
+        return run_weekly_digest(settings, store, checklist, now)
+
+    return Ticker(settings, load_checklist, sync=sync, digest=digest)

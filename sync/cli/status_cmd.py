@@ -35,6 +35,7 @@ from sync.progress import (
     sort_keys,
     stored_status,
 )
+from sync.row_reads import describe_trash_check, parse_moment
 from sync.snapshot import GroupProgress, Progress, Snapshot, load_snapshot
 from sync.store import open_store, utc_now
 from sync.wording import format_day, format_in_progress, skipped_note
@@ -104,13 +105,15 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
         history = store.load_history()
         items = store.load_items()
         last_pull = store.last_successful_pull()
+        trash_seen = describe_trash_check(
+            store.count_remote_rows(), parse_moment(store.get_meta("last_full_read"))
+        )
     listed = list_status(snapshot, checklist, items, history, settings, now)
     if as_json:
-        echo_json(
-            _status_json(snapshot, listed, last_pull, done_by_week(items, settings.week_start))
-        )
+        weekly = done_by_week(items, settings.week_start)
+        echo_json(_status_json(snapshot, listed, last_pull, weekly, trash_seen))
         return
-    _print_screen(snapshot, listed, settings, now)
+    _print_screen(snapshot, listed, settings, now, trash_seen)
 
 
 def list_status(
@@ -146,10 +149,12 @@ def _status_json(
     listed: Listed,
     last_pull: datetime | None,
     weekly: Sequence[tuple[date, int]],
+    trash_seen: datetime | None,
 ) -> Any:
     return {
         "synced_at": snapshot.synced_at.isoformat(),
         "last_successful_sync": last_pull.isoformat() if last_pull else None,
+        "trashed_rows_noticed_until": trash_seen.isoformat() if trash_seen else None,
         "database_url": snapshot.database_url,
         "progress": snapshot.progress.model_dump(),
         "levels": [g.model_dump() for g in snapshot.levels],
@@ -176,7 +181,13 @@ def _status_json(
     }
 
 
-def _print_screen(snapshot: Snapshot, listed: Listed, settings: Settings, now: datetime) -> None:
+def _print_screen(
+    snapshot: Snapshot,
+    listed: Listed,
+    settings: Settings,
+    now: datetime,
+    trash_seen: datetime | None,
+) -> None:
     console.print(f"[bold]{escape(snapshot.checklist_title)}[/]")
     console.print(_progress_table(snapshot.progress, snapshot.levels, snapshot.categories))
     note = skipped_note(snapshot.progress.skipped)
@@ -203,6 +214,9 @@ def _print_screen(snapshot: Snapshot, listed: Listed, settings: Settings, now: d
     synced = snapshot.synced_at.astimezone(settings.zone)
     local_sync = f"{format_day(synced.date())} {synced:%H:%M %Z}"
     console.print(f"[dim]Last sync: {local_sync}[/]")
+    if trash_seen is not None:  # a table over one page: trashed rows show at the full read
+        seen = trash_seen.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+        console.print(f"[dim]Rows trashed in Notion noticed up to: {seen} (`sync --full`)[/]")
     url = shown_url(snapshot.database_url, settings.notion_base_url)
     if url:
         console.print(f"[dim]Notion:[/] {url}")  # one line: a link stays whole

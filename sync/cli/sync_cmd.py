@@ -13,6 +13,7 @@ from sync.cli.context import load_cli_settings, load_configured_checklist
 from sync.cli.live import run_display
 from sync.cli.output import echo_json, err_console, is_quiet
 from sync.cli.report import print_database_after_interrupt, print_report, print_snapshot_line
+from sync.cli.stop import stop_on_sigterm
 from sync.engine import SyncReport, describe_action, run_sync
 
 
@@ -57,29 +58,33 @@ def _run(
             err_console.print(f"  trash {escape(action.key)}: {escape(action.title)}")
         return click.confirm(f"Move these {len(trash)} retired pages to Notion's Trash?")
 
-    try:
-        with run_display(
-            err_console, "Writing to Notion", enabled=not as_json and not dry_run, quiet=is_quiet()
-        ) as display:
-            report = run_sync(
-                settings,
-                checklist,
-                mode=mode,
-                dry_run=dry_run,
-                force=force,
-                prune=prune,
-                confirm_prune=confirm,
-                full=full,
-                **display.hooks(),
-            )
-    except KeyboardInterrupt:
-        print_database_after_interrupt(settings.state_dir)
-        raise
-    if as_json:
-        echo_json(build_report_json(report))
-    else:
-        print_report(report, settings.notion_base_url)
-        print_snapshot_line(report)
+    with stop_on_sigterm() as stop:  # SIGTERM: stop at the next action boundary, exit 143
+        try:
+            with run_display(
+                err_console,
+                "Writing to Notion",
+                enabled=not as_json and not dry_run,
+                quiet=is_quiet(),
+            ) as display:
+                report = run_sync(
+                    settings,
+                    checklist,
+                    mode=mode,
+                    dry_run=dry_run,
+                    force=force,
+                    prune=prune,
+                    confirm_prune=confirm,
+                    full=full,
+                    **stop.guard_hooks(display.hooks()),
+                )
+        except KeyboardInterrupt:
+            print_database_after_interrupt(settings.state_dir)
+            raise
+        if as_json:
+            echo_json(build_report_json(report))
+        else:
+            print_report(report, settings.notion_base_url)
+            print_snapshot_line(report)
 
 
 def build_report_json(report: SyncReport) -> dict[str, Any]:

@@ -57,6 +57,16 @@ class ChannelResult:
 class DeliveryReport:
     week: str
     results: tuple[ChannelResult, ...] = field(default_factory=tuple)
+    partial: bool = False
+    """The week had not ended: what was sent is the week so far, and the complete week's digest
+    is still sent after it ends (recorded only in this state folder, never in Notion's mark)."""
+
+    @property
+    def scope(self) -> str:
+        """`2026-W48, complete week` or `2026-W49 so far, a partial week`."""
+        if self.partial:
+            return f"{self.week} so far, a partial week (the complete week is sent after it ends)"
+        return f"{self.week}, complete week"
 
     @property
     def ok(self) -> bool:
@@ -107,7 +117,8 @@ def check_tracked(data: DigestData) -> None:
         raise StateError(
             f"no progress history for {data.week}: tracking began on"
             f" {data.tracking_since.date().isoformat()}",
-            hint="Pick a later week with --week, or leave --week out for the last complete week.",
+            hint="Pick a later week with --week, or leave --week out: the last complete week "
+            "(before any tracked week has ended, this week so far).",
         )
 
 
@@ -280,15 +291,20 @@ class _Sender:
 def _deliver_one(
     sender: _Sender,
     store: Store,
-    week: str,
     channel: Channel,
     now: datetime,
+    *,
+    partial: bool,
     force: bool,
     sent_weeks: SentWeeks,
 ) -> ChannelResult:
+    week = sender.data.week
     previous = store.get_delivery(week, channel)
-    if previous is not None and previous.status == "sent" and not force:
-        return ChannelResult(channel, "already_sent")
+    # A partial send never stands in for the complete week; a complete one covers both.
+    covered = ("sent", "partial") if partial else ("sent",)
+    if previous is not None and previous.status in covered and not force:
+        detail = "the partial week" if previous.status == "partial" else ""
+        return ChannelResult(channel, "already_sent", detail)
     if not force and sent_weeks.check_sent(channel, week):
         return ChannelResult(channel, "already_sent", "by another machine (recorded in Notion)")
     try:
@@ -300,8 +316,9 @@ def _deliver_one(
         reason = f"unexpected {type(exc).__name__} (rerun with --verbose)"
     else:
         log.info("digest %s sent on %s", week, channel)
-        store.record_delivery(week, channel, ok=True, at=now)
-        sent_weeks.write_sent(channel, week)
+        store.record_delivery(week, channel, ok=True, at=now, partial=partial)
+        if not partial:  # Notion's mark reads `sent >= week`: it records complete weeks only
+            sent_weeks.write_sent(channel, week)
         return ChannelResult(channel, "sent", detail)
     log.info("digest %s on %s failed: %s", week, channel, reason)  # the report carries it
     store.record_delivery(week, channel, ok=False, at=now, error=reason)
@@ -320,11 +337,15 @@ def deliver_digest(
 ) -> DeliveryReport:
     """Send `data` on each channel (default: every configured one); record every outcome.
 
-    A channel that already delivered this week is skipped unless `force`. Errors are caught per
-    channel, recorded (without secrets) and reported; they never stop the other channels. Holds
-    the digest lock, so two processes (the daemon and a manual `--send`) never send together.
+    A channel that already delivered this week is skipped unless `force`. A week that has not
+    ended yet (`now` before its end: the first week's starting point) is a partial send: it is
+    recorded as such in the state only, and the complete week is still sent after it ends.
+    Errors are caught per channel, recorded (without secrets) and reported; they never stop the
+    other channels. Holds the digest lock, so two processes (the daemon and a manual `--send`)
+    never send together.
     """
     sender = _Sender(data, settings, store, now, notion or _default_notion)
+    partial = now < data.window.end
     results = []
     lock = hold_lock(settings.state_dir, DIGEST_LOCK, settings.lock_timeout, what="another digest")
     with lock:
@@ -332,11 +353,19 @@ def deliver_digest(
             sent_weeks = load_sent_weeks(settings, store, sender.notion)
             for channel in channels_to_send or configured_channels(settings):
                 results.append(
-                    _deliver_one(sender, store, data.week, channel, now, force, sent_weeks)
+                    _deliver_one(
+                        sender,
+                        store,
+                        channel,
+                        now,
+                        partial=partial,
+                        force=force,
+                        sent_weeks=sent_weeks,
+                    )
                 )
         finally:
             sender.close()
-    return DeliveryReport(data.week, tuple(results))
+    return DeliveryReport(data.week, tuple(results), partial)
 
 
 def run_weekly_digest(

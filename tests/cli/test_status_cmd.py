@@ -157,9 +157,11 @@ def test_status_json(tmp_path: Path) -> None:
         "next_up",
         "this_week",
         "done_by_week",
+        "trashed_rows_noticed_until",
     }
     # The Progress dashboard's line: done items by the week of their Done on (a Thursday).
     assert data["done_by_week"] == [{"week_of": "2025-12-29", "done": 3}]
+    assert data["trashed_rows_noticed_until"] is None  # no rows cached: nothing to say
     assert [item["title"] for item in data["in_progress"]] == [
         load_checklist().ordered_items()[3].title
     ]

@@ -5,6 +5,7 @@ behind or glued to the next line would show up exactly as the learner would see 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,14 @@ def spawn(args: list[str], cwd: Path, env: dict[str, str]) -> pexpect.spawn[Any]
         dimensions=(LINES, COLUMNS),
         encoding="utf-8",
         timeout=240,
+        preexec_fn=restore_sigint,
     )
+
+
+def restore_sigint() -> None:
+    """Ctrl-C must reach the child even when the suite runs with SIGINT ignored (`nohup ... &`
+    starts it so, and an ignored signal stays ignored across fork and exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def screen_of(raw: str) -> list[str]:

@@ -60,8 +60,10 @@ def test_json_gives_the_numbers(learner: Learner, args: list[str]) -> None:
 def test_send_prints_one_line_per_channel_and_sends_once(learner: Learner) -> None:
     first = CliRunner().invoke(cli, ["digest", "--send"])
     path = learner.store.path.parent / "digests" / "2026-W48.md"
+    heading = "2026-W48, complete week:"
     assert first.exit_code == 0
     assert first.output.splitlines() == [
+        heading,
         f"file: saved to {path} (and 2026-W48.html beside it)",
         "Not set up: email, Slack and Discord, so this digest is only in the file above. To"
         " receive it there, set in .env email: SMTP_HOST, SMTP_FROM and SMTP_TO; Slack:"
@@ -69,12 +71,16 @@ def test_send_prints_one_line_per_channel_and_sends_once(learner: Learner) -> No
         " (`dsprogress init --print-env-example` explains them).",
     ]
     second = CliRunner().invoke(cli, ["digest", "--send"])
-    assert second.output.splitlines()[0] == "file: already sent"
+    assert second.output.splitlines()[:2] == [heading, "file: already sent"]
     only_file = CliRunner().invoke(cli, ["digest", "--send", "--channel", "file", "--force"])
-    assert only_file.output.splitlines() == [f"file: saved to {path} (and 2026-W48.html beside it)"]
+    assert only_file.output.splitlines() == [
+        heading,
+        f"file: saved to {path} (and 2026-W48.html beside it)",
+    ]
     forced = CliRunner().invoke(cli, ["digest", "--send", "--force", "--json"])
     assert json.loads(forced.output) == {
         "week": "2026-W48",
+        "partial": False,
         "ok": True,
         "results": [{"channel": "file", "outcome": "sent", "detail": str(path)}],
     }
@@ -90,9 +96,9 @@ def test_a_failed_channel_exits_11_after_trying_the_others(
         main(["digest", "--send"])
     out, err = capsys.readouterr()
     assert exited.value.code == 11
-    assert out.splitlines()[0].startswith("file: saved to ")
-    assert out.splitlines()[1] == "slack: failed: Slack webhook answered 404: no_service"
-    assert out.splitlines()[2].startswith("Not set up: email and Discord. To receive it there")
+    assert out.splitlines()[1].startswith("file: saved to ")
+    assert out.splitlines()[2] == "slack: failed: Slack webhook answered 404: no_service"
+    assert out.splitlines()[3].startswith("Not set up: email and Discord. To receive it there")
     assert err.startswith("Error: the digest for 2026-W48 could not be delivered on: slack")
     assert "secretslacktoken" not in out + err
 
@@ -136,5 +142,8 @@ def test_send_in_the_first_week_sends_the_starting_point(
     result = CliRunner().invoke(cli, ["digest", "--send"])
     assert result.exit_code == 0, result.output
     sent = me.store.path.parent / "digests" / f"{this_week}.md"
-    assert result.output.startswith(f"file: saved to {sent} (and ")
+    assert result.output.startswith(
+        f"{this_week} so far, a partial week (the complete week is sent after it ends):\n"
+        f"file: saved to {sent} (and "
+    )
     assert "Your first week:" in sent.read_text(encoding="utf-8")

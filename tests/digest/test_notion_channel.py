@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from click.testing import CliRunner
 from notion_client import Client
 
+from sync.cli import cli, digest_cmd
 from sync.digest.channels import digest_page_title
 from sync.digest.deliver import run_weekly_digest
 from sync.notion.mapping import plain_text
@@ -15,7 +19,7 @@ from sync.notion.mark import parse_mark
 from sync.sandbox import SandboxServer
 from tests.sandbox_fixtures import SandboxDatabase, plain
 
-from .scenarios import Learner, make_settings, normal_week
+from .scenarios import CHECKLIST_YAML, Learner, first_week, make_settings, normal_week
 
 
 def digest_pages(notion: Client, parent_page_id: str, week: str) -> list[dict[str, Any]]:
@@ -143,3 +147,64 @@ def test_a_second_machine_never_sends_a_week_again(
     assert outcomes["notion"] == ("already_sent", "by another machine (recorded in Notion)")
     assert outcomes["file"][0] == "sent"  # a local file: each machine keeps its own
     assert len(digest_pages(notion, sandbox.root_page_id, "2026-W48")) == 1
+
+
+def test_a_first_week_send_leaves_the_complete_week_to_the_schedule(
+    sandbox: SandboxServer,
+    notion: Client,
+    sandbox_db: SandboxDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Day one: `digest --send` sends the week so far (partial, local record only); on Monday
+    the scheduled digest still delivers the complete week, and Notion's mark records it."""
+    me, week, monday = first_week(tmp_path / "state")
+    shared = {
+        "DSPROGRESS_STATE_DIR": str(tmp_path / "state"),
+        "DSPROGRESS_TIMEZONE": "Europe/Berlin",
+        "DSPROGRESS_DIGEST_NOTION": "true",
+        "NOTION_TOKEN": sandbox.token,
+        "NOTION_BASE_URL": sandbox.base_url,
+        "NOTION_PARENT_PAGE_ID": sandbox.root_page_id,
+        "NOTION_DATABASE_ID": sandbox_db.database_id,
+        "DSPROGRESS_RATE_LIMIT": "0",
+    }
+    checklist = tmp_path / "checklist.yaml"
+    checklist.write_text(CHECKLIST_YAML, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name, value in {**shared, "DSPROGRESS_CHECKLIST": str(checklist)}.items():
+        monkeypatch.setenv(name, value)
+    day_one = me.at("2026-11-24 21:00")  # two hours after the first pull, a Tuesday
+    monkeypatch.setattr(digest_cmd, "utc_now", lambda: day_one)
+
+    first = CliRunner().invoke(cli, ["digest", "--send"])
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[0] == (
+        f"{week} so far, a partial week (the complete week is sent after it ends):"
+    )
+    assert [me.store.get_delivery(week, c).status for c in ("file", "notion")] == [  # type: ignore[union-attr]
+        "partial",
+        "partial",
+    ]
+    database = cast(dict[str, Any], notion.databases.retrieve(sandbox_db.database_id))
+    mark = parse_mark(database["description"])
+    assert mark is None or "notion" not in mark.digests  # the mark records complete weeks only
+    again = CliRunner().invoke(cli, ["digest", "--send", "--json"])
+    answer = json.loads(again.output)
+    assert answer["partial"] is True
+    assert {r["outcome"] for r in answer["results"]} == {"already_sent"}
+
+    # The scheduled run on Monday: the complete week goes out on every channel.
+    settings = make_settings(tmp_path / "state", **shared)
+    scheduled = run_weekly_digest(settings, me.store, me.checklist, me.at(monday))
+    assert scheduled.week == week and not scheduled.partial
+    assert {r.channel: r.outcome for r in scheduled.results} == {"file": "sent", "notion": "sent"}
+    assert me.store.get_delivery(week, "notion").status == "sent"  # type: ignore[union-attr]
+    database = cast(dict[str, Any], notion.databases.retrieve(sandbox_db.database_id))
+    mark = parse_mark(database["description"])
+    assert mark is not None and mark.digests == {"notion": week}
+    [page] = digest_pages(notion, sandbox.root_page_id, week)  # the same page, refilled
+    answer = notion.request(path=f"pages/{page['id']}/markdown", method="GET")
+    assert "Generated Mon 30 Nov 2026 08:00" in cast(dict[str, Any], answer)["markdown"]
+    later = run_weekly_digest(settings, me.store, me.checklist, me.at(monday) + timedelta(days=1))
+    assert {r.outcome for r in later.results} == {"already_sent"}

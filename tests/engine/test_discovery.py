@@ -22,6 +22,8 @@ from sync.store import open_store
 from tests.engine.conftest import ITEMS, World
 from tests.sandbox_fixtures import make_notion_client, text
 
+pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
+
 
 def _adapter(world: World) -> NotionAdapter:
     return NotionAdapter(world.sandbox.token, world.sandbox.base_url, rate_limit=0)

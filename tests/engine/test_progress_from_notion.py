@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from sync.store import open_store
 from tests.cli.agreement import assert_numbers_agree, read_numbers
 from tests.engine.conftest import World, small_checklist_text
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
 
 
 def test_done_on_wins_and_a_second_state_folder_counts_the_same(

@@ -495,6 +495,7 @@ class EngineMachine(RuleBasedStateMachine):
         assert_numbers_agree(folder.world.state_dir, path, "UTC", datetime.now(timezone.utc))
 
 
+@pytest.mark.usefixtures("fixed_clock")  # "today" and "this week" cannot change mid-run
 def test_engine_state_machine() -> None:
     examples, steps = (300, 50) if LONG else (25, 12)
     STEPS.update(examples=0, steps=0, runs=0)

@@ -17,6 +17,8 @@ from sync.notion.views import NEXT_UP_NAME
 from sync.store import open_store
 from tests.engine.conftest import ITEMS, World, key_of, small_checklist
 
+pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
+
 
 def test_first_push_creates_the_database_and_every_item(world: World) -> None:
     report = world.sync("push")
