@@ -142,15 +142,7 @@ def monday_digests(machines: Machines, clock: time_machine.Traveller, monday: da
     "redate_week",
     [
         pytest.param(None, id="done-on-set-with-the-tick"),
-        pytest.param(
-            3,
-            id="done-on-re-dated-after-the-tool-filled-it",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 18: a machine ignores a Done on the learner re-dated after the "
-                "tool filled it (Notion says 26 Oct; status and the digest keep 27 Oct)",
-            ),
-        ),
+        pytest.param(3, id="done-on-re-dated-after-the-tool-filled-it"),
     ],
 )
 def test_eight_weeks_on_two_machines_agree_every_week(
