@@ -100,7 +100,9 @@ ALL_PHASES = tuple(Phase)
 PHASES = tuple(p for p in Phase if p not in (Phase.shrink, Phase.explain))
 # The long profile prints these: examples, steps, runs checked, edits met in flight (that kept
 # the learner's value / lost to the write), state folders lost, settled checks.
-STEPS = dict.fromkeys(("examples", "steps", "runs", "kept", "lost", "losses", "settled"), 0)
+STEPS = dict.fromkeys(
+    ("examples", "steps", "runs", "kept", "lost", "unmet", "unlanded", "losses", "settled"), 0
+)
 
 
 class PinnedWorld(World):
@@ -295,16 +297,31 @@ class EngineMachine(RuleBasedStateMachine):
         page.trashed = False
 
     @precondition(lambda self: self.live() and self.in_flight is None)
-    @rule(pick=PICK, edit=EDITS)
-    def edit_in_flight(self, pick: int, edit: tuple[str, Any]) -> None:
-        """The learner's next edit lands between the next run's read and its first page write."""
+    @rule(pick=PICK, edit=EDITS, prime=st.sampled_from(["none", "retitle", "toggle"]))
+    def edit_in_flight(self, pick: int, edit: tuple[str, Any], prime: str) -> None:
+        """The learner's next edit lands between the next run's read and its first page write.
+        `retitle` makes the run write the row's title (the edit is on a field it does not
+        write); `toggle` ticks or unticks Done first, so the run writes Status and Done on."""
         page = self.live()[pick % len(self.live())]
+        if prime == "retitle" and page.key in self.titles:
+            self.retitle(page.key)
+        elif prime == "toggle":
+            Edit(page.page_id, "done", not page.done).send(self.world.control)
+            self.learn(page, "done", not page.done)
         self.in_flight = Edit(page.page_id, *edit)
+
+    @precondition(lambda self: self.live() and self.in_flight is None)
+    @rule(pick=PICK, edit=EDITS)
+    def tick_then_edit_in_flight(self, pick: int, edit: tuple[str, Any]) -> None:
+        """As `edit_in_flight` after a toggle of Done (the run's derived write meets the edit)."""
+        self.edit_in_flight(pick, edit, "toggle")
 
     # -- the checklist changes -------------------------------------------------------------
     @rule(pick=PICK)
     def retitle_item(self, pick: int) -> None:
-        key = self.current()[pick % len(self.current())]
+        self.retitle(self.current()[pick % len(self.current())])
+
+    def retitle(self, key: str) -> None:
         base = POOL[key][0]
         self.titles[key] = f"{base} in depth" if self.titles[key] == base else base
         self.version += 1
@@ -460,6 +477,7 @@ class EngineMachine(RuleBasedStateMachine):
             return True
         if not flight.landed:
             edit.send(self.world.control)
+        STEPS["unmet" if flight.landed else "unlanded"] += 1
         note_event("in flight: not met by a write")
         self.after_run = edit
         return False
