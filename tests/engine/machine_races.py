@@ -172,19 +172,22 @@ def check_settled(
     notion: Mapping[str, Mapping[str, Any]],
     pages: Mapping[str, Page],
     chosen: Mapping[str, str],
-) -> None:
+) -> int:
     """Every folder tells the same story as the others and as Notion, and the learner's last
-    actions stand."""
+    actions stand. Returns how many of those actions were checked."""
     now = datetime.now(timezone.utc)
+    checked = 0
     for key, page_id in chosen.items():
         actual = page_fields(notion[page_id])
         assert actual["done"] == (actual["status_option"] == "Done"), (key, actual)
         check_intent(pages[page_id], actual)
+        checked += (pages[page_id].intent is not None) + (pages[page_id].intent_on is not None)
     stories = {name: _story(path, checklist, now, notion) for name, path in state_dirs.items()}
     (first, told), *others = stories.items()
     for name, story in others:
         for part, value in story.items():
             assert value == told[part], f"{first} and {name} differ in {part}: {told[part]} {value}"
+    return checked
 
 
 def _story(

@@ -98,10 +98,23 @@ EXAMPLES = int(os.environ.get("DSPROGRESS_MACHINE_EXAMPLES", "0"))
 NO_SHRINK = os.environ.get("DSPROGRESS_MACHINE_SHRINK") == "0"
 ALL_PHASES = tuple(Phase)
 PHASES = tuple(p for p in Phase if p not in (Phase.shrink, Phase.explain))
-# The long profile prints these: examples, steps, runs checked, edits met in flight (that kept
-# the learner's value / lost to the write), state folders lost, settled checks.
+# The long profile prints these: examples, steps, runs checked; edits in flight that kept the
+# learner's value, were lost to the write (the one race), met no write of their row, or landed
+# after the run; state folders lost; settled checks, and the learner's actions they checked.
 STEPS = dict.fromkeys(
-    ("examples", "steps", "runs", "kept", "lost", "unmet", "unlanded", "losses", "settled"), 0
+    [
+        "examples",
+        "steps",
+        "runs",
+        "kept",
+        "lost",
+        "unmet",
+        "unlanded",
+        "losses",
+        "settled",
+        "intents",
+    ],
+    0,
 )
 
 
@@ -144,6 +157,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.in_flight: Edit | None = None  # lands during the next run's first page write
         self.after_run: Edit | None = None  # an edit in flight no write met: seen next run
         self.edited_after = False  # the last run had such an edit
+        self.dirty = True  # something happened since the last settle
         self.unobserved: set[str] = set()  # pages changed since the last run saw them
         self.chosen: dict[str, str] = {}  # the last run's key -> row
 
@@ -188,6 +202,7 @@ class EngineMachine(RuleBasedStateMachine):
     # -- the learner, in Notion ------------------------------------------------------------
     def learn(self, page: Page, name: str, value: Any) -> None:
         """Take one learner edit (already sent) into the model, with what must stand of it."""
+        self.dirty = True  # something to settle
         setattr(page, name, value)
         if name in ("done", "status_option"):
             other = "status_option" if name == "done" else "done"
@@ -235,12 +250,14 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def edit_key(self, pick: int) -> None:
         """The learner types over a row's Key (a typo nobody issued)."""
+        self.dirty = True  # something to settle
         page = self.live()[pick % len(self.live())]
         self.world.control.set_text(page.page_id, "Key", "entry.networks.typo")
         page.key = "entry.networks.typo"
 
     @rule(title=st.sampled_from(OWN_TITLES), done=st.booleans())
     def add_own_row(self, title: str, done: bool) -> None:
+        self.dirty = True  # something to settle
         properties = {"Done": {"checkbox": True}} if done else None
         self.next_minute()
         page_id = self.world.control.add_row(self.world.data_source_id, title, properties)
@@ -250,6 +267,7 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def create_lands_late(self, pick: int) -> None:
         """A create from a run killed midway lands now, after other runs made the key's row."""
+        self.dirty = True  # something to settle
         key = self.current()[pick % len(self.current())]
         self.next_minute()
         page_id = self.world.control.add_row(
@@ -284,6 +302,7 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(pick=PICK, every_row=st.sampled_from([False, False, False, False, True]))
     def trash(self, pick: int, every_row: bool) -> None:
         """One row, or now and then every row (the next run meets the "no rows" halt)."""
+        self.dirty = True  # something to settle
         live = self.live()
         for page in live if every_row else [live[pick % len(live)]]:
             self.world.control.trash(page.page_id)
@@ -292,6 +311,7 @@ class EngineMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.trashed())
     @rule(pick=PICK)
     def restore(self, pick: int) -> None:
+        self.dirty = True  # something to settle
         page = self.trashed()[pick % len(self.trashed())]
         self.world.control.restore(page.page_id)
         page.trashed = False
@@ -302,6 +322,7 @@ class EngineMachine(RuleBasedStateMachine):
         """The learner's next edit lands between the next run's read and its first page write.
         `retitle` makes the run write the row's title (the edit is on a field it does not
         write); `toggle` ticks or unticks Done first, so the run writes Status and Done on."""
+        self.dirty = True  # something to settle
         page = self.live()[pick % len(self.live())]
         if prime == "retitle" and page.key in self.titles:
             self.retitle(page.key)
@@ -322,6 +343,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.retitle(self.current()[pick % len(self.current())])
 
     def retitle(self, key: str) -> None:
+        self.dirty = True  # something to settle
         base = POOL[key][0]
         self.titles[key] = f"{base} in depth" if self.titles[key] == base else base
         self.version += 1
@@ -329,12 +351,14 @@ class EngineMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.titles) > 2)
     @rule(pick=PICK)
     def remove_item(self, pick: int) -> None:
+        self.dirty = True  # something to settle
         del self.titles[self.current()[pick % len(self.current())]]
         self.version += 1
 
     @precondition(lambda self: self.removed())
     @rule(pick=PICK)
     def bring_back_item(self, pick: int) -> None:
+        self.dirty = True  # something to settle
         key = self.removed()[pick % len(self.removed())]
         self.titles[key] = POOL[key][0]
         self.version += 1
@@ -342,6 +366,7 @@ class EngineMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.never_added())
     @rule(pick=PICK)
     def add_item(self, pick: int) -> None:
+        self.dirty = True  # something to settle
         key = self.never_added()[pick % len(self.never_added())]
         self.titles[key] = POOL[key][0]
         self.ever.add(key)
@@ -351,6 +376,7 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(which=st.sampled_from(["first", "second", "third"]), whole=st.booleans())
     def lose_state_folder(self, which: str, whole: bool) -> None:
         """A machine loses its state file (or its whole state folder); its next run rebuilds."""
+        self.dirty = True  # something to settle
         if which not in self.folders:
             return
         STEPS["losses"] += 1
@@ -380,6 +406,7 @@ class EngineMachine(RuleBasedStateMachine):
             self.folders[which] = Folder(world)
         self.run_twice(which, mode, force)
 
+    @precondition(lambda self: self.dirty)
     @rule()
     def settle(self) -> None:
         """Every folder syncs twice with the learner idle (after an edit still in flight lands);
@@ -392,11 +419,13 @@ class EngineMachine(RuleBasedStateMachine):
         path.write_text(self.checklist_text(), encoding="utf-8")
         notion = {p["id"]: p for p in self.world.rows()}
         dirs = {name: folder.world.state_dir for name, folder in self.folders.items()}
-        check_settled(dirs, path, notion, self.pages, self.chosen)
+        STEPS["intents"] += check_settled(dirs, path, notion, self.pages, self.chosen)
         STEPS["settled"] += 1
+        self.dirty = False
         note_event(f"settled: {len(self.folders)} folders")
 
     def run_twice(self, name: str, mode: str, force: bool) -> None:
+        self.dirty = True  # something to settle
         report = self.run_and_check(name, mode, force)
         if report is not None and not self.edited_after:  # else the next run sees that edit
             again = self.run_and_check(name, mode, force)
