@@ -280,7 +280,9 @@ class EngineMachine(RuleBasedStateMachine):
                 "Category": {"select": {"name": POOL[key][2]}},
                 "Order": {"number": POOL[key][3]},
                 "Description": {
-                    "rich_text": [{"type": "text", "text": {"content": f"Learn {key}"}}]
+                    "rich_text": [
+                        {"type": "text", "text": {"content": f"Learn {self.titles[key].lower()}"}}
+                    ]
                 },
                 BASE_COLUMN: {
                     "rich_text": [{"type": "text", "text": {"content": json.dumps(CREATED_BASE)}}]
