@@ -64,6 +64,7 @@ from tests.engine.machine_model import (
 from tests.engine.machine_races import (
     BASE_COLUMN,
     LEARNER_FIELDS,
+    TYPED_KEY,
     Edit,
     InFlight,
     as_base,
@@ -113,6 +114,7 @@ STEPS = dict.fromkeys(
         "losses",
         "settled",
         "intents",
+        "key fights",
     ],
     0,
 )
@@ -252,8 +254,8 @@ class EngineMachine(RuleBasedStateMachine):
         """The learner types over a row's Key (a typo nobody issued)."""
         self.dirty = True  # something to settle
         page = self.live()[pick % len(self.live())]
-        self.world.control.set_text(page.page_id, "Key", "entry.networks.typo")
-        page.key = "entry.networks.typo"
+        self.world.control.set_text(page.page_id, "Key", TYPED_KEY)
+        page.key = TYPED_KEY
 
     @rule(title=st.sampled_from(OWN_TITLES), done=st.booleans())
     def add_own_row(self, title: str, done: bool) -> None:
@@ -421,8 +423,13 @@ class EngineMachine(RuleBasedStateMachine):
         path.write_text(self.checklist_text(), encoding="utf-8")
         notion = {p["id"]: p for p in self.world.rows()}
         dirs = {name: folder.world.state_dir for name, folder in self.folders.items()}
-        STEPS["intents"] += check_settled(dirs, path, notion, self.pages, self.chosen)
-        STEPS["settled"] += 1
+        checked = check_settled(dirs, path, notion, self.pages, self.chosen)
+        if checked < 0:  # the known Key fight (machine_races.key_fight)
+            STEPS["key fights"] += 1
+            note_event("settled: two folders fight over a retired row's Key")
+        else:
+            STEPS["intents"] += checked
+            STEPS["settled"] += 1
         self.dirty = False
         note_event(f"settled: {len(self.folders)} folders")
 
