@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from sync.store import open_store
 from tests.engine.conftest import World, key_of
 from tests.engine.machine_model import CUSTOM, Known, Page, Prediction, status_of
+from tests.engine.machine_races import base_value
 
 
 def plain(items: list[dict[str, Any]]) -> str:
@@ -52,6 +53,7 @@ def check_notion(
             "notes": plain(props["Notes"]["rich_text"]),
             "done_on": day["start"] if day else None,
             "retired": props["Retired"]["checkbox"],
+            "base": base_value(props),
         }
         wanted = {name: getattr(model, name) for name in actual}
         assert actual == wanted, f"{page_id} ({model.key}) in Notion: {actual}, model {wanted}"
@@ -74,6 +76,7 @@ def check_state_and_history(
     ticks: list[tuple[str, str | None, str]],
     unobserved: set[str],
     halted: bool,
+    uncertain: Set[str] = frozenset(),
 ) -> None:
     """The folder's state is the model's; replaying its history ends at its state; every done
     item in the snapshot has the event that made it done; snapshot, state and Notion agree."""
@@ -93,6 +96,8 @@ def check_state_and_history(
         tool = folder.state[key].tool_date
         assert (item.tool_done_on.isoformat() if item.tool_done_on else None) == tool, key
     new = [(e.key, e.from_status, e.to_status) for e in history[folder.seen_events :]]
+    new = [t for t in new if t[0] not in uncertain]  # a run an edit in flight met (its row's)
+    ticks = [t for t in ticks if t[0] not in uncertain]
     assert sorted(new, key=str) == sorted(ticks, key=str), "tick events differ from the model"
     for seen in history[folder.seen_events :]:
         if seen.from_status is not None:

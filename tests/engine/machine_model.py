@@ -1,11 +1,13 @@
 """The state machine's model: what Notion rows and each state folder should hold, and what one run
 should do, written from the design's rules (not from the code): identity by Key, the oldest row
-survives, Done and Status tell one story, the tool fills and clears only its own Done on."""
+survives, Done and Status tell one story, the tool fills and clears only its own Done on, and what
+the learner changed is read from the row's Sync base (else the folder's own memory)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
 
 CUSTOM = "custom."
@@ -34,6 +36,12 @@ class Page:
     done_on: str | None = None
     retired: bool = False
     trashed: bool = False
+    base: Any = None  # the Sync base: a dict (see `new_base`), a damaged text, or None
+    # The learner's last Done or Status action, when it must stand (see machine_races.py), and
+    # the last Done on the learner set; the fields the learner moved since the tool's last base.
+    intent: tuple[str, Any] | None = None
+    intent_on: str | None = None
+    moved: set[str] = field(default_factory=set)
 
     @property
     def status(self) -> str:
@@ -62,22 +70,71 @@ class Known:
     status_raw: str | None
     tool_date: str | None = None
     was_in_progress: bool = False
+    done_on: str | None = None  # the row's Done on at the last sight
 
 
-def resolve(done: bool, option: str | None, before: Known | None) -> str:
-    """The design's table: the field the learner changed since the last sight wins; a mismatch
-    seen before keeps its decision; with no earlier sight, done wins."""
+def today() -> str:
+    """The day the tool fills Done on with: runs use the real clock, in UTC."""
+    return datetime.now(timezone.utc).date().isoformat()
+
+
+def valid_base(base: Any) -> bool:
+    """A base the tool reads: a dict of version 1 (a damaged or newer one counts as none)."""
+    return isinstance(base, dict) and base.get("v") == 1
+
+
+def new_base(
+    done: bool,
+    status: str | None,
+    ip: bool = False,
+    on: str | None = None,
+    filled: bool = False,
+) -> dict[str, Any]:
+    """A Sync base as the tool writes it (the JSON the column holds)."""
+    return {"v": 1, "done": done, "status": status, "ip": ip, "on": on, "filled": filled}
+
+
+CREATED_BASE = new_base(False, "Not started")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the learner's fields are compared with: the row's base, else the folder's memory."""
+
+    done: bool
+    option: str | None
+    status: str
+    was_in_progress: bool
+    tool_date: str | None
+
+
+def reference(base: Any, before: Known | None) -> Reference | None:
+    """The row's base when it is one (a dict of version 1), else the folder's last sight."""
+    if valid_base(base):
+        status = "done" if base["done"] else OPTIONS.get(base["status"] or "", "not_started")
+        tool = base["on"] if base["filled"] else None
+        return Reference(base["done"], base["status"], status, base["ip"], tool)
+    if before is None:
+        return None
+    return Reference(
+        before.done_raw, before.status_raw, before.status, before.was_in_progress, before.tool_date
+    )
+
+
+def resolve(done: bool, option: str | None, ref: Reference | None) -> str:
+    """The design's table: the field the learner changed since the reference wins; a mismatch
+    the reference already holds keeps its decision; with no reference, done wins."""
     if done == (option == "Done"):
         return status_of(done, option)
-    if before is None:
+    if ref is None:
         return "done"
-    done_changed, option_changed = done != before.done_raw, option != before.status_raw
+    done_changed, option_changed = done != ref.done, option != ref.option
     if not done_changed and not option_changed:
-        return before.status
+        return ref.status
     if done and option_changed and not done_changed:
         return OPTIONS.get(option or "", "not_started")
     if not done and done_changed and not option_changed:
-        return "in_progress" if before.was_in_progress else "not_started"
+        return "in_progress" if ref.was_in_progress else "not_started"
     return "done"
 
 
@@ -97,6 +154,7 @@ class Prediction:
     known: dict[str, Known] = field(default_factory=dict)  # key -> recorded after the run
     conflicts: set[str] = field(default_factory=set)  # keys whose duplicates are kept
     unknown: set[str] = field(default_factory=set)  # page ids reported with an unknown Key
+    merged: set[str] = field(default_factory=set)  # page ids in a group of two or more rows
 
     @property
     def is_noop(self) -> bool:
@@ -193,6 +251,7 @@ def predict(
         survivor, *others = sorted(group, key=created_order)
         view = survivor.learner_view()
         if others:
+            out.merged |= {p.page_id for p in group}
             changes, conflict = merge(survivor, others)
             view.update(changes)
             if changes:
@@ -205,22 +264,23 @@ def predict(
         out.chosen[key] = survivor.page_id
     # a Key is not put back on a duplicate about to go to the trash
     out.restore = {pid: key for pid, key in out.restore.items() if pid not in out.trash}
-    # observe
-    became_done = set()
+    # observe: what the learner changed is read against the row's base (else this folder's memory)
+    refs: dict[str, Reference | None] = {}
     for key, (survivor, view) in views.items():
         before = state.get(key)
-        status = resolve(view["done"], view["status_option"], before)
+        ref = refs[key] = reference(survivor.base, before)
+        status = resolve(view["done"], view["status_option"], ref)
         if before is None or before.status != status:
             out.ticks.append((key, before.status if before else None, status))
-            if status == "done" and (before is not None or tracking):
-                became_done.add(key)
-        kept = before is not None and before.tool_date is not None
+        elif status == "done" and view["done_on"] and view["done_on"] != before.done_on:
+            out.ticks.append((key, "done", "done"))  # re-dated: the completion moves
+        tool = ref.tool_date if ref is not None and ref.tool_date == view["done_on"] else None
         out.known[key] = Known(
             survivor.page_id,
             status,
             view["done"],
             view["status_option"],
-            view["done_on"] if kept and before.tool_date == view["done_on"] else None,  # type: ignore[union-attr]
+            tool,
             status == "in_progress"
             or (
                 status == "done"
@@ -228,6 +288,7 @@ def predict(
                 and before.status in ("in_progress", "done")
                 and before.was_in_progress
             ),
+            view["done_on"],
         )
     # content
     if mode in ("push", "sync"):
@@ -252,24 +313,67 @@ def predict(
     for key, before in state.items():
         if key not in views and key not in out.creates and before.status != "not_started":
             out.ticks.append((key, before.status, "not_started"))
-    # learner: Done and Status made to agree; Done on filled, or cleared when the tool's
+    # learner: Done and Status made to agree, Done on filled or cleared when the tool's, and the
+    # row's new base, all in one write
     for key, (survivor, view) in views.items():
-        known = out.known[key]
-        changes: dict[str, Any] = {}
-        if known.status == "done":
-            if not view["done"]:
-                changes["done"] = True
-            if view["status_option"] != "Done":
-                changes["status_option"] = "Done"
-            if key in became_done and not view["done_on"]:
-                out.fills.add(survivor.page_id)
-        else:
-            if view["done"]:
-                changes["done"] = False
-            if view["status_option"] == "Done":
-                changes["status_option"] = "In progress" if known.was_in_progress else "Not started"
-            if view["done_on"] and view["done_on"] == known.tool_date:
-                changes["done_on"] = None
+        changes = learner_changes(survivor, view, out.known[key], state.get(key), tracking)
+        if changes.pop("fill", False):
+            out.fills.add(survivor.page_id)
         if changes:
             out.update(survivor.page_id, changes)
+            out.known[key] = replace(out.known[key], tool_date=_tool_date(changes["base"]))
     return out
+
+
+def _tool_date(base: dict[str, Any]) -> str | None:
+    return base["on"] if base["filled"] else None
+
+
+def learner_changes(
+    survivor: Page, view: Mapping[str, Any], known: Known, before: Known | None, tracking: bool
+) -> dict[str, Any]:
+    """The derived write for one row (`fill`: Done on gets today; `base`: the new Sync base)."""
+    ref = reference(survivor.base, before)
+    has_base = valid_base(survivor.base)
+    done = known.status == "done"
+    changes: dict[str, Any] = {}
+    fill = False
+    if done:
+        if not view["done"]:
+            changes["done"] = True
+        if view["status_option"] != "Done":
+            changes["status_option"] = "Done"
+        if not view["done_on"]:  # a tick new since the base (no base: since this folder's sight)
+            if has_base:
+                fill = not survivor.base["done"]
+            else:
+                fill = (before is not None and before.status != "done") or (
+                    before is None and tracking
+                )
+    else:
+        if view["done"]:
+            changes["done"] = False
+        if view["status_option"] == "Done":
+            changes["status_option"] = (
+                "In progress" if known.status == "in_progress" else "Not started"
+            )
+        if view["done_on"] and view["done_on"] == known.tool_date:
+            changes["done_on"] = None
+    if not changes and not fill and not (has_base and survivor.base["done"] != done):
+        return {}
+    on = today() if fill else changes.get("done_on", view["done_on"])
+    filled = fill or (known.tool_date is not None and known.tool_date == on)
+    ip = done and (
+        view["status_option"] == "In progress"
+        or (
+            ref is not None
+            and has_base
+            and (ref.was_in_progress if ref.done else ref.option == "In progress")
+        )
+        or known.was_in_progress
+    )
+    status = changes.get("status_option", view["status_option"])
+    changes["base"] = new_base(done, status, ip, on, filled and on is not None)
+    if fill:
+        changes["fill"] = True
+    return changes
