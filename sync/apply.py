@@ -131,6 +131,8 @@ class Applier:
         if observed.events:
             self.events += observed.events
             self.changed[key] = observed
+        elif key in self.changed:
+            self.changed[key] = observed  # a follow-up is planned from the row's last answer
 
     def _add_columns(self, action: AddColumns) -> None:
         properties = {

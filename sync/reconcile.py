@@ -235,7 +235,10 @@ def _events(
     """The events one sight makes (see the table)."""
     previous = before.status if before is not None else None
     if before is not None and previous == status:
-        redated = status == "done" and row.done_on not in (None, before.done_on, filled)
+        # Re-dated: a done item whose Done on changed — unless our own write just filled the
+        # day into an empty Done on (a fill over a date set in flight is a change, the race's).
+        own_fill = filled is not None and row.done_on == filled and before.done_on is None
+        redated = status == "done" and row.done_on not in (None, before.done_on) and not own_fill
         if not redated:
             return ()
     new_tick = base is not None and not base.done and status == "done"

@@ -240,10 +240,6 @@ def test_two_folders_fight_over_a_retired_rows_typed_key(world: World, tmp_path:
     assert keys[0] == keys[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a follow-up is planned from the answer that made an event, not from the row's last",
-)
 def test_a_done_on_set_while_a_tick_is_being_filled_leaves_one_story(world: World) -> None:
     """Found by the state machine. The run writes a row twice: its title (content), then the
     fill of a new tick. The learner sets Done on between the run's read and the first write:
