@@ -48,6 +48,7 @@ from sync.notion.schema_check import (
     build_select_defaults,
     check_schema,
 )
+from sync.notion.versions import is_in_trash
 from sync.store import STATE_FILE, open_store
 
 T = TypeVar("T")
@@ -221,7 +222,7 @@ def _check_parent(ctx: _Context) -> CheckResult:
                 "the page", page_id, "NOTION_PARENT_PAGE_ID", ctx.token, ctx.visible_pages
             )
             return CheckResult("parent page", False, detail, fix)
-        if page.get("in_trash") or page.get("archived"):
+        if is_in_trash(page):
             return CheckResult(
                 "parent page",
                 False,
