@@ -127,7 +127,10 @@ def run_doctor(
     """Every check after the configuration one, in the order the issue lists them."""
     token = settings.token or ""
     notion = adapter or NotionAdapter(
-        token, settings.notion_base_url, rate_limit=settings.rate_limit
+        token,
+        settings.notion_base_url,
+        rate_limit=settings.rate_limit,
+        notion_version=settings.notion_version,
     )
     ctx = _Context(settings, notion, fix)
     try:
