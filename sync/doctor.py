@@ -103,6 +103,13 @@ def explain_not_found(
     )
 
 
+INTERNAL_BLOCK_LIMIT_NOTE = (
+    "In a Free workspace with more than one member, Notion allows internal connections 1,000 "
+    "blocks in all (each row and each digest page's blocks count; doctor cannot see the plan). "
+    "A personal access token is exempt: https://www.notion.so/developers/tokens -> New token."
+)
+
+
 # -- the run -------------------------------------------------------------------------------------
 @dataclass
 class _Context:
@@ -173,9 +180,11 @@ def _check_token(ctx: _Context) -> CheckResult:
             return CheckResult("token", False, "Notion rejected NOTION_TOKEN", exc.hint)
         kind = describe_token_kind(ctx.token.kind)
         where = f" in workspace {ctx.token.workspace!r}" if ctx.token.workspace else ""
+        accepted = f"accepted: {kind} {ctx.token.name!r}{where}"
         if ctx.token.kind == "integration":
             ctx.visible_pages = len(ctx.notion.search_pages(limit=1))
-        return CheckResult("token", True, f"accepted: {kind} {ctx.token.name!r}{where}")
+            return CheckResult("token", True, accepted, details=(INTERNAL_BLOCK_LIMIT_NOTE,))
+        return CheckResult("token", True, accepted)
 
     return _guard("token", run)
 
