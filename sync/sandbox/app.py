@@ -130,7 +130,7 @@ class SandboxApp:
         seed: int | None,
     ) -> None:
         self.token = token
-        self.tokens: set[str] = {token}  # more connections of the same workspace (control API)
+        self.extra_tokens: set[str] = set()  # more connections of the same workspace (control)
         self.ws = Workspace(integration_name=integration_name, data_path=data_path, seed=seed)
         self.faults = FaultSet(seed)
         self.limiter = RateLimiter(rate_limit, burst)
@@ -193,7 +193,7 @@ class SandboxApp:
         version = headers.get("notion-version")
         if not version:
             raise missing_version()
-        if authorization not in {f"Bearer {token}" for token in self.tokens}:
+        if authorization not in {f"Bearer {t}" for t in (self.token, *self.extra_tokens)}:
             raise unauthorized()
         check_version(version)
         return version

@@ -304,8 +304,8 @@ def tokens(
     token = body.get("token")
     if not isinstance(token, str) or len(token) < 8 or not token.isprintable() or " " in token:
         raise NotionError(400, "validation_error", "token must be a string of 8+ characters.")
-    app.tokens.add(token)
-    return {"tokens": len(app.tokens)}
+    app.extra_tokens.add(token)
+    return {"tokens": 1 + len(app.extra_tokens)}
 
 
 def reset(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
