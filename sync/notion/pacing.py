@@ -93,8 +93,10 @@ class Pacer:
         if self.rate <= 0:
             return
         with self._lock:
-            self.current = max(self.rate * self.min_share, self.current / 2)
-            self.slowdowns += 1
+            lowered = max(self.rate * self.min_share, self.current / 2)
+            if lowered < self.current:
+                self.slowdowns += 1  # times the steady rate was actually lowered
+            self.current = lowered
 
 
 @dataclass(frozen=True)

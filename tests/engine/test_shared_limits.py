@@ -76,7 +76,7 @@ def test_two_tokens_on_one_workspace_both_finish_their_pushes(world: World) -> N
     assert sum(met.values()) == sum(refused.values())  # each machine's 429s are counted
     assert refused.get(WORKSPACE_REASON, 0) > 0  # the shared limit was met ...
     slowed = laptop[2].pacer.slowdowns + desktop[2].pacer.slowdowns
-    assert slowed == refused[WORKSPACE_REASON]  # ... and only it lowered the steady rate
+    assert 0 < slowed <= refused[WORKSPACE_REASON]  # ... and only it lowered the steady rate
     entries = world.control.requests()["entries"]
     assert sum(1 for e in entries if e["status"] == 429) == sum(refused.values())
     assert sum(refused.values()) < len(entries) / 4  # few 429s for the requests made
