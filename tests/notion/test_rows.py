@@ -39,15 +39,17 @@ def test_every_column_of_the_spec_is_read_including_the_tools_own() -> None:
         assert columns.ids[spec.field] in properties
     owners = {spec.owner for spec in FIELDS}
     assert owners == {"checklist", "learner", "tool"}
+    # the tool's own bookkeeping columns too: a row read without its Sync base looks base-less
+    assert columns.ids["base"] in properties and columns.ids["retired"] in properties
 
 
 def test_a_column_added_to_the_spec_is_read_with_no_other_change(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    extended = (*FIELDS, FieldSpec("base", "Base", "rich_text", "tool"))
+    extended = (*FIELDS, FieldSpec("streak", "Streak", "rich_text", "tool"))
     monkeypatch.setattr(sync.notion.mapping, "FIELDS", extended)
     monkeypatch.setattr(sync.notion.rows, "FIELDS", extended)
-    columns = resolve_columns(schema_with_ids({"Name": "title", "Base": "b%3Fse"}), {})
+    columns = resolve_columns(schema_with_ids({"Name": "title", "Streak": "b%3Fse"}), {})
     assert build_read_properties(columns)[-1] == "b?se"
     assert len(build_read_properties(columns)) == len(FIELDS) + 1
 
