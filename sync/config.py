@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sync.config_hints import problems_hint, where_settings_live
 from sync.errors import ConfigError
 from sync.logs import register_secret, register_secret_url
-from sync.notion.versions import DEFAULT_NOTION_VERSION, NOTION_VERSIONS
+from sync.notion.versions import DEFAULT_NOTION_VERSION, parse_notion_version
 
 log = logging.getLogger("dsprogress.config")
 
@@ -278,15 +278,7 @@ class Settings(BaseSettings):
     @field_validator("notion_version", mode="before")
     @classmethod
     def _notion_version(cls, value: Any) -> Any:
-        if _blank(value):
-            return DEFAULT_NOTION_VERSION
-        text = str(value).strip()
-        if text not in NOTION_VERSIONS:
-            raise ValueError(
-                f"{text!r} is not a Notion API version dsprogress speaks; use one of "
-                f"{', '.join(NOTION_VERSIONS)} (default {DEFAULT_NOTION_VERSION})"
-            )
-        return text
+        return DEFAULT_NOTION_VERSION if _blank(value) else parse_notion_version(str(value))
 
     @field_validator("timezone", mode="before")
     @classmethod

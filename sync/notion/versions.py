@@ -14,6 +14,17 @@ NOTION_VERSIONS: tuple[str, ...] = ("2025-09-03", "2026-03-11", "2026-12-01")
 DEFAULT_NOTION_VERSION = "2026-03-11"
 
 
+def parse_notion_version(text: str) -> str:
+    """The version named by `text` (a setting's value); ValueError naming the supported ones."""
+    version = text.strip()
+    if version not in NOTION_VERSIONS:
+        raise ValueError(
+            f"{version!r} is not a Notion API version dsprogress speaks; use one of "
+            f"{', '.join(NOTION_VERSIONS)} (default {DEFAULT_NOTION_VERSION})"
+        )
+    return version
+
+
 def is_in_trash(obj: Mapping[str, Any]) -> bool:
     """Whether a page, database, data source or block answer says it is in Notion's Trash.
 

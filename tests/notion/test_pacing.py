@@ -95,7 +95,7 @@ def test_no_pacing_means_no_slowing() -> None:
 def test_a_429_names_its_reason_in_the_retry_line_and_slows_the_pacer(
     sandbox: SandboxServer,
 ) -> None:
-    sandbox.control.set_limits(requests_per_window=1, window_seconds=30)
+    sandbox.control.set_limits(requests_per_window=1, window_seconds=3600)
     lines: list[tuple[float, str]] = []
     fake = FakeTime()
     with NotionAdapter(
@@ -108,7 +108,7 @@ def test_a_429_names_its_reason_in_the_retry_line_and_slows_the_pacer(
     ) as notion:
         notion.fetch_me()
         with pytest.raises(Exception, match="rate_limited"):
-            notion.fetch_me()  # the fake sleep never lets the 30 s window pass
+            notion.fetch_me()  # the fake sleep never lets the hour-long window pass
         assert notion.rate_limited == 3
         assert notion.pacer.slowdowns == 0  # a connection's own limit: wait, do not slow down
     assert lines and all(why == f"429 rate_limited ({CONNECTION_REASON})" for _, why in lines)
@@ -117,7 +117,7 @@ def test_a_429_names_its_reason_in_the_retry_line_and_slows_the_pacer(
 
 
 def test_the_workspaces_limit_slows_the_steady_rate(sandbox: SandboxServer) -> None:
-    sandbox.control.set_limits(workspace_requests_per_window=1, window_seconds=30)
+    sandbox.control.set_limits(workspace_requests_per_window=1, window_seconds=3600)
     fake = FakeTime()
     with NotionAdapter(
         sandbox.token,
