@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from sync.notion.adapter import NotionAdapter
+from sync.notion.mapping import resolve_columns
 from sync.notion.pacing import Pacer
+from sync.notion.rows import build_key_filter
 from sync.sandbox.control import SandboxControl
 from sync.store import open_store
 
@@ -199,11 +201,13 @@ def run_naive(details: dict[str, Any], ds_id: str, rate: float, control: Sandbox
     """The naive sync: for every row, look its key up, then update it (two requests an item)."""
     keys = [page["properties"]["Key"] for page in control.pages(ds_id)]
     keys = ["".join(part["plain_text"] for part in key["rich_text"]) for key in keys]
+    with NotionAdapter(details["token"], details["base_url"], rate_limit=0) as notion:
+        columns = resolve_columns(notion.fetch_data_source(ds_id)["properties"], {})
     control.reset_requests()
     started, cpu = time.perf_counter(), time.process_time()
     with NotionAdapter(details["token"], details["base_url"], rate_limit=rate) as notion:
         for key in keys:
-            (page,) = notion.find_rows_by_key(ds_id, "Key", key)
+            (page,) = notion.query_rows(ds_id, build_key_filter("Key", key), columns=columns)
             notion.update_row(page["id"], {"Key": {"rich_text": [{"text": {"content": key}}]}})
     sample = Sample(time.perf_counter() - started, time.process_time() - cpu, 0.0)
     entries = control.requests()["entries"]

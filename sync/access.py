@@ -20,6 +20,7 @@ from sync.errors import (
 )
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import plain_text
+from sync.notion.versions import is_in_trash
 
 TokenKind = Literal["integration", "personal"]
 
@@ -107,7 +108,7 @@ def page_title(page: Mapping[str, Any]) -> str:
 
 def build_page_choice(page: Mapping[str, Any]) -> PageChoice | None:
     """A page that can hold the database; None for a database row or a page in the Trash."""
-    if page.get("object") != "page" or page.get("in_trash") or page.get("archived"):
+    if page.get("object") != "page" or is_in_trash(page):
         return None
     if (page.get("parent") or {}).get("type") in ("database_id", "data_source_id"):
         return None
@@ -148,7 +149,7 @@ def fetch_parent_page(notion: NotionAdapter, value: str, kind: TokenKind | None)
         raise NotionNotFoundError(
             f"the page {page_id} does not exist or {unseen}", hint=not_shared_hint(kind)
         ) from exc
-    if page.get("in_trash") or page.get("archived"):
+    if is_in_trash(page):
         raise NotionNotFoundError(
             f"the page {page_title(page)!r} is in Notion's Trash",
             hint="Restore it from the Trash, or pick another page.",

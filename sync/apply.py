@@ -146,7 +146,7 @@ class Applier:
         values = {**action.values, **NEW_ROW_VALUES}
         properties = build_page_properties(values, self.columns)
         page = self.notion.create_row_with_key(
-            self.data_source_id, properties, self.columns.names["key"], action.key
+            self.data_source_id, properties, self.columns, action.key
         )
         self._observe(action.key, parse_row(page, self.columns), values)
 

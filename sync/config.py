@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sync.config_hints import problems_hint, where_settings_live
 from sync.errors import ConfigError
 from sync.logs import register_secret, register_secret_url
+from sync.notion.versions import DEFAULT_NOTION_VERSION, parse_notion_version
 
 log = logging.getLogger("dsprogress.config")
 
@@ -190,6 +191,7 @@ class Settings(BaseSettings):
     checklist: Path | None = Field(None, alias="DSPROGRESS_CHECKLIST")
     timezone: str = Field(default_factory=system_timezone_name, alias="DSPROGRESS_TIMEZONE")
     rate_limit: float = Field(3.0, alias="DSPROGRESS_RATE_LIMIT", ge=0, le=100)
+    notion_version: str = Field(DEFAULT_NOTION_VERSION, alias="DSPROGRESS_NOTION_VERSION")
     sync_interval: int = Field(900, alias="DSPROGRESS_SYNC_INTERVAL")
     full_read_interval: int = Field(86400, alias="DSPROGRESS_FULL_READ_INTERVAL")
     digest_schedule: Annotated[DigestSchedule, NoDecode] = Field(
@@ -272,6 +274,11 @@ class Settings(BaseSettings):
         if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
             raise ValueError("must use https (plain http is only allowed for a local sandbox)")
         return str(value).strip().rstrip("/")
+
+    @field_validator("notion_version", mode="before")
+    @classmethod
+    def _notion_version(cls, value: Any) -> Any:
+        return DEFAULT_NOTION_VERSION if _blank(value) else parse_notion_version(str(value))
 
     @field_validator("timezone", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from sync.errors import (
 )
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mark import Mark, check_legacy_columns, check_marked_columns, parse_mark
+from sync.notion.versions import is_in_trash
 
 log = logging.getLogger("dsprogress.engine")
 MAX_DEPTH = 3  # the page, a column list, a column (or a toggle in a toggle)
@@ -80,7 +81,7 @@ def fetch_child_database_ids(notion: NotionAdapter, page_id: str) -> list[str]:
         block_id, depth = pending.pop(0)
         for block in notion.list_block_children(block_id):
             kind = block.get("type")
-            if kind == "child_database" and not block.get("in_trash"):
+            if kind == "child_database" and not is_in_trash(block):
                 found.append(str(block["id"]))
             elif kind in CONTAINER_BLOCKS and block.get("has_children") and depth < MAX_DEPTH:
                 pending.append((str(block["id"]), depth + 1))
@@ -99,7 +100,7 @@ def _pick_source(notion: NotionAdapter, database: Mapping[str, Any]) -> FoundDat
             source = notion.fetch_data_source(str(entry["id"]))
         except NotionNotFoundError:
             continue  # a data source this token cannot read is not one we made
-        if source.get("in_trash") or source.get("archived"):
+        if is_in_trash(source):
             continue
         properties = source.get("properties") or {}
         if mark is None and check_legacy_columns(properties):
@@ -137,7 +138,7 @@ def find_checklist_databases(notion: NotionAdapter, page_id: str) -> list[FoundD
             # not contain any data sources accessible by this API bot"). It is not ours.
             log.debug("discovery: skipping %s (%s)", database_id, exc)
             continue
-        if database.get("in_trash") or database.get("archived"):
+        if is_in_trash(database):
             continue
         candidate = _pick_source(notion, database)
         if candidate is not None:
@@ -174,7 +175,7 @@ def fetch_live_target(notion: NotionAdapter, database_id: str, data_source_id: s
         database = notion.fetch_database(database_id)
     except NotionNotFoundError as exc:
         raise _gone("can no longer be found (deleted, or no longer shared)", database_id) from exc
-    if database.get("in_trash") or database.get("archived"):
+    if is_in_trash(database):
         raise _gone("is in Notion's Trash", database_id)
     listed = {str(s.get("id")) for s in database.get("data_sources") or []}
     if data_source_id not in listed:
@@ -183,7 +184,7 @@ def fetch_live_target(notion: NotionAdapter, database_id: str, data_source_id: s
         source = notion.fetch_data_source(data_source_id)
     except NotionNotFoundError as exc:
         raise _gone("has lost its data source (it cannot be read)", database_id) from exc
-    if source.get("in_trash") or source.get("archived"):
+    if is_in_trash(source):
         raise _gone("has its data source in Notion's Trash", database_id)
     return LiveTarget(database, source, parse_mark(database.get("description")))
 

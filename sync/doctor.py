@@ -48,6 +48,7 @@ from sync.notion.schema_check import (
     build_select_defaults,
     check_schema,
 )
+from sync.notion.versions import is_in_trash
 from sync.store import STATE_FILE, open_store
 
 T = TypeVar("T")
@@ -102,6 +103,13 @@ def explain_not_found(
     )
 
 
+INTERNAL_BLOCK_LIMIT_NOTE = (
+    "In a Free workspace with more than one member, Notion allows internal connections 1,000 "
+    "blocks in all (each row and each digest page's blocks count; doctor cannot see the plan). "
+    "A personal access token is exempt: https://www.notion.so/developers/tokens -> New token."
+)
+
+
 # -- the run -------------------------------------------------------------------------------------
 @dataclass
 class _Context:
@@ -126,7 +134,10 @@ def run_doctor(
     """Every check after the configuration one, in the order the issue lists them."""
     token = settings.token or ""
     notion = adapter or NotionAdapter(
-        token, settings.notion_base_url, rate_limit=settings.rate_limit
+        token,
+        settings.notion_base_url,
+        rate_limit=settings.rate_limit,
+        notion_version=settings.notion_version,
     )
     ctx = _Context(settings, notion, fix)
     try:
@@ -169,9 +180,11 @@ def _check_token(ctx: _Context) -> CheckResult:
             return CheckResult("token", False, "Notion rejected NOTION_TOKEN", exc.hint)
         kind = describe_token_kind(ctx.token.kind)
         where = f" in workspace {ctx.token.workspace!r}" if ctx.token.workspace else ""
+        accepted = f"accepted: {kind} {ctx.token.name!r}{where}"
         if ctx.token.kind == "integration":
             ctx.visible_pages = len(ctx.notion.search_pages(limit=1))
-        return CheckResult("token", True, f"accepted: {kind} {ctx.token.name!r}{where}")
+            return CheckResult("token", True, accepted, details=(INTERNAL_BLOCK_LIMIT_NOTE,))
+        return CheckResult("token", True, accepted)
 
     return _guard("token", run)
 
@@ -221,7 +234,7 @@ def _check_parent(ctx: _Context) -> CheckResult:
                 "the page", page_id, "NOTION_PARENT_PAGE_ID", ctx.token, ctx.visible_pages
             )
             return CheckResult("parent page", False, detail, fix)
-        if page.get("in_trash") or page.get("archived"):
+        if is_in_trash(page):
             return CheckResult(
                 "parent page",
                 False,

@@ -14,6 +14,7 @@ from sync.discovery import FoundDatabase, database_title, find_checklist_databas
 from sync.doctor_local import CheckResult, skip_check
 from sync.errors import DatabaseGoneError, DsprogressError
 from sync.notion.adapter import NotionAdapter
+from sync.notion.versions import is_in_trash
 
 NAME = "database"
 OTHERS = "other databases"
@@ -26,7 +27,7 @@ def build_choice_detail(why: str, database: Mapping[str, Any]) -> str:
 
 def check_database_state(database_id: str, database: Mapping[str, Any]) -> CheckResult | None:
     """A failing result when the database is in the Trash or has no data source, else None."""
-    if database.get("in_trash") or database.get("archived"):
+    if is_in_trash(database):
         return CheckResult(
             NAME,
             False,

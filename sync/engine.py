@@ -64,7 +64,11 @@ def run_sync(
     token = require_notion(settings)
     own_adapter = adapter is None
     notion = adapter or NotionAdapter(
-        token, settings.notion_base_url, rate_limit=settings.rate_limit, on_retry=on_retry
+        token,
+        settings.notion_base_url,
+        rate_limit=settings.rate_limit,
+        notion_version=settings.notion_version,
+        on_retry=on_retry,
     )
     store = open_store(settings.state_dir, move_aside_malformed=not dry_run)
     started = time.monotonic()

@@ -113,7 +113,8 @@ def fetch_rows(
         return RowsRead(kind, dict(cached), (), watermark)
     before = notion.server_time  # Notion's clock before the read: edits after it come next time
     filter_ = build_since_filter(watermark) if kind == "delta" and watermark else None
-    read = tuple(parse_row(page, columns) for page in notion.iter_rows(data_source_id, filter_))
+    pages = notion.iter_rows(data_source_id, filter_, columns=columns)
+    read = tuple(parse_row(page, columns) for page in pages)
     edited = [row.last_edited_time for row in read if row.last_edited_time is not None]
     mark = before or max(edited, default=watermark)
     return RowsRead(kind, merge_rows(cached if kind == "delta" else {}, read), read, mark)
@@ -127,7 +128,8 @@ def fetch_rows_by_keys(
     key_column = columns.names["key"]
     for start in range(0, len(keys), KEYS_PER_LOOKUP):
         filter_ = build_keys_filter(key_column, keys[start : start + KEYS_PER_LOOKUP])
-        found += [parse_row(page, columns) for page in notion.iter_rows(data_source_id, filter_)]
+        rows = notion.iter_rows(data_source_id, filter_, columns=columns)
+        found += [parse_row(page, columns) for page in rows]
     return found
 
 
@@ -208,7 +210,7 @@ def fetch_pending_creates(
     for key in pending:
         if key in seen:
             continue
-        for page in notion.find_rows_by_key(data_source_id, columns.names["key"], key):
+        for page in notion.find_rows_by_key(data_source_id, columns, key):
             row = parse_row(page, columns)
             if row.page_id not in ids:
                 ids.add(row.page_id)

@@ -203,7 +203,10 @@ def run_init(
     found: FoundDatabase | None = None
     if choices.database_id is None and choices.parent_page_id is not None:
         notion = adapter or NotionAdapter(
-            choices.token, choices.base_url, rate_limit=settings.rate_limit
+            choices.token,
+            choices.base_url,
+            rate_limit=settings.rate_limit,
+            notion_version=settings.notion_version,
         )
         try:
             found = fetch_existing_database(notion, choices.parent_page_id)

@@ -43,6 +43,7 @@ from sync.errors import (
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.notion.mapping import build_database_schema, resolve_columns
 from sync.notion.mark import Mark, build_description, parse_mark
+from sync.notion.versions import is_in_trash
 from sync.notion.views import (
     NEXT_UP_FILTER_VERSION,
     NEXT_UP_NAME,
@@ -151,7 +152,7 @@ def _configured_target(notion: NotionAdapter, configured: str) -> Target:
             hint="Use the database's own link (the part before ?v=). With an internal "
             "connection, also add it to the database's page (... menu -> Connections).",
         ) from exc
-    if database.get("in_trash") or database.get("archived"):
+    if is_in_trash(database):
         raise DatabaseGoneError(
             f"the database {configured} (NOTION_DATABASE_ID) is in Notion's Trash; nothing was "
             "written"

@@ -4,6 +4,9 @@
 - `notion`: the unmodified official `notion_client.Client` pointed at it (SDK retries on).
 - `notion_no_retry`: the same with the SDK's own retries off, to see 429/5xx as they come.
 - `sandbox_db`: a database under the root page with a checklist-like schema.
+- `each_notion_version`: runs a test once per Notion-Version dsprogress speaks (the tool reads
+  DSPROGRESS_NOTION_VERSION; the sandbox answers per version). A module opts in with
+  `pytestmark = pytest.mark.usefixtures("each_notion_version")`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import httpx
 import pytest
 from notion_client import Client
 
+from sync.notion.versions import NOTION_VERSIONS
 from sync.sandbox import SandboxServer
 
 TEST_LOGGER = logging.getLogger("test-notion")
@@ -83,6 +87,13 @@ def plain(value: dict[str, Any]) -> str:
     """The plain text of a title or rich_text property value."""
     items = value.get(value["type"]) or []
     return "".join(item["plain_text"] for item in items)
+
+
+@pytest.fixture(params=NOTION_VERSIONS)
+def each_notion_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    version = str(request.param)
+    monkeypatch.setenv("DSPROGRESS_NOTION_VERSION", version)
+    return version
 
 
 @dataclass(frozen=True)

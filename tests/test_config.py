@@ -66,6 +66,37 @@ def test_a_bad_full_read_interval_names_its_variable(monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize(
+    ("value", "version"),
+    [
+        (None, "2026-03-11"),
+        ("", "2026-03-11"),
+        ("2025-09-03", "2025-09-03"),
+        (" 2026-12-01 ", "2026-12-01"),
+    ],
+)
+def test_the_notion_version_defaults_to_2026_03_11(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, version: str
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("DSPROGRESS_NOTION_VERSION", value)
+    assert load_settings(None).notion_version == version
+
+
+@pytest.mark.parametrize("value", ["2022-06-28", "latest", "2026-12-1"])
+def test_an_unsupported_notion_version_is_refused_listing_the_supported_ones(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DSPROGRESS_NOTION_VERSION", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.exit_code == 3
+    [problem] = caught.value.details
+    assert problem.startswith("DSPROGRESS_NOTION_VERSION: ")
+    assert value in problem
+    assert "2025-09-03, 2026-03-11, 2026-12-01" in problem and "default 2026-03-11" in problem
+
+
+@pytest.mark.parametrize(
     "value",
     [
         ID,

@@ -236,6 +236,13 @@ def test_a_good_setup_passes(setup: Setup) -> None:
     assert blocks["digest channels"].startswith("–")
 
 
+def test_an_internal_connection_is_told_of_the_free_block_limit_once(setup: Setup) -> None:
+    code, blocks, output = setup.doctor()
+    assert code == 0, output
+    assert "1,000" in blocks["token"] and "personal access token" in blocks["token"]
+    assert output.count("1,000") == 1
+
+
 def test_json_report(setup: Setup) -> None:
     result = setup.run("doctor", "--json")
     data = json.loads(result.stdout)

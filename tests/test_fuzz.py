@@ -244,7 +244,7 @@ def test_any_answer_to_a_read_is_read_or_a_clean_error(
     columns = resolve_columns(SCHEMA, {})
 
     def read() -> None:
-        for page in answers.query_rows("0123456789abcdef0123456789abcdef"):
+        for page in answers.query_rows("0123456789abcdef0123456789abcdef", columns=columns):
             parse_row(page, columns)
 
     succeeds_or_fails_cleanly(read)

@@ -70,7 +70,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": (
         "sync.cli.sandbox_cmd",
         "sandbox",
-        "Run a local Notion-compatible API server (Notion-Version 2025-09-03) for demos and tests.",
+        "Run a local Notion-compatible API server (Notion-Version 2025-09-03 to 2026-12-01).",
     ),
     "status": (
         "sync.cli.status_cmd",

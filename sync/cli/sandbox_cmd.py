@@ -173,7 +173,7 @@ def sandbox(
     integration_name: str,
     as_json: bool,
 ) -> None:
-    """Run a local Notion-compatible API server (Notion-Version 2025-09-03) for demos and tests.
+    """Run a local Notion-compatible API server (Notion-Version 2025-09-03 to 2026-12-01).
 
     It keeps a workspace with a root page shared with the integration and a page that is not,
     answers with Notion's shapes and errors, rate-limits like Notion and can inject faults.
@@ -238,7 +238,10 @@ def _print_details(
     if as_json:
         click.echo(json.dumps(details), nl=True)
         return
-    click.echo("dsprogress sandbox: a local Notion-compatible API (Notion-Version 2025-09-03)")
+    click.echo(
+        "dsprogress sandbox: a local Notion-compatible API "
+        "(Notion-Versions 2025-09-03, 2026-03-11, 2026-12-01)"
+    )
     click.echo(f"  base URL          {server.base_url}")
     click.echo(f"  token             {server.token}")
     click.echo(f"  root page         {server.root_page_id}  (shared: use as NOTION_PARENT_PAGE_ID)")

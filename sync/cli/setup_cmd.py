@@ -33,6 +33,7 @@ from sync.errors import (
 from sync.links import shown_url
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter
+from sync.notion.versions import DEFAULT_NOTION_VERSION, NOTION_VERSIONS
 from sync.setup import InitChoices, InitReport, run_init
 
 MAX_TOKEN_TRIES = 3
@@ -162,12 +163,16 @@ def resolve_base_url(env_file: Path) -> str:
 
 
 def _adapter(token: str, base_url: str) -> NotionAdapter:
-    """An adapter for the checks before .env exists (pacing from DSPROGRESS_RATE_LIMIT)."""
+    """An adapter for the checks before .env exists (pacing from DSPROGRESS_RATE_LIMIT, the
+    version from DSPROGRESS_NOTION_VERSION)."""
     try:
         rate = float(os.environ.get("DSPROGRESS_RATE_LIMIT") or 3.0)
     except ValueError:
         rate = 3.0
-    return NotionAdapter(token, base_url, rate_limit=max(rate, 0.0))
+    version = (os.environ.get("DSPROGRESS_NOTION_VERSION") or "").strip()
+    if version not in NOTION_VERSIONS:
+        version = DEFAULT_NOTION_VERSION
+    return NotionAdapter(token, base_url, rate_limit=max(rate, 0.0), notion_version=version)
 
 
 def _gather_from_options(

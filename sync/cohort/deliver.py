@@ -106,7 +106,10 @@ def deliver_cohort_digest(
             assert settings.token is not None
             opened.append(
                 NotionAdapter(
-                    settings.token, settings.notion_base_url, rate_limit=settings.rate_limit
+                    settings.token,
+                    settings.notion_base_url,
+                    rate_limit=settings.rate_limit,
+                    notion_version=settings.notion_version,
                 )
             )
         return opened[0]

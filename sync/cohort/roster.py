@@ -17,6 +17,7 @@ from typing import Any
 
 from sync.discovery import CONTAINER_BLOCKS, MAX_DEPTH, LiveTarget, find_checklist_databases
 from sync.notion.adapter import NotionAdapter
+from sync.notion.versions import is_in_trash
 from sync.store import Store
 
 DISCOVERY_INTERVAL = timedelta(days=1)
@@ -59,7 +60,7 @@ def fetch_learner_pages(notion: NotionAdapter, cohort_page_id: str) -> list[tupl
         block_id, depth = pending.pop(0)
         for block in notion.list_block_children(block_id):
             kind = block.get("type")
-            if block.get("in_trash") or block.get("archived"):
+            if is_in_trash(block):
                 continue
             if kind == "child_page":
                 found.append((str(block["id"]), _page_title(block)))

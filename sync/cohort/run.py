@@ -111,7 +111,11 @@ def run_cohort_sync(
     is recorded as unreachable and the others are read; the report lists them."""
     token, cohort_page = require_cohort(settings)
     notion = adapter or NotionAdapter(
-        token, settings.notion_base_url, rate_limit=settings.rate_limit, on_retry=on_retry
+        token,
+        settings.notion_base_url,
+        rate_limit=settings.rate_limit,
+        notion_version=settings.notion_version,
+        on_retry=on_retry,
     )
     folder = cohort_dir(settings)
     started = time.monotonic()

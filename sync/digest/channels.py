@@ -25,6 +25,7 @@ from sync.errors import DeliveryError, NotionNotFoundError
 from sync.files import make_private_dir, make_private_file, remove_stale_files
 from sync.logs import redact
 from sync.notion.mark import build_description
+from sync.notion.versions import is_in_trash
 
 TIMEOUT = 10
 SMTP_TIMEOUT = 30
@@ -326,7 +327,7 @@ def find_digest_page(
         parent = page.get("parent", {})
         if (
             _same_id(parent.get("page_id"), parent_page_id)
-            and not page.get("in_trash")
+            and not is_in_trash(page)
             and _page_title(page) == title
         ):
             return page
@@ -359,7 +360,7 @@ def send_notion_page(
             page = notion.fetch_page(known_page_id)
         except NotionNotFoundError:
             page = None
-        if page is not None and (page.get("in_trash") or page.get("archived")):
+        if page is not None and is_in_trash(page):
             page = None
     if page is None:
         page = find_digest_page(notion, parent_page_id, week)

@@ -163,7 +163,12 @@ NotionFactory = Callable[[Settings], channels.DigestPageWriter]
 
 def _default_notion(settings: Settings) -> channels.DigestPageWriter:
     token = require_notion(settings)
-    return NotionAdapter(token, settings.notion_base_url, rate_limit=settings.rate_limit)
+    return NotionAdapter(
+        token,
+        settings.notion_base_url,
+        rate_limit=settings.rate_limit,
+        notion_version=settings.notion_version,
+    )
 
 
 class _Sender:

@@ -18,7 +18,14 @@ from sync.errors import (
     NotionRequestError,
     NotionUnavailableError,
 )
-from sync.notion.pacing import RETRYABLE_STATUSES, parse_retry_after
+from sync.notion.pacing import RATE_LIMIT_STATUSES, RETRYABLE_STATUSES, parse_retry_after
+
+BLOCK_LIMIT_HINT = (
+    "Free workspaces with more than one member allow internal connections 1,000 blocks in all "
+    "(each row and each digest page's blocks count); personal access tokens are exempt. Create "
+    "one (https://www.notion.so/developers/tokens -> New token), put it in NOTION_TOKEN, and run "
+    "again: nothing is lost."
+)
 
 
 class AmbiguousWriteError(Exception):
@@ -65,24 +72,72 @@ class RetryableFailure(Exception):
         description: str,
         *,
         maybe_applied: bool = True,
+        rate_limited: bool = False,
+        reason: str | None = None,
     ) -> None:
         super().__init__(description)
         self.cause = cause
         self.maybe_applied = maybe_applied
         self.retry_after = retry_after
         self.description = description
+        self.rate_limited = rate_limited  # 429 or 529: Notion asks us to slow down
+        self.reason = reason  # a 429's `additional_data.rate_limit_reason`
+
+
+def build_slow_down(
+    exc: Exception, *, status: int, code: str, headers: Mapping[str, str], reason: str | None
+) -> RetryableFailure:
+    """A 429 (`rate_limited`) or 529 (`service_overload`): wait Retry-After, then repeat."""
+    description = f"{status} {code}" + (f" ({reason})" if reason else "")
+    return RetryableFailure(
+        exc,
+        parse_retry_after(headers.get("retry-after")),
+        description,
+        rate_limited=True,
+        reason=reason,
+    )
+
+
+def read_rate_limit_reason(additional_data: Any) -> str | None:
+    if isinstance(additional_data, Mapping):
+        reason = additional_data.get("rate_limit_reason")
+        if isinstance(reason, str) and reason.strip():
+            return reason.strip()[:80]
+    return None
+
+
+def is_block_limit(code: str, message: str) -> bool:
+    """Whether a refusal is the Free workspace's block limit (developers.notion.com,
+    workspace-block-limits): told apart by what it says, not by its status."""
+    text = f"{code} {message}".lower().replace("_", " ")
+    return "block limit" in text
 
 
 def check_refusal(
-    exc: Exception, *, status: int, code: str, headers: Mapping[str, str], what: str
+    exc: Exception,
+    *,
+    status: int,
+    code: str,
+    headers: Mapping[str, str],
+    what: str,
+    additional_data: Any = None,
 ) -> RetryableFailure:
     """The failure to retry for Notion's error answer `exc` (HTTP `status`, error `code`), or the
     dsprogress error it becomes when a retry cannot help."""
+    if status in RATE_LIMIT_STATUSES:
+        reason = read_rate_limit_reason(additional_data)
+        return build_slow_down(exc, status=status, code=code, headers=headers, reason=reason)
     if status in RETRYABLE_STATUSES:
         return RetryableFailure(
             exc, parse_retry_after(headers.get("retry-after")), f"{status} {code}"
         )
     message = str(exc)
+    if is_block_limit(code, message):
+        raise NotionRequestError(
+            f"Notion refused a write while {what}: the workspace has reached the Free plan's "
+            f"block limit for internal connections ({message})",
+            hint=BLOCK_LIMIT_HINT,
+        ) from exc
     if status == 401:
         raise NotionAuthError(f"Notion rejected the token ({message})") from exc
     if status == 403:

@@ -14,6 +14,7 @@ from sync.sandbox.charts import (
 )
 from sync.sandbox.ids import JSON
 from sync.sandbox.layout import check_not_linked
+from sync.sandbox.limits import QueryPage, cap_query_page, incomplete_status
 from sync.sandbox.objects import (
     data_source_object,
     database_object,
@@ -46,6 +47,7 @@ from sync.sandbox.validate import (
     require_str,
     validation,
 )
+from sync.sandbox.versions import title_only_by_default
 
 VIEW_TYPES = (
     "table",
@@ -104,16 +106,27 @@ def data_sources_query(request: Request) -> JSON:
     sorts = body.get("sorts", MISSING)
     if sorts is MISSING or sorts is None:
         # The default order is the creation order reversed: no sort, only this page's rows read.
-        chunk, next_cursor, has_more = paginate_newest_first(
-            ws, source["row_ids"], keep, cursor, size
-        )
+        found = QueryPage(*paginate_newest_first(ws, source["row_ids"], keep, cursor, size))
+
+        def ordered_ids() -> list[str]:
+            return [i for i in reversed(source["row_ids"]) if keep(ws.pages[i])]
     else:
         pages = [page for page in (ws.pages[i] for i in source["row_ids"]) if keep(page)]
         ordered = sort_pages(source, pages, sorts)
-        chunk, next_cursor, has_more = paginate(ordered, cursor, size, opaque=True)
-    only = property_filter(request, chunk[0]) if chunk else None
-    results = [page_object(ws, page, only) for page in chunk]
-    return list_object(results, next_cursor, has_more, "page_or_data_source")
+        found = QueryPage(*paginate(ordered, cursor, size, opaque=True))
+
+        def ordered_ids() -> list[str]:
+            return [page["id"] for page in ordered]
+
+    found = cap_query_page(found, ordered_ids, len(source["row_ids"]), request.max_results)
+    only = property_filter(request, found.chunk[0]) if found.chunk else None
+    if only is None and title_only_by_default(request.version):
+        only = {"title"}
+    results = [page_object(ws, page, only) for page in found.chunk]
+    answer = list_object(results, found.next_cursor, found.has_more, "page_or_data_source")
+    if found.incomplete:
+        answer["request_status"] = incomplete_status()
+    return answer
 
 
 def _kept_rows(ws: Workspace, source: JSON, raw_filter: Any) -> Predicate:

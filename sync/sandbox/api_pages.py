@@ -24,6 +24,7 @@ from sync.sandbox.validate import (
     require_str,
     user_not_found,
 )
+from sync.sandbox.versions import title_only_by_default
 
 
 def users_me(request: Request) -> JSON:
@@ -90,8 +91,9 @@ def search(request: Request) -> JSON:
     chunk, next_cursor, has_more = paginate(
         items, body.get("start_cursor", MISSING), size, opaque=True
     )
+    only = {"title"} if title_only_by_default(request.version) else None
     results = [
-        page_object(ws, item["record"])
+        page_object(ws, item["record"], only)
         if item["kind"] == "page"
         else data_source_object(ws, item["record"])
         for item in chunk

@@ -1,8 +1,11 @@
 """The sandbox application: one Notion API request in, one outcome out (no sockets here).
 
-Order of checks for `/v1/...`: faults (latency, then error/drop), rate limit (429), Notion-Version
-(400 missing_version), token (401), route (400 invalid_request_url), body (400 invalid_json),
-then the endpoint. Every request is logged with its templated route and final status.
+Order of checks for `/v1/...`: faults (latency, then error/drop), rate limits (429: the token
+bucket, then the window budgets per token and per workspace), Notion-Version (400
+missing_version, or validation_error for a version the sandbox does not speak), token (401),
+route (400 invalid_request_url), body (400 invalid_json), then the endpoint; the answer follows
+the request's Notion-Version (`sync.sandbox.versions`). Every request is logged with its
+templated route and final status.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from sync.sandbox import api_content, api_databases, api_pages
 from sync.sandbox.faults import GARBAGE_BODIES, FaultRule, FaultSet, RateLimiter
 from sync.sandbox.ids import JSON, new_id
+from sync.sandbox.limits import DEFAULT_MAX_QUERY_RESULTS, WindowBudgets
 from sync.sandbox.requestlog import RequestLog
 from sync.sandbox.richtext import mentions_resolved_by
 from sync.sandbox.routing import Request, Route, log_route_for, match_route
@@ -32,12 +36,11 @@ from sync.sandbox.validate import (
     rate_limited,
     server_error,
     unauthorized,
-    validation,
 )
+from sync.sandbox.versions import check_version, has_archived, refuse_archived, without_archived
 
 log = logging.getLogger("dsprogress.sandbox")
 
-NOTION_VERSION = "2025-09-03"
 ROUTES: list[Route] = [*api_pages.ROUTES, *api_databases.ROUTES, *api_content.ROUTES]
 
 
@@ -127,9 +130,12 @@ class SandboxApp:
         seed: int | None,
     ) -> None:
         self.token = token
+        self.extra_tokens: set[str] = set()  # more connections of the same workspace (control)
         self.ws = Workspace(integration_name=integration_name, data_path=data_path, seed=seed)
         self.faults = FaultSet(seed)
         self.limiter = RateLimiter(rate_limit, burst)
+        self.budgets = WindowBudgets()
+        self.max_query_results = DEFAULT_MAX_QUERY_RESULTS
         self.log = RequestLog()
 
     def handle_api(
@@ -175,20 +181,22 @@ class SandboxApp:
             return garbage_outcome(rule)
         return outcome
 
-    def _check_headers(self, headers: Mapping[str, str]) -> None:
-        retry_after = self.limiter.acquire(headers.get("authorization", ""))
+    def _check_headers(self, headers: Mapping[str, str]) -> str:
+        """The request's Notion-Version, once its limits, version and token pass."""
+        authorization = headers.get("authorization", "")
+        retry_after = self.limiter.acquire(authorization)
         if retry_after is not None:
             raise rate_limited(retry_after)
+        refusal = self.budgets.acquire(authorization)
+        if refusal is not None:
+            raise rate_limited(refusal.retry_after, refusal.reason)
         version = headers.get("notion-version")
         if not version:
             raise missing_version()
-        if headers.get("authorization") != f"Bearer {self.token}":
+        if authorization not in {f"Bearer {t}" for t in (self.token, *self.extra_tokens)}:
             raise unauthorized()
-        if version != NOTION_VERSION:
-            raise validation(
-                f"The sandbox implements Notion-Version {NOTION_VERSION} only, "
-                f"instead was `{version}`."
-            )
+        check_version(version)
+        return version
 
     def _process(
         self,
@@ -200,17 +208,30 @@ class SandboxApp:
         found: tuple[Route, dict[str, str]] | None,
     ) -> Outcome:
         try:
-            self._check_headers(headers)
+            version = self._check_headers(headers)
             if found is None:
                 raise invalid_request_url()
             route, params = found
             body = parse_body(method, raw_body)
+            refuse_archived(version, body)
             ws = self.ws
             with ws.lock, mentions_resolved_by(ws.mention_target):
-                request = Request(ws, method, path, params, query, body, ws.bot_id)
+                request = Request(
+                    ws,
+                    method,
+                    path,
+                    params,
+                    query,
+                    body,
+                    ws.bot_id,
+                    version,
+                    self.max_query_results,
+                )
                 result = route.handler(request)
                 if route.write:
                     ws.save()
+                if not has_archived(version):
+                    result = without_archived(result)
                 return ok_outcome(result)
         except NotionError as error:
             return error_outcome(error)

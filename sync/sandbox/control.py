@@ -73,6 +73,35 @@ class SandboxControl:
         result: JSON = self._call("POST", "/rate_limit", {"rate_limit": rate, "burst": burst})
         return result
 
+    def set_limits(
+        self,
+        *,
+        requests_per_window: int | None = None,
+        workspace_requests_per_window: int | None = None,
+        window_seconds: float | None = None,
+        workspace_window_seconds: float | None = None,
+        max_query_results: int | None = None,
+    ) -> JSON:
+        """Notion's window budgets (per token, per workspace) and the query result cap; None
+        turns a budget off (the cap back to 10,000). Answers the settings and the 429 counts."""
+        body = {
+            "requests_per_window": requests_per_window,
+            "workspace_requests_per_window": workspace_requests_per_window,
+            "window_seconds": window_seconds,
+            "workspace_window_seconds": workspace_window_seconds,
+            "max_query_results": max_query_results,
+        }
+        result: JSON = self._call("POST", "/limits", body)
+        return result
+
+    def limits(self) -> JSON:
+        result: JSON = self._call("GET", "/limits")
+        return result
+
+    def add_token(self, token: str) -> None:
+        """Another connection (its own token) on the same workspace."""
+        self._call("POST", "/tokens", {"token": token})
+
     def advance_clock(self, seconds: float) -> str:
         """Move the sandbox's "now" forward; returns the new now (ISO 8601)."""
         return str(self._call("POST", "/clock", {"advance_seconds": seconds})["now"])

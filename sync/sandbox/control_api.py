@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sync.sandbox.app import Outcome, SandboxApp
@@ -20,6 +21,7 @@ from sync.sandbox.cohort import make_cohort
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
 from sync.sandbox.layout import add_linked_database, move_into_columns, purge_database
+from sync.sandbox.limits import DEFAULT_MAX_QUERY_RESULTS
 from sync.sandbox.objects import block_object, data_source_object, database_object, page_object
 from sync.sandbox.pages import create_page, update_page
 from sync.sandbox.richtext import mentions_resolved_by
@@ -264,11 +266,57 @@ def rate_limit(
     return app.limiter.to_json()
 
 
+def _count(body: JSON, name: str, *, positive: bool = True) -> Any:
+    value = body.get(name)
+    low = 1 if positive else 0
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or value < low
+    ):
+        raise NotionError(400, "validation_error", f"{name} must be a number ≥ {low} or null.")
+    return value
+
+
+def limits(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """Notion's newer limits: window budgets per token and per workspace (429 with a reason),
+    and the most rows one data-source query returns (`max_query_results`, default 10,000)."""
+    if body:
+        per_token = _count(body, "requests_per_window")
+        per_workspace = _count(body, "workspace_requests_per_window")
+        window = _count(body, "window_seconds")
+        workspace_window = _count(body, "workspace_window_seconds")
+        cap = _count(body, "max_query_results")
+        app.budgets.configure(
+            None if per_token is None else int(per_token),
+            None if per_workspace is None else int(per_workspace),
+            window,
+            workspace_window,
+        )
+        app.max_query_results = DEFAULT_MAX_QUERY_RESULTS if cap is None else int(cap)
+    return {**app.budgets.to_json(), "max_query_results": app.max_query_results}
+
+
+def tokens(
+    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
+) -> JSON:
+    """Another connection of the same workspace: its own token, its own window budget."""
+    token = body.get("token")
+    if not isinstance(token, str) or len(token) < 8 or not token.isprintable() or " " in token:
+        raise NotionError(400, "validation_error", "token must be a string of 8+ characters.")
+    app.extra_tokens.add(token)
+    return {"tokens": 1 + len(app.extra_tokens)}
+
+
 def reset(app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON) -> JSON:
     app.ws.reset()
     app.faults.clear()
     app.log.clear()
     app.limiter.configure(app.limiter.rate, app.limiter.burst)
+    budgets = app.budgets
+    budgets.configure(
+        budgets.per_token, budgets.per_workspace, budgets.window, budgets.workspace_window
+    )
     return health(app, params, query, body)
 
 
@@ -332,6 +380,9 @@ CONTROL_ROUTES = [
     ControlRoute("POST", "/__sandbox/clock", clock, write=True),
     ControlRoute("GET", "/__sandbox/rate_limit", rate_limit),
     ControlRoute("POST", "/__sandbox/rate_limit", rate_limit),
+    ControlRoute("GET", "/__sandbox/limits", limits),
+    ControlRoute("POST", "/__sandbox/limits", limits),
+    ControlRoute("POST", "/__sandbox/tokens", tokens),
     ControlRoute("POST", "/__sandbox/reset", reset, write=True),
 ]
 

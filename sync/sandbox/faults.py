@@ -105,7 +105,7 @@ class FaultRule:
     def error(self) -> NotionError:
         status = self.status or 500
         error = server_error(status, code=self.code, message=self.message)
-        if status == 429:
+        if status in (429, 529):  # Notion: both carry Retry-After
             error.headers["Retry-After"] = str(max(1, self.retry_after))
         return error
 

@@ -22,6 +22,8 @@ class Request:
     query: dict[str, list[str]]
     body: JSON
     actor: str
+    version: str = "2025-09-03"  # the Notion-Version header (see sync.sandbox.versions)
+    max_results: int = 10_000  # rows one data-source query returns at most (control setting)
 
     def query_value(self, name: str) -> str | None:
         values = self.query.get(name)

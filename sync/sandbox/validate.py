@@ -71,11 +71,13 @@ def server_error(
     return NotionError(status, code or default_code, message or default_message)
 
 
-def rate_limited(retry_after: int) -> NotionError:
+def rate_limited(retry_after: int, reason: str | None = None) -> NotionError:
+    """A 429; `reason` goes in `additional_data.rate_limit_reason` (the window budgets)."""
     return NotionError(
         429,
         "rate_limited",
         SERVER_ERRORS[429][1],
+        additional_data={"rate_limit_reason": reason} if reason else None,
         headers={"Retry-After": str(max(1, retry_after))},
     )
 

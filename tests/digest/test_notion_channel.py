@@ -21,6 +21,8 @@ from tests.sandbox_fixtures import SandboxDatabase, plain
 
 from .scenarios import CHECKLIST_YAML, Learner, first_week, make_settings, normal_week
 
+pytestmark = pytest.mark.usefixtures("each_notion_version")  # sync, push, pull under each
+
 
 def digest_pages(notion: Client, parent_page_id: str, week: str) -> list[dict[str, Any]]:
     found = cast(

@@ -22,7 +22,8 @@ from sync.store import open_store
 from tests.engine.conftest import ITEMS, World
 from tests.sandbox_fixtures import make_notion_client, text
 
-pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
+# a Wednesday noon, time flowing; sync, push, pull under each Notion-Version
+pytestmark = pytest.mark.usefixtures("fixed_clock", "each_notion_version")
 
 
 def _adapter(world: World) -> NotionAdapter:

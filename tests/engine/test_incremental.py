@@ -26,7 +26,8 @@ from sync.row_reads import ONE_PAGE
 from sync.store import open_store
 from tests.engine.conftest import ITEMS, World, small_checklist
 
-pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
+# a Wednesday noon, time flowing; sync, push, pull under each Notion-Version
+pytestmark = pytest.mark.usefixtures("fixed_clock", "each_notion_version")
 
 LATER = 10 * 60  # seconds the sandbox clock moves between runs: well past the overlap
 FILLERS = [

@@ -17,7 +17,8 @@ from sync.notion.views import NEXT_UP_NAME
 from sync.store import open_store
 from tests.engine.conftest import ITEMS, World, key_of, small_checklist
 
-pytestmark = pytest.mark.usefixtures("fixed_clock")  # a Wednesday noon, time flowing
+# a Wednesday noon, time flowing; sync, push, pull under each Notion-Version
+pytestmark = pytest.mark.usefixtures("fixed_clock", "each_notion_version")
 
 
 def test_first_push_creates_the_database_and_every_item(world: World) -> None:
