@@ -82,6 +82,7 @@ def _comparable(text: str) -> str:
         (r"Last sync: .*", "Last sync: WHEN"),
         (r"state in \S+", "state in FOLDER"),
         (r"Snapshot: \S+", "Snapshot: FILE"),
+        (r"week of \d{4}-\d{2}-\d{2}", "week of DAY"),
     ):
         text = re.sub(pattern, stand_in, text)
     return " ".join(text.split())
