@@ -11,6 +11,7 @@ import pytest
 from sync.errors import SafetyHaltError
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import resolve_columns
+from sync.row_reads import ONE_PAGE
 from tests.engine.conftest import ITEMS, World, key_of, small_checklist
 
 pytestmark = pytest.mark.usefixtures("each_notion_version")
@@ -74,15 +75,30 @@ def test_when_one_minute_holds_more_than_the_cap_the_run_halts_and_writes_nothin
 
 
 def test_an_incremental_read_past_the_cap_is_read_whole(world: World) -> None:
-    push_in_three_minutes(world)
-    world.sync()  # a full read: the next pull reads only what changed
+    # A table over one page, so a pull reads only what changed (a delta, not a full read).
+    fillers = [
+        (f"entry.general.filler{n:03d}", f"Filler {n}", "Entry", "General", n + 10)
+        for n in range(ONE_PAGE + 1 - len(ITEMS))
+    ]
+    world.sync("push", checklist=small_checklist(fillers))
+    world.control.advance_clock(90)
+    for count in (2, 4, 5):  # the 5 items created 2, 2 and 1 at a time, a minute apart
+        world.sync("push", checklist=small_checklist([*fillers, *ITEMS[:count]]))
+        world.control.advance_clock(90)
+    world.checklist = small_checklist([*fillers, *ITEMS])
+    world.sync(full=True)  # a full read: the next pull reads only what changed
     world.control.advance_clock(180)
     for key, *_ in ITEMS:
         world.control.tick(world.page_of(key)["id"])
     world.control.set_limits(max_query_results=CAP)
+    world.control.reset_requests()
     report = world.sync("pull")
+    assert report.read == "delta"
     assert report.counts()["tick"] == len(ITEMS)
+    assert all(report.counts()[verb] == 0 for verb in NOTHING_LOST)
     assert ticked(world) == {key for key, *_ in ITEMS}
+    queries = [e for e in world.control.requests()["entries"] if e["route"].endswith("/query")]
+    assert len(queries) >= 2  # the delta cut short, then read again by creation time
 
 
 def test_a_key_look_up_past_the_cap_finds_every_row_with_that_key(world: World) -> None:
