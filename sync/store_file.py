@@ -6,6 +6,7 @@ through. `sync.store.Store` is the state's tables on top of it.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -214,7 +215,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode = WAL")
+        _enter_wal(db)
         db.execute("PRAGMA foreign_keys = ON")
         _migrate(db, path)
         db.execute("SELECT count(*) FROM meta").fetchone()
@@ -222,6 +223,21 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _enter_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL. Two processes creating a new state at once: SQLite answers "locked" to one
+    of them at once, without waiting (the busy timeout does not cover a journal-mode change), so
+    wait here, as long as the busy timeout, before calling it locked."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not check_locked(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def open_state_file(
