@@ -18,8 +18,8 @@ from sync.checklist_files import load_checklist
 from sync.cohort.digest import CohortDigest, render_cohort_digest
 from sync.cohort.run import load_cohort_grid, run_cohort_sync
 from sync.config import load_settings
-from sync.digest.week import build_week_window, last_complete_week
 from sync.sandbox import SandboxServer
+from sync.weeks import build_week_window, last_complete_week
 
 
 def main(out: Path) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sync.config import Settings
+from sync.database_choice import Target
 from sync.discovery import LiveTarget
 from sync.errors import DsprogressError, NotionAuthError, NotionNotFoundError, NotionRequestError
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
@@ -38,7 +39,6 @@ from sync.notion.cockpit import (
 )
 from sync.notion.mark import Cockpit, Mark, build_description, compact, parse_mark
 from sync.store import Store
-from sync.target import Target
 
 log = logging.getLogger("dsprogress.cockpit")
 PENDING = "cockpit_pending"  # state meta: {"database": id, "dashboard": id | None}

@@ -247,7 +247,7 @@ def _check_parent(ctx: _Context) -> CheckResult:
 
 
 def _check_database(ctx: _Context) -> CheckResult:
-    """Which database a sync would use, and why (as `sync.target` chooses it)."""
+    """Which database a sync would use, and why (as `sync.database_choice` chooses it)."""
     name = "database"
     if ctx.token is None:
         return skip_check(name, "skipped: needs an accepted token")

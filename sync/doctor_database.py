@@ -1,8 +1,8 @@
 """`dsprogress doctor`: which checklist database a sync would use, and why; other checklist
 databases under the parent page (a learner split across several by an earlier version is told).
 
-The choice follows `sync.target`: NOTION_DATABASE_ID, else the database recorded in the state,
-else the one discovery finds under the parent page, else a new one.
+The choice follows `sync.database_choice`: NOTION_DATABASE_ID, else the database recorded in the
+state, else the one discovery finds under the parent page, else a new one.
 """
 
 from __future__ import annotations

@@ -15,13 +15,14 @@ from sync.apply import Applier
 from sync.checklist import Checklist
 from sync.cockpit_sync import add_cockpit
 from sync.config import Settings, require_notion
+from sync.database_choice import Target, resolve_target, write_mark_columns
 from sync.errors import SafetyHaltError
 from sync.lock import hold_sync_lock
 from sync.model import FIELDS, ItemState, RemoteRow
 from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.notion.mapping import Columns, resolve_columns
 from sync.plan import plan_sync
-from sync.plan_check import check_plan, find_lost_learner_columns
+from sync.plan_halts import check_plan, find_lost_learner_columns
 from sync.row_reads import (
     RowsRead,
     fetch_pending_creates,
@@ -34,7 +35,6 @@ from sync.row_reads import (
 from sync.run_report import ProgressCallback, SyncReport, describe_action
 from sync.snapshot import build_snapshot, write_snapshot
 from sync.store import Store, open_store
-from sync.target import Target, resolve_target, write_mark_columns
 
 log = logging.getLogger("dsprogress.engine")
 __all__ = ["ProgressCallback", "SyncReport", "describe_action", "run_sync"]
@@ -208,7 +208,7 @@ class _Steps:
         self.options = options
 
     def gather(self) -> _Gathered:
-        """The database (`target.py`), its columns, the rows (`row_reads.py`) and the state."""
+        """The database (`database_choice.py`), its columns, rows (`row_reads.py`), the state."""
         store, notion, options = self.store, self.notion, self.options
         target = resolve_target(self.settings, store, notion, self.checklist, options.dry_run)
         forgotten = target.switched_from is not None  # a dry run only pretends to forget
@@ -298,7 +298,7 @@ class _Steps:
         return plan, gathered
 
     def check(self, plan: Plan, gathered: _Gathered) -> None:
-        """The safety halts (`plan_check.py`), before any write."""
+        """The safety halts (`plan_halts.py`), before any write."""
         lost = find_lost_learner_columns(gathered.columns.missing, gathered.state)
         halts = check_plan(
             plan,

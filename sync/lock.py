@@ -9,7 +9,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from sync.errors import BusyError, StateError
-from sync.files import PRIVATE_FILE_MODE, make_private_dir, remove_stale_files
+from sync.private_files import PRIVATE_FILE_MODE, make_private_dir, remove_stale_files
 
 SYNC_LOCK = "sync.lock"
 SNAPSHOT_TEMP_PATTERN = ".snapshot-*.json"

@@ -31,7 +31,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sync.checklist import Checklist, ChecklistItem
-from sync.digest.week import (
+from sync.model import ItemState, Status, TickEvent
+from sync.weeks import (
     WeekId,
     WeekStart,
     WeekWindow,
@@ -40,7 +41,6 @@ from sync.digest.week import (
     local_midnight,
     week_of_day,
 )
-from sync.model import ItemState, Status, TickEvent
 
 OWN_ITEMS = "Your own items"
 OPEN: tuple[Status, ...] = ("not_started", "in_progress")

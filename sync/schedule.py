@@ -22,8 +22,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.config import DAY_NAMES, DigestSchedule
-from sync.digest.week import WeekId, WeekStart, first_day_of, week_containing
 from sync.model import RunRecord
+from sync.weeks import WeekId, WeekStart, first_day_of, week_containing
 
 SYNC_JOB_ID = "sync"
 DIGEST_JOB_ID = "digest"

@@ -262,7 +262,7 @@ class Store(RowCache):
                 started_at=cast(datetime, _parse_ts(row["started_at"])),
                 finished_at=_parse_ts(row["finished_at"]),
                 ok=bool(row["ok"]),
-                error=row["error"],
+                error=_redacted(row["error"]),  # also a row an older version wrote
                 counts=json.loads(row["counts"]),
             )
             for row in rows

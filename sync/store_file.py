@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.errors import StateError
-from sync.files import make_private_dir, make_private_file
+from sync.private_files import make_private_dir, make_private_file
 
 STATE_FILE = "state.sqlite3"
 

@@ -32,13 +32,13 @@ from sync.checklist_files import load_checklist
 from sync.config import ENV_NAMES, Settings, load_settings
 from sync.daemon import Ticker, hold_daemon_lock, run_daemon, run_once
 from sync.digest.deliver import ChannelResult, DeliveryReport, Outcome, load_digest
-from sync.digest.week import week_containing
 from sync.engine import SyncReport, run_sync
 from sync.errors import BusyError, DeliveryError, NotionAuthError
 from sync.lock import DAEMON_LOCK, hold_lock
 from sync.model import RunRecord
 from sync.sandbox import SandboxServer
 from sync.store import Store, open_store
+from sync.weeks import week_containing
 
 UTC = ZoneInfo("UTC")
 SECRET = "ntn_daemontestsecret0000000000"

@@ -23,11 +23,11 @@ from aiosmtpd.controller import Controller
 from sync.access import TokenInfo
 from sync.doctor import check_schema, explain_not_found
 from sync.doctor_local import TEST_SUBJECT
+from sync.init_flow import InitChoices, run_init
 from sync.model import FIELDS, ItemState
 from sync.notion.adapter import NotionAdapter
 from sync.notion.schema_check import build_restore_values, build_schema_repair
 from sync.sandbox import SandboxServer
-from sync.setup import InitChoices, run_init
 from sync.snapshot import load_snapshot
 from sync.store import open_store
 

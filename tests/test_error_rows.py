@@ -33,10 +33,10 @@ from sync.errors import (
     NotionUnavailableError,
     StateError,
 )
+from sync.init_flow import InitChoices, run_init, write_env_file
 from sync.notion.adapter import NotionAdapter
 from sync.notion.pacing import RetryPolicy
 from sync.sandbox import SandboxServer
-from sync.setup import InitChoices, run_init, write_env_file
 from sync.snapshot import load_snapshot
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002)

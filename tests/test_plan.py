@@ -25,7 +25,7 @@ from sync.actions import (
 from sync.checklist import Checklist, parse_checklist
 from sync.model import ItemState, RemoteRow
 from sync.plan import plan_sync
-from sync.plan_check import check_plan
+from sync.plan_halts import check_plan
 from sync.reconcile import row_status
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -460,7 +460,7 @@ def test_the_same_inputs_give_the_same_plan(mode: str) -> None:
 
 
 def test_a_lost_learner_column_with_remembered_values_halts_even_with_force() -> None:
-    from sync.plan_check import find_lost_learner_columns
+    from sync.plan_halts import find_lost_learner_columns
 
     rows = synced_rows()
     state = {r.key or "": state_of(r) for r in rows}

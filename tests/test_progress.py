@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from sync.checklist import parse_checklist
 from sync.cli.history_cmd import render_event_line
-from sync.digest.week import build_week_window, parse_week
 from sync.model import ItemState, Status, TickEvent
 from sync.progress import (
     OWN_ITEMS,
@@ -31,6 +30,7 @@ from sync.progress import (
     percent_done,
     status_at,
 )
+from sync.weeks import build_week_window, parse_week
 
 from .digest.scenarios import CHECKLIST_YAML
 

@@ -174,7 +174,7 @@ def test_sunday_digest_with_sunday_weeks_and_monday_weeks() -> None:
 
 
 def test_slots_are_in_week_order() -> None:
-    from sync.digest.week import WeekId
+    from sync.weeks import WeekId
 
     slots = build_digest_slots(parse_schedule("mon,fri 18:00"), BERLIN, WeekId(2026, 48), "sun")
     assert [s.strftime("%a %d") for s in slots] == ["Mon 23", "Fri 27"]

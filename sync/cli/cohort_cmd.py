@@ -19,7 +19,7 @@ from sync.errors import CohortPartialError, StateError
 if TYPE_CHECKING:
     from sync.cohort.grid import CohortGrid
     from sync.config import Settings
-    from sync.digest.week import WeekId, WeekWindow
+    from sync.weeks import WeekId, WeekWindow
 
 
 @click.group()
@@ -99,7 +99,7 @@ def _raise_partial(unreachable: list[tuple[str, str]], total: int) -> None:
 
 
 def _window(settings: Settings, now: datetime, week: WeekId | None) -> WeekWindow:
-    from sync.digest.week import build_week_window, week_containing
+    from sync.weeks import build_week_window, week_containing
 
     chosen = week or week_containing(now, settings.zone, settings.week_start)
     return build_week_window(chosen, settings.zone, settings.week_start)
@@ -205,9 +205,9 @@ def cohort_digest(
     from sync.cohort.digest import CohortDigest, render_cohort_digest
     from sync.cohort.run import cohort_dir
     from sync.digest.deliver import select_channels
-    from sync.digest.week import last_complete_week
     from sync.errors import DeliveryError
     from sync.store import open_store
+    from sync.weeks import last_complete_week
 
     settings = load_cli_settings()
     now = datetime.now(timezone.utc)

@@ -12,7 +12,7 @@ from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from sync.digest.week import WeekId
+    from sync.weeks import WeekId
 
 
 def load_cli_settings() -> Settings:
@@ -43,7 +43,7 @@ def parse_week_option(_ctx: Any, _param: Any, value: str | None) -> WeekId | Non
     """The click callback of every `--week YYYY-Www` option: a usage error when it is not one."""
     if value is None:
         return None
-    from sync.digest.week import parse_week
+    from sync.weeks import parse_week
 
     try:
         return parse_week(value)

@@ -16,9 +16,9 @@ from sync.digest.deliver import (
     select_channels,
 )
 from sync.digest.render import FORMATS, Format, render_digest
-from sync.digest.week import WeekId, last_complete_week, week_containing
 from sync.errors import DeliveryError
 from sync.store import open_store, utc_now
+from sync.weeks import WeekId, last_complete_week, week_containing
 
 
 @click.command()

@@ -15,7 +15,7 @@ from sync.errors import StateError
 from sync.model import Status, TickEvent
 
 if TYPE_CHECKING:
-    from sync.digest.week import WeekWindow
+    from sync.weeks import WeekWindow
 
 STATUS_WORDS: dict[Status, tuple[str, str]] = {
     "done": ("✓", "done"),
@@ -85,8 +85,8 @@ def history(week: Any, as_json: bool) -> None:
     shows the day it counts for (its Done on), which is how the digest dates it. --json prints
     every event, first sightings included.
     """
-    from sync.digest.week import build_week_window, format_week
     from sync.store import STATE_FILE, open_store
+    from sync.weeks import build_week_window, format_week
 
     settings = load_cli_settings()
     if not (settings.state_dir / STATE_FILE).exists():

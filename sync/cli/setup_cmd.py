@@ -30,11 +30,11 @@ from sync.errors import (
     DsprogressError,
     NotionAuthError,
 )
+from sync.init_flow import InitChoices, InitReport, run_init
 from sync.links import shown_url
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter
 from sync.notion.versions import DEFAULT_NOTION_VERSION, NOTION_VERSIONS
-from sync.setup import InitChoices, InitReport, run_init
 
 MAX_TOKEN_TRIES = 3
 MAX_LISTED_PAGES = 15

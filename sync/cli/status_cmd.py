@@ -20,7 +20,6 @@ from sync.checklist import Checklist, ChecklistItem
 from sync.cli.context import load_cli_settings, load_configured_checklist
 from sync.cli.output import console, echo_json, print_wrapped
 from sync.config import Settings
-from sync.digest.week import build_week_window, week_containing
 from sync.errors import StateError
 from sync.links import shown_url
 from sync.model import ItemState, TickEvent
@@ -38,6 +37,7 @@ from sync.progress import (
 from sync.row_reads import describe_trash_check, parse_moment
 from sync.snapshot import GroupProgress, Progress, Snapshot, load_snapshot
 from sync.store import open_store, utc_now
+from sync.weeks import build_week_window, week_containing
 from sync.wording import format_day, format_in_progress, skipped_note
 
 MAX_BAR = 24

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sync.cohort.grid import HEAT_DAYS, CohortGrid, LearnerNumbers
 from sync.cohort.report import build_cohort_json, build_heat_days, build_level_names, find_level
 from sync.digest.render import escape_markdown
-from sync.digest.week import WeekWindow, format_week
+from sync.weeks import WeekWindow, format_week
 from sync.wording import format_day, plural
 
 Format = Literal["md", "text", "html", "json"]

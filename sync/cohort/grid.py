@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sync.checklist import MAX_TITLE_LENGTH, Checklist, ChecklistItem, Level
-from sync.digest.week import WeekStart, WeekWindow
 from sync.model import CUSTOM_PREFIX, ItemState, TickEvent
 from sync.progress import (
     OWN_ITEMS,
@@ -31,6 +30,7 @@ from sync.progress import (
     in_progress_since,
     tally,
 )
+from sync.weeks import WeekStart, WeekWindow
 
 NO_LEVEL = "No level"
 NO_CATEGORY = "No category"

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.cohort.grid import CohortGrid, LearnerNumbers
-from sync.digest.week import WeekWindow
 from sync.progress import OWN_ITEMS, Tally
+from sync.weeks import WeekWindow
 
 
 def _tally(tally: Tally) -> dict[str, int]:

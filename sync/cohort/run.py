@@ -33,7 +33,6 @@ from sync.cohort.roster import (
     write_roster,
 )
 from sync.config import Settings
-from sync.digest.week import WeekWindow
 from sync.discovery import LiveTarget
 from sync.errors import (
     ConfigError,
@@ -46,6 +45,7 @@ from sync.lock import hold_lock
 from sync.notion.adapter import NotionAdapter, RetryCallback
 from sync.store import open_store
 from sync.store_file import STATE_FILE
+from sync.weeks import WeekWindow
 
 log = logging.getLogger("dsprogress.cohort")
 COHORT_FOLDER = "cohort"

@@ -22,10 +22,10 @@ from typing import Any, Protocol
 import requests
 
 from sync.errors import DeliveryError, NotionNotFoundError
-from sync.files import make_private_dir, make_private_file, remove_stale_files
 from sync.logs import redact
 from sync.notion.mark import build_description
 from sync.notion.versions import is_in_trash
+from sync.private_files import make_private_dir, make_private_file, remove_stale_files
 
 TIMEOUT = 10
 SMTP_TIMEOUT = 30

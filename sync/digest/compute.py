@@ -33,8 +33,6 @@ from sync.digest.data import (
     Reopened,
     SyncHealth,
 )
-from sync.digest.week import WeekId, WeekStart, build_week_window, week_of_day, weeks_between
-from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
 from sync.progress import (
     OWN_ITEMS,
@@ -52,6 +50,7 @@ from sync.progress import (
     status_at,
 )
 from sync.progress import Completion as Done
+from sync.weeks import WeekId, WeekStart, build_week_window, week_of_day, weeks_between
 
 STALLED_AFTER_DAYS = 21
 AVERAGE_WEEKS = 4
@@ -361,5 +360,5 @@ def compute_sync_health(
         failures=len(failed),
         failures_since=since.astimezone(zone),
         last_failure_at=(last.finished_at or last.started_at).astimezone(zone) if last else None,
-        last_failure_error=_one_line(redact(last.error), 200) if last and last.error else None,
+        last_failure_error=_one_line(last.error, 200) if last and last.error else None,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sync.digest.week import WeekWindow
 from sync.model import Status
 from sync.progress import percent_done
+from sync.weeks import WeekWindow
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ from sync.digest.render import (
     render_subject,
 )
 from sync.digest.sent_weeks import SentWeeks, load_sent_weeks
-from sync.digest.week import WeekId, WeekStart, build_week_window, last_complete_week
 from sync.errors import ConfigError, DeliveryError, DsprogressError, StateError
 from sync.lock import hold_lock
 from sync.logs import redact
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
 from sync.store import Store
+from sync.weeks import WeekId, WeekStart, build_week_window, last_complete_week
 
 log = logging.getLogger("dsprogress.digest")
 

@@ -22,8 +22,8 @@ import jinja2
 
 from sync.checklist_files import bundled_templates_dir
 from sync.digest.data import DigestData
-from sync.digest.week import format_utc_offset, format_week
 from sync.errors import ConfigError
+from sync.weeks import format_utc_offset, format_week
 from sync.wording import (
     format_day,
     format_duration,

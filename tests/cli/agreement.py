@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from click.testing import CliRunner
 
 from sync.cli import cli, digest_cmd, status_cmd
-from sync.digest.week import week_containing
 from sync.snapshot import SNAPSHOT_FILE
+from sync.weeks import week_containing
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from dotenv import dotenv_values
 from sync.checklist_files import bundled_checklist_path, load_checklist
 from sync.sandbox import SandboxServer
 from sync.store import open_store
-from tests.test_setup import cli_env, run_cli
+from tests.test_init_flow import cli_env, run_cli
 
 
 def synced_env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:

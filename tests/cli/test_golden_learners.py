@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from sync.cli import cli, digest_cmd, status_cmd
-from sync.digest.week import week_containing
 from sync.snapshot import build_snapshot, write_snapshot
+from sync.weeks import week_containing
 
 from ..digest.scenarios import CHECKLIST_YAML, Learner
 from .agreement import _inside, assert_numbers_agree

@@ -15,7 +15,7 @@ from sync.engine import SyncReport
 from sync.lock import hold_sync_lock
 from sync.model import TickEvent
 from sync.sandbox import SandboxServer
-from tests.test_setup import cli_env, run_cli
+from tests.test_init_flow import cli_env, run_cli
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 

@@ -21,7 +21,7 @@ from sync.checklist_files import load_checklist
 from sync.cli.stop import EXIT_CODE, MESSAGE, StopRequest, Terminated, stop_on_sigterm
 from sync.sandbox import SandboxServer
 from tests.engine.conftest import key_of
-from tests.test_setup import cli_env, run_cli
+from tests.test_init_flow import cli_env, run_cli
 
 
 def rows(sandbox: SandboxServer, data_source_id: str) -> list[dict[str, object]]:

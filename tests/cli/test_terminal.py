@@ -17,7 +17,7 @@ from notion_client import Client
 
 from sync.sandbox import SandboxServer
 from tests.sandbox_fixtures import text
-from tests.test_setup import ROOT, cli_env
+from tests.test_init_flow import ROOT, cli_env
 
 COLUMNS, LINES = 100, 300
 BAR = "━"

@@ -14,10 +14,10 @@ from sync.cli import main
 from sync.cohort.deliver import deliver_cohort_digest
 from sync.cohort.digest import FORMATS, CohortDigest, render_cohort_digest
 from sync.cohort.run import cohort_dir, load_cohort_grid
-from sync.digest.week import build_week_window, last_complete_week, week_containing
 from sync.engine import run_sync
 from sync.notion.adapter import NotionAdapter
 from sync.store import open_store
+from sync.weeks import build_week_window, last_complete_week, week_containing
 from tests.cohort.conftest import Cohort
 from tests.engine.conftest import ITEMS, key_of, small_checklist
 from tests.sandbox_fixtures import make_notion_client

@@ -14,9 +14,9 @@ from sync.cohort.grid import (
     build_learner_checklist,
     build_learner_numbers,
 )
-from sync.digest.week import build_week_window, week_containing
 from sync.model import ItemState, Status, TickEvent
 from sync.progress import OWN_ITEMS, Tally, build_progress
+from sync.weeks import build_week_window, week_containing
 
 UTC = ZoneInfo("UTC")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)  # a Friday

@@ -13,8 +13,8 @@ from sync.digest.compute import compute_digest, compute_sync_health
 from sync.digest.data import DigestData
 from sync.digest.deliver import load_digest
 from sync.digest.render import build_phrases
-from sync.digest.week import WeekStart, parse_week
 from sync.model import RunRecord, TickEvent
+from sync.weeks import WeekStart, parse_week
 
 from .scenarios import (
     CHECKLIST_YAML,

@@ -11,7 +11,7 @@ import responses
 from click.testing import CliRunner
 
 from sync.cli import cli, digest_cmd, main
-from sync.digest.week import week_containing
+from sync.weeks import week_containing
 
 from .scenarios import CHECKLIST_YAML, Learner, first_week, normal_week
 

@@ -13,7 +13,7 @@ import pytest
 
 from sync.digest.deliver import load_digest
 from sync.digest.render import Format, render_digest
-from sync.digest.week import WeekStart, parse_week
+from sync.weeks import WeekStart, parse_week
 
 from .scenarios import SCENARIOS
 

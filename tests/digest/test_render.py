@@ -22,8 +22,8 @@ from sync.digest.render import (
     render_subject,
     text_bar,
 )
-from sync.digest.week import format_day_range, parse_week
 from sync.errors import ConfigError
+from sync.weeks import format_day_range, parse_week
 
 from .scenarios import Learner, normal_week
 

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.digest.week import build_week_window, week_of_day
 from sync.discovery import fetch_child_database_ids, find_checklist_databases
 from sync.errors import DatabaseGoneError, SafetyHaltError
 from sync.notion.adapter import NotionAdapter
@@ -19,6 +18,7 @@ from sync.notion.mapping import build_database_schema
 from sync.notion.mark import parse_mark
 from sync.progress import build_timelines, completions_by_week, completions_in_week
 from sync.store import open_store
+from sync.weeks import build_week_window, week_of_day
 from tests.engine.conftest import ITEMS, World
 from tests.sandbox_fixtures import make_notion_client, text
 

@@ -25,8 +25,8 @@ from notion_client import Client
 from sync.checklist import Checklist
 from sync.checklist_files import bundled_checklist_path, load_checklist
 from sync.daemon import Ticker
-from sync.digest.week import week_containing
 from sync.sandbox import SandboxServer
+from sync.weeks import week_containing
 from tests.cli.agreement import assert_numbers_agree
 from tests.digest.test_notion_channel import digest_pages
 

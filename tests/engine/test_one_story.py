@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.digest.week import week_of_day
 from sync.progress import build_timelines, completions_by_week
 from sync.row_base import parse_base
 from sync.sandbox.control import SandboxControl
+from sync.weeks import week_of_day
 from tests.cli.agreement import assert_numbers_agree
 from tests.engine.conftest import ITEMS, World, small_checklist, small_checklist_text
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+from sync.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 
 from .conftest import World
 

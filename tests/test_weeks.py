@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.digest.week import (
+from sync.weeks import (
     WeekId,
     build_week_window,
     format_utc_offset,

@@ -29,9 +29,9 @@ from sync.errors import (
     ConfigError,
     StateError,
 )
-from sync.files import make_private_dir, remove_stale_files
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter, RetryCallback
+from sync.private_files import make_private_dir, remove_stale_files
 from sync.store import STATE_FILE, open_store
 
 ENV_HEADER = (

@@ -26,17 +26,17 @@ from sync.access import (
     render_token_owner,
 )
 from sync.errors import ConfigError
-from sync.links import shown_url
-from sync.notion.adapter import NotionAdapter
-from sync.notion.views import BOARD_NAME, NEXT_UP_NAME, TABLE_NAME
-from sync.sandbox import SandboxServer
-from sync.setup import (
+from sync.init_flow import (
     ENV_HEADER,
     InitChoices,
     build_env_file,
     run_init,
     write_env_file,
 )
+from sync.links import shown_url
+from sync.notion.adapter import NotionAdapter
+from sync.notion.views import BOARD_NAME, NEXT_UP_NAME, TABLE_NAME
+from sync.sandbox import SandboxServer
 from sync.snapshot import load_snapshot
 from sync.store import open_store
 
