@@ -34,6 +34,7 @@ from sync.digest.data import (
     SyncHealth,
 )
 from sync.model import ItemState, RunRecord, Status, TickEvent
+from sync.open_items import in_progress_items, next_up
 from sync.progress import (
     OWN_ITEMS,
     ItemTimeline,
@@ -44,8 +45,6 @@ from sync.progress import (
     build_timelines,
     completions_by_week,
     completions_in_week,
-    in_progress_items,
-    next_up,
     sort_keys,
     status_at,
 )
