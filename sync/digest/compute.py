@@ -286,14 +286,8 @@ def compute_digest(
     first_week = week_of_day(view.day(tracking_since), week_start) if tracking_since else week
     is_first = first_week >= week
 
-    def done_in(target: WeekId) -> int | None:
-        return None if target < first_week else len(by_week.get(target, ()))
-
-    before = [done_in(week.shift(-n)) for n in range(1, AVERAGE_WEEKS + 1)]
+    before, recent = _weekly_counts(by_week, first_week, week)
     previous = [count for count in before if count is not None]
-    recent = [c for c in (done_in(week.shift(-n)) for n in range(PACE_WEEKS)) if c is not None]
-    active = {w for w, done in by_week.items() if done and first_week <= w <= week}
-    runs_of_weeks = _active_runs(active, min(first_week, week), week)
     report = build_progress(checklist, items, view.status)
     levels = _progress(report)
     overall = Progress(report.overall.done, report.overall.total)
@@ -320,18 +314,41 @@ def compute_digest(
         in_progress=_in_progress(view, window.end, min(now, window.end)),
         reopened=_reopened(view, window.start, window.end),
         next_up=_next_up(view),
-        consistency=Consistency(
-            current_run=runs_of_weeks[-1],
-            longest_run=max(runs_of_weeks),
-            active_weeks=len(active),
-            tracked_weeks=weeks_between(first_week, week) + 1 if tracking_since else 0,
-        ),
+        consistency=_consistency(by_week, first_week, week, tracking=tracking_since is not None),
         pace=_pace([lv for lv in levels if lv.name != OWN_ITEMS], recent, window.end_local.date()),
         sync=compute_sync_health(runs, window.start, now, last_successful_sync, zone),
         tracking_since=tracking_since.astimezone(zone) if tracking_since else None,
         skipped=report.skipped,
         database_url=_web_url(database_url),
         progress_url=_web_url(progress_url),
+    )
+
+
+def _weekly_counts(
+    by_week: Mapping[WeekId, Sequence[Done]], first_week: WeekId, week: WeekId
+) -> tuple[list[int | None], list[int]]:
+    """Completions in each of the `AVERAGE_WEEKS` weeks before `week` (None: before tracking
+    began), and in the `PACE_WEEKS` weeks up to `week` that were tracked."""
+
+    def done_in(target: WeekId) -> int | None:
+        return None if target < first_week else len(by_week.get(target, ()))
+
+    before = [done_in(week.shift(-n)) for n in range(1, AVERAGE_WEEKS + 1)]
+    recent = [c for c in (done_in(week.shift(-n)) for n in range(PACE_WEEKS)) if c is not None]
+    return before, recent
+
+
+def _consistency(
+    by_week: Mapping[WeekId, Sequence[Done]], first_week: WeekId, week: WeekId, *, tracking: bool
+) -> Consistency:
+    """The runs of weeks with a completion, from the first tracked week to `week`."""
+    active = {w for w, done in by_week.items() if done and first_week <= w <= week}
+    runs_of_weeks = _active_runs(active, min(first_week, week), week)
+    return Consistency(
+        current_run=runs_of_weeks[-1],
+        longest_run=max(runs_of_weeks),
+        active_weeks=len(active),
+        tracked_weeks=weeks_between(first_week, week) + 1 if tracking else 0,
     )
 
 
