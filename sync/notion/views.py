@@ -46,70 +46,82 @@ def build_view_bodies(
         return []
     ids = dict(column_ids)
     base = {"database_id": database_id, "data_source_id": data_source_id}
-    not_retired = {"property": ids["retired"], "checkbox": {"equals": False}}
-    by_order = {"property": ids["order"], "direction": "ascending"}
-    by_level = {"property": ids["level"], "direction": "ascending"}
-    by_category = {"property": ids["category"], "direction": "ascending"}
-    bodies: list[dict[str, Any]] = [
-        {
-            **base,
-            "name": BOARD_NAME,
-            "type": "board",
-            "filter": not_retired,
-            "sorts": [by_category, by_order],
-            "configuration": {
-                "type": "board",
-                "group_by": _group_by_select(ids["level"]),
-                "properties": _visible_properties(ids, _CARD_COLUMNS),
-            },
-        },
-        {
-            **base,
-            "name": TABLE_NAME,
-            "type": "table",
-            "filter": not_retired,
-            "sorts": [by_level, by_order],
-            "configuration": {
-                "type": "table",
-                "group_by": _group_by_select(ids["category"]),
-                "properties": _visible_properties(ids, _TABLE_COLUMNS),
-                "wrap_cells": True,
-            },
-        },
-        {
-            **base,
-            "name": NEXT_UP_NAME,
-            "type": "table",
-            "filter": build_next_up_filter(ids),
-            "sorts": [by_level, by_category, by_order],
-            "configuration": {
-                "type": "table",
-                "properties": _visible_properties(ids, _NEXT_UP_COLUMNS),
-                "wrap_cells": True,
-            },
-        },
+    return [
+        {**base, **_board_body(ids)},
+        {**base, **_table_body(ids)},
+        {**base, **_next_up_body(ids)},
+        *({**base, **_level_body(ids, name, icon)} for name, icon in levels),
     ]
-    for name, icon in levels:
-        bodies.append(
-            {
-                **base,
-                "name": build_level_view_name(name, icon),
-                "type": "table",
-                "filter": {
-                    "and": [
-                        {"property": ids["level"], "select": {"equals": name}},
-                        not_retired,
-                    ]
-                },
-                "sorts": [by_order],
-                "configuration": {
-                    "type": "table",
-                    "group_by": _group_by_select(ids["category"]),
-                    "properties": _visible_properties(ids, _LEVEL_COLUMNS),
-                },
-            }
-        )
-    return bodies
+
+
+def _not_retired(ids: Mapping[str, str]) -> dict[str, Any]:
+    return {"property": ids["retired"], "checkbox": {"equals": False}}
+
+
+def _ascending(ids: Mapping[str, str], field: str) -> dict[str, Any]:
+    return {"property": ids[field], "direction": "ascending"}
+
+
+def _board_body(ids: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "name": BOARD_NAME,
+        "type": "board",
+        "filter": _not_retired(ids),
+        "sorts": [_ascending(ids, "category"), _ascending(ids, "order")],
+        "configuration": {
+            "type": "board",
+            "group_by": _group_by_select(ids["level"]),
+            "properties": _visible_properties(ids, _CARD_COLUMNS),
+        },
+    }
+
+
+def _table_body(ids: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "name": TABLE_NAME,
+        "type": "table",
+        "filter": _not_retired(ids),
+        "sorts": [_ascending(ids, "level"), _ascending(ids, "order")],
+        "configuration": {
+            "type": "table",
+            "group_by": _group_by_select(ids["category"]),
+            "properties": _visible_properties(ids, _TABLE_COLUMNS),
+            "wrap_cells": True,
+        },
+    }
+
+
+def _next_up_body(ids: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "name": NEXT_UP_NAME,
+        "type": "table",
+        "filter": build_next_up_filter(ids),
+        "sorts": [_ascending(ids, "level"), _ascending(ids, "category"), _ascending(ids, "order")],
+        "configuration": {
+            "type": "table",
+            "properties": _visible_properties(ids, _NEXT_UP_COLUMNS),
+            "wrap_cells": True,
+        },
+    }
+
+
+def _level_body(ids: Mapping[str, str], name: str, icon: str | None) -> dict[str, Any]:
+    return {
+        "name": build_level_view_name(name, icon),
+        "type": "table",
+        "filter": {
+            "and": [
+                {"property": ids["level"], "select": {"equals": name}},
+                _not_retired(ids),
+            ]
+        },
+        "sorts": [_ascending(ids, "order")],
+        "configuration": {
+            "type": "table",
+            "group_by": _group_by_select(ids["category"]),
+            "properties": _visible_properties(ids, _LEVEL_COLUMNS),
+        },
+    }
 
 
 def build_next_up_filter(ids: Mapping[str, str]) -> dict[str, Any]:
