@@ -282,18 +282,13 @@ def compute_digest(
     by_week = completions_by_week(timelines, zone, week_start)
     completions = _completions(view, completions_in_week(timelines, window))  # as `status` lists
 
-    tracking_since = min((e.observed_at for e in history), default=None)
-    first_week = week_of_day(view.day(tracking_since), week_start) if tracking_since else week
+    tracking_since, first_week = _tracking_since(history, view, week_start, week)
     is_first = first_week >= week
-
-    before, recent = _weekly_counts(by_week, first_week, week)
-    previous = [count for count in before if count is not None]
+    before, previous, recent = _weekly_counts(by_week, first_week, week)
     report = build_progress(checklist, items, view.status)
     levels = _progress(report)
-    overall = Progress(report.overall.done, report.overall.total)
-    starting_point, backdated = None, 0
-    if is_first:  # the first digest's baseline: what was done as the week began
-        starting_point, backdated = _starting_point(view, window.start)
+    # the first digest's baseline: what was done as the week began
+    starting_point, backdated = _starting_point(view, window.start) if is_first else (None, 0)
 
     return DigestData(
         title=_one_line(checklist.title, 200),
@@ -306,7 +301,7 @@ def compute_digest(
         done_last_week=before[0],
         four_week_average=round(sum(previous) / len(previous), 2) if previous else None,
         average_weeks=len(previous),
-        overall=overall,
+        overall=Progress(report.overall.done, report.overall.total),
         starting_point=starting_point,
         starting_point_backdated=backdated,
         levels=levels,
@@ -324,18 +319,27 @@ def compute_digest(
     )
 
 
+def _tracking_since(
+    history: Sequence[TickEvent], view: _View, week_start: WeekStart, week: WeekId
+) -> tuple[datetime | None, WeekId]:
+    """The first observation, and the week it fell in (`week` when there is none yet)."""
+    since = min((e.observed_at for e in history), default=None)
+    return since, week_of_day(view.day(since), week_start) if since else week
+
+
 def _weekly_counts(
     by_week: Mapping[WeekId, Sequence[Done]], first_week: WeekId, week: WeekId
-) -> tuple[list[int | None], list[int]]:
+) -> tuple[list[int | None], list[int], list[int]]:
     """Completions in each of the `AVERAGE_WEEKS` weeks before `week` (None: before tracking
-    began), and in the `PACE_WEEKS` weeks up to `week` that were tracked."""
+    began), the same without those None, and in the `PACE_WEEKS` weeks up to `week` that were
+    tracked."""
 
     def done_in(target: WeekId) -> int | None:
         return None if target < first_week else len(by_week.get(target, ()))
 
     before = [done_in(week.shift(-n)) for n in range(1, AVERAGE_WEEKS + 1)]
     recent = [c for c in (done_in(week.shift(-n)) for n in range(PACE_WEEKS)) if c is not None]
-    return before, recent
+    return before, [count for count in before if count is not None], recent
 
 
 def _consistency(
