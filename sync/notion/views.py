@@ -9,6 +9,7 @@ level's icon. Notion keeps its own default table view as well; creating ours is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sync.model import FIELDS
@@ -46,82 +47,66 @@ def build_view_bodies(
         return []
     ids = dict(column_ids)
     base = {"database_id": database_id, "data_source_id": data_source_id}
+    not_retired = {"property": ids["retired"], "checkbox": {"equals": False}}
+    table, board = _View(base, ids, "table"), _View(base, ids, "board")
     return [
-        {**base, **_board_body(ids)},
-        {**base, **_table_body(ids)},
-        {**base, **_next_up_body(ids)},
-        *({**base, **_level_body(ids, name, icon)} for name, icon in levels),
+        board.body(BOARD_NAME, not_retired, ("category", "order"), _CARD_COLUMNS, group="level"),
+        table.body(
+            TABLE_NAME, not_retired, ("level", "order"), _TABLE_COLUMNS, group="category", wrap=True
+        ),
+        table.body(
+            NEXT_UP_NAME,
+            build_next_up_filter(ids),
+            ("level", "category", "order"),
+            _NEXT_UP_COLUMNS,
+            wrap=True,
+        ),
+        *(
+            table.body(
+                build_level_view_name(name, icon),
+                {"and": [{"property": ids["level"], "select": {"equals": name}}, not_retired]},
+                ("order",),
+                _LEVEL_COLUMNS,
+                group="category",
+            )
+            for name, icon in levels
+        ),
     ]
 
 
-def _not_retired(ids: Mapping[str, str]) -> dict[str, Any]:
-    return {"property": ids["retired"], "checkbox": {"equals": False}}
+@dataclass(frozen=True)
+class _View:
+    """Bodies of one view type for one data source."""
 
+    base: Mapping[str, str]
+    ids: Mapping[str, str]
+    kind: str
 
-def _ascending(ids: Mapping[str, str], field: str) -> dict[str, Any]:
-    return {"property": ids[field], "direction": "ascending"}
-
-
-def _board_body(ids: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "name": BOARD_NAME,
-        "type": "board",
-        "filter": _not_retired(ids),
-        "sorts": [_ascending(ids, "category"), _ascending(ids, "order")],
-        "configuration": {
-            "type": "board",
-            "group_by": _group_by_select(ids["level"]),
-            "properties": _visible_properties(ids, _CARD_COLUMNS),
-        },
-    }
-
-
-def _table_body(ids: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "name": TABLE_NAME,
-        "type": "table",
-        "filter": _not_retired(ids),
-        "sorts": [_ascending(ids, "level"), _ascending(ids, "order")],
-        "configuration": {
-            "type": "table",
-            "group_by": _group_by_select(ids["category"]),
-            "properties": _visible_properties(ids, _TABLE_COLUMNS),
-            "wrap_cells": True,
-        },
-    }
-
-
-def _next_up_body(ids: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "name": NEXT_UP_NAME,
-        "type": "table",
-        "filter": build_next_up_filter(ids),
-        "sorts": [_ascending(ids, "level"), _ascending(ids, "category"), _ascending(ids, "order")],
-        "configuration": {
-            "type": "table",
-            "properties": _visible_properties(ids, _NEXT_UP_COLUMNS),
-            "wrap_cells": True,
-        },
-    }
-
-
-def _level_body(ids: Mapping[str, str], name: str, icon: str | None) -> dict[str, Any]:
-    return {
-        "name": build_level_view_name(name, icon),
-        "type": "table",
-        "filter": {
-            "and": [
-                {"property": ids["level"], "select": {"equals": name}},
-                _not_retired(ids),
-            ]
-        },
-        "sorts": [_ascending(ids, "order")],
-        "configuration": {
-            "type": "table",
-            "group_by": _group_by_select(ids["category"]),
-            "properties": _visible_properties(ids, _LEVEL_COLUMNS),
-        },
-    }
+    def body(
+        self,
+        name: str,
+        filter_: Mapping[str, Any],
+        sorted_by: Sequence[str],
+        columns: Sequence[str],
+        *,
+        group: str | None = None,
+        wrap: bool = False,
+    ) -> dict[str, Any]:
+        """A view sorted ascending by `sorted_by`, showing `columns`, grouped by `group`."""
+        configuration: dict[str, Any] = {"type": self.kind}
+        if group is not None:
+            configuration["group_by"] = _group_by_select(self.ids[group])
+        configuration["properties"] = _visible_properties(self.ids, columns)
+        if wrap:
+            configuration["wrap_cells"] = True
+        return {
+            **self.base,
+            "name": name,
+            "type": self.kind,
+            "filter": filter_,
+            "sorts": [{"property": self.ids[f], "direction": "ascending"} for f in sorted_by],
+            "configuration": configuration,
+        }
 
 
 def build_next_up_filter(ids: Mapping[str, str]) -> dict[str, Any]:
