@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sync.config import clean_secret, parse_notion_id
+from sync.config import parse_notion_id
+from sync.config_values import clean_secret
 from sync.errors import (
     CONNECTIONS_URL,
     PERSONAL_TOKENS_URL,

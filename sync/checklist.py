@@ -11,8 +11,8 @@ learner's own items, which never come from the template.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import (
@@ -26,14 +26,16 @@ from pydantic import (
     model_validator,
 )
 
-from sync.checklist_migrations import build_migration_map, check_migrations
+from sync.checklist_migrations import build_migration_map
 from sync.checklist_problems import (
     MAX_NESTING,
     TOO_DEEP,
     StrictLoader,
     describe_yaml_error,
+    item_label,
     nesting_depth,
     show_value,
+    structure_problems,
     validate_into,
 )
 from sync.errors import ChecklistError
@@ -189,7 +191,7 @@ class Checklist(BaseModel):
 
     @model_validator(mode="after")
     def _check_structure(self) -> Checklist:
-        problems = _structure_problems(
+        problems = structure_problems(
             list(enumerate(self.levels)),
             list(enumerate(self.items)),
             list(enumerate(self.migrations)),
@@ -239,69 +241,6 @@ class Checklist(BaseModel):
 # ---------------------------------------------------------------------------------- validation
 
 
-def _item_label(index: int, key: object) -> str:
-    return f"items[{index}] ({key})" if isinstance(key, str) and key else f"items[{index}]"
-
-
-def _structure_problems(
-    levels: Sequence[tuple[int, Level]],
-    items: Sequence[tuple[int, ChecklistItem]],
-    migrations: Sequence[tuple[int, Migration]],
-    version: int | None,
-    *,
-    keys: Sequence[tuple[int, str]],
-    check_membership: bool = True,
-) -> list[str]:
-    """Problems between records: duplicates, unknown levels/categories, migrations.
-
-    Records pair with their index in the file. `keys` holds every item's key, including items
-    that are otherwise invalid, so duplicates are found regardless. With `check_membership` False
-    (some level is itself invalid) items are not checked against the levels: only noise then.
-    """
-    problems: list[str] = []
-    categories: dict[str, tuple[str, ...]] = {}
-    for index, level in levels:
-        if level.name in categories:
-            problems.append(f'levels[{index}] ({level.name}): duplicate level name "{level.name}"')
-        else:
-            categories[level.name] = level.categories
-
-    first_with_key: dict[str, int] = {}
-    for index, key in keys:
-        if key in first_with_key:
-            problems.append(
-                f'{_item_label(index, key)}: duplicate key "{key}" '
-                f"(also items[{first_with_key[key]}])"
-            )
-        else:
-            first_with_key[key] = index
-
-    first_with_order: dict[tuple[str, str, int], str] = {}  # -> label of the first item
-    for index, item in items if check_membership else ():
-        label = _item_label(index, item.key)
-        if item.level not in categories:
-            known = ", ".join(categories)
-            problems.append(f'{label}: unknown level "{item.level}"; the levels are {known}')
-            continue
-        if item.category not in categories[item.level]:
-            known = ", ".join(categories[item.level])
-            problems.append(
-                f'{label}: unknown category "{item.category}" for level {item.level}; '
-                f"its categories are {known}"
-            )
-            continue
-        slot = (item.level, item.category, item.order)
-        if slot in first_with_order:
-            problems.append(
-                f"{label}: order {item.order} is already used in {item.level} / {item.category} "
-                f"by {first_with_order[slot]}"
-            )
-        else:
-            first_with_order[slot] = label
-    problems.extend(check_migrations(migrations, set(first_with_key), version))
-    return problems
-
-
 class _Header(BaseModel):
     """The top level of the file; the lists are validated element by element afterwards."""
 
@@ -330,60 +269,20 @@ def parse_checklist(text: str, source: str) -> Checklist:
 
     Raises `ChecklistError` whose details list every problem found, one line each.
     """
-    try:
-        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
-    except yaml.YAMLError as exc:
-        raise _fail(source, [describe_yaml_error(exc)]) from None
-    except RecursionError:
-        raise _fail(source, [TOO_DEEP]) from None
-    if nesting_depth(data) > MAX_NESTING:
-        raise _fail(source, [TOO_DEEP])
-    if data is None:
-        raise _fail(source, ["the file is empty; expected title, version, levels and items"])
-    if not isinstance(data, dict):
-        raise _fail(source, [f"the top level must be a mapping, got {show_value(data)}"])
-
+    data = _load_mapping(text, source)
     problems: list[str] = []
     header = validate_into(_Header, data, "", problems)
     raw_levels = _list_at(data, "levels")
-    raw_items = _list_at(data, "items")
-    raw_migrations = _list_at(data, "migrations")
-
-    levels: list[tuple[int, Level]] = []
-    for index, raw in enumerate(raw_levels):
-        name = raw.get("name") if isinstance(raw, dict) else None
-        label = f"levels[{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
-        level = validate_into(Level, raw, label, problems)
-        if isinstance(level, Level):
-            levels.append((index, level))
-
-    items: list[tuple[int, ChecklistItem]] = []
-    keys: list[tuple[int, str]] = []
-    for index, raw in enumerate(raw_items):
-        key = raw.get("key") if isinstance(raw, dict) else None
-        if isinstance(key, str):
-            keys.append((index, key))
-        label = _item_label(index, key)
-        item = validate_into(ChecklistItem, raw, label, problems)
-        if isinstance(item, ChecklistItem):
-            items.append((index, item))
-            if item.key.startswith(RESERVED_KEY_PREFIX):
-                problems.append(
-                    f'{label}: key "{item.key}" uses the "{RESERVED_KEY_PREFIX}" prefix, which is '
-                    "reserved for items you add yourself in Notion"
-                )
-
-    migrations: list[tuple[int, Migration]] = []
-    for index, raw in enumerate(raw_migrations):
-        migration = validate_into(Migration, raw, f"migrations[{index}]", problems)
-        if isinstance(migration, Migration):
-            migrations.append((index, migration))
-
+    levels = _validate_each(Level, raw_levels, _level_label, problems)
+    items, keys = _validate_items(_list_at(data, "items"), problems)
+    migrations = _validate_each(
+        Migration, _list_at(data, "migrations"), lambda i, _: f"migrations[{i}]", problems
+    )
     raw_version = data.get("version")
     version = raw_version if type(raw_version) is int else None  # None: already reported
     all_levels_valid = len(levels) == len(raw_levels) and isinstance(data.get("levels"), list)
     problems.extend(
-        _structure_problems(
+        structure_problems(
             levels,
             items,
             migrations,
@@ -402,3 +301,65 @@ def parse_checklist(text: str, source: str) -> Checklist:
         items=tuple(item for _, item in items),
         migrations=tuple(migration for _, migration in migrations),
     )
+
+
+def _load_mapping(text: str, source: str) -> dict[Any, Any]:
+    """The file's top-level mapping, or every reason there is none."""
+    try:
+        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
+    except yaml.YAMLError as exc:
+        raise _fail(source, [describe_yaml_error(exc)]) from None
+    except RecursionError:
+        raise _fail(source, [TOO_DEEP]) from None
+    if nesting_depth(data) > MAX_NESTING:
+        raise _fail(source, [TOO_DEEP])
+    if data is None:
+        raise _fail(source, ["the file is empty; expected title, version, levels and items"])
+    if not isinstance(data, dict):
+        raise _fail(source, [f"the top level must be a mapping, got {show_value(data)}"])
+    return data
+
+
+def _level_label(index: int, raw: Any) -> str:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return f"levels[{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
+
+
+_Record = TypeVar("_Record", Level, Migration)
+
+
+def _validate_each(
+    model: type[_Record],
+    raws: list[Any],
+    label: Callable[[int, Any], str],
+    problems: list[str],
+) -> list[tuple[int, _Record]]:
+    """The records that validate, with their index in the file; the others' problems noted."""
+    valid: list[tuple[int, _Record]] = []
+    for index, raw in enumerate(raws):
+        record = validate_into(model, raw, label(index, raw), problems)
+        if isinstance(record, model):
+            valid.append((index, record))
+    return valid
+
+
+def _validate_items(
+    raws: list[Any], problems: list[str]
+) -> tuple[list[tuple[int, ChecklistItem]], list[tuple[int, str]]]:
+    """The items that validate, and every item's key (even an invalid item's, for duplicates)."""
+    items: list[tuple[int, ChecklistItem]] = []
+    keys: list[tuple[int, str]] = []
+    for index, raw in enumerate(raws):
+        key = raw.get("key") if isinstance(raw, dict) else None
+        if isinstance(key, str):
+            keys.append((index, key))
+        label = item_label(index, key)
+        item = validate_into(ChecklistItem, raw, label, problems)
+        if isinstance(item, ChecklistItem):
+            items.append((index, item))
+            if item.key.startswith(RESERVED_KEY_PREFIX):
+                problems.append(
+                    f'{label}: key "{item.key}" uses the "{RESERVED_KEY_PREFIX}" prefix, which is '
+                    "reserved for items you add yourself in Notion"
+                )
+    return items, keys

@@ -1,16 +1,23 @@
 """Problems in a checklist file, in the author's words: one line per YAML or pydantic error.
 
 PURE helpers for `sync.checklist.parse_checklist`: a YAML loader that refuses duplicated fields,
-and translations of YAML marks and pydantic errors into readable lines.
+translations of YAML marks and pydantic errors into readable lines, and the problems between
+records (duplicate keys and orders, unknown levels and categories, migrations).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+
+from sync.checklist_migrations import check_migrations
+
+if TYPE_CHECKING:
+    from sync.checklist import ChecklistItem, Level, Migration
 
 # pydantic error types -> what the field must be, in the YAML author's words
 _EXPECTED = {"int_type": "a whole number", "string_type": "text", "bool_type": "true or false"}
@@ -135,3 +142,69 @@ def describe_yaml_error(exc: yaml.YAMLError) -> str:
             return f"line {mark.line + 1}: {kind}: {reason} (column {mark.column + 1})"
         return f"{kind}: {reason}"
     return f"YAML syntax error: {exc}"
+
+
+# ------------------------------------------------------------------- between the records
+
+
+def item_label(index: int, key: object) -> str:
+    return f"items[{index}] ({key})" if isinstance(key, str) and key else f"items[{index}]"
+
+
+def structure_problems(
+    levels: Sequence[tuple[int, Level]],
+    items: Sequence[tuple[int, ChecklistItem]],
+    migrations: Sequence[tuple[int, Migration]],
+    version: int | None,
+    *,
+    keys: Sequence[tuple[int, str]],
+    check_membership: bool = True,
+) -> list[str]:
+    """Problems between records: duplicates, unknown levels/categories, migrations.
+
+    Records pair with their index in the file. `keys` holds every item's key, including items
+    that are otherwise invalid, so duplicates are found regardless. With `check_membership` False
+    (some level is itself invalid) items are not checked against the levels: only noise then.
+    """
+    problems: list[str] = []
+    categories: dict[str, tuple[str, ...]] = {}
+    for index, level in levels:
+        if level.name in categories:
+            problems.append(f'levels[{index}] ({level.name}): duplicate level name "{level.name}"')
+        else:
+            categories[level.name] = level.categories
+
+    first_with_key: dict[str, int] = {}
+    for index, key in keys:
+        if key in first_with_key:
+            problems.append(
+                f'{item_label(index, key)}: duplicate key "{key}" '
+                f"(also items[{first_with_key[key]}])"
+            )
+        else:
+            first_with_key[key] = index
+
+    first_with_order: dict[tuple[str, str, int], str] = {}  # -> label of the first item
+    for index, item in items if check_membership else ():
+        label = item_label(index, item.key)
+        if item.level not in categories:
+            known = ", ".join(categories)
+            problems.append(f'{label}: unknown level "{item.level}"; the levels are {known}')
+            continue
+        if item.category not in categories[item.level]:
+            known = ", ".join(categories[item.level])
+            problems.append(
+                f'{label}: unknown category "{item.category}" for level {item.level}; '
+                f"its categories are {known}"
+            )
+            continue
+        slot = (item.level, item.category, item.order)
+        if slot in first_with_order:
+            problems.append(
+                f"{label}: order {item.order} is already used in {item.level} / {item.category} "
+                f"by {first_with_order[slot]}"
+            )
+        else:
+            first_with_order[slot] = label
+    problems.extend(check_migrations(migrations, set(first_with_key), version))
+    return problems

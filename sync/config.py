@@ -10,7 +10,6 @@ import difflib
 import logging
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -22,6 +21,14 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationI
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sync.config_hints import problems_hint, where_settings_live
+from sync.config_values import (
+    INVISIBLE,
+    DigestSchedule,
+    check_token_text,
+    clean_secret,
+    parse_interval,
+    parse_schedule,
+)
 from sync.errors import ConfigError
 from sync.logs import register_secret, register_secret_url
 from sync.notion.versions import DEFAULT_NOTION_VERSION, parse_notion_version
@@ -30,16 +37,9 @@ log = logging.getLogger("dsprogress.config")
 
 DEFAULT_BASE_URL = "https://api.notion.com"
 ENV_FILE_ENCODING = "utf-8-sig"  # UTF-8, tolerating the BOM some editors write
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UUID_HEX = re.compile(r"([0-9a-fA-F]{32})")
 _DASHED = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_INTERVAL_PART = re.compile(r"(\d+)\s*([smhd])")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-MAX_INTERVAL_SECONDS = 365 * 86400
-# Characters a paste can carry that nobody sees: zero-width space/joiners, word joiner, BOM,
-# soft hyphen.
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _CLEANED_SECRETS: list[tuple[str, str]] = []  # (variable, raw value) that clean_secret changed
 
 
@@ -69,83 +69,6 @@ def parse_notion_id(value: str) -> str:
     return (
         f"{candidate[:8]}-{candidate[8:12]}-{candidate[12:16]}-{candidate[16:20]}-{candidate[20:]}"
     )
-
-
-def parse_interval(value: str) -> int:
-    """Parse `30s`, `15m`, `1h30m` or `2h` into seconds. A bare number is refused: its unit is
-    a guess (seconds? minutes?) that silently makes a sync every 5 seconds out of `5`."""
-    text = value.strip().lower().replace(" ", "")
-    if text.isdigit():
-        raise ValueError(f"{value.strip()!r} has no unit; write e.g. {text}s, {text}m or {text}h")
-    pos = 0
-    seconds = 0
-    for match in _INTERVAL_PART.finditer(text):
-        if match.start() != pos:
-            break
-        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-        seconds += int(match.group(1)) * unit
-        pos = match.end()
-    if pos != len(text) or not text:
-        raise ValueError(f"{value[:40]!r} is not an interval; use e.g. 30s, 15m, 1h or 1h30m")
-    if seconds < 1:
-        raise ValueError("must be at least 1 second")
-    if seconds > MAX_INTERVAL_SECONDS:
-        raise ValueError("must be at most 365d")
-    return seconds
-
-
-def clean_secret(value: str) -> tuple[str, bool]:
-    """The secret without surrounding whitespace and invisible characters (zero-width space,
-    BOM, ...), which a copy from a web page or a chat often adds; and whether any was removed."""
-    cleaned = "".join(ch for ch in value if ch not in _INVISIBLE).strip()
-    return cleaned, cleaned != value
-
-
-def check_token_text(token: str) -> None:
-    """A token must fit in an HTTP header: printable ASCII without spaces."""
-    if any(not ("!" <= ch <= "~") for ch in token):
-        raise ValueError(
-            "contains a space, a line break or a non-ASCII character, which a token never has; "
-            "copy the token again"
-        )
-
-
-@dataclass(frozen=True)
-class DigestSchedule:
-    """When the weekly digest is due: day names (never numbers) and a local time."""
-
-    days: tuple[str, ...]
-    hour: int
-    minute: int
-
-    @property
-    def cron_day_of_week(self) -> str:
-        return ",".join(self.days)
-
-    def __str__(self) -> str:
-        return f"{','.join(self.days)} {self.hour:02d}:{self.minute:02d}"
-
-
-def parse_schedule(value: str) -> DigestSchedule:
-    """Parse `mon 08:00`, `monday 8:30`, `fri,sun 18:00` or `daily 07:00`."""
-    parts = value.strip().lower().split()
-    if len(parts) != 2:
-        raise ValueError(f"{value!r} is not a schedule; use a day and a time, e.g. 'mon 08:00'")
-    day_text, time_text = parts
-    days: list[str] = []
-    for day in day_text.split(","):
-        if day in ("daily", "*"):
-            days.extend(DAY_NAMES)
-            continue
-        short = day[:3]
-        if day not in DAY_NAMES and day not in _FULL_DAY_NAMES:
-            raise ValueError(f"unknown day {day!r}; use mon, tue, wed, thu, fri, sat or sun")
-        days.append(short)
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", time_text)
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f"{time_text!r} is not a time; use HH:MM in 24-hour form, e.g. 08:00")
-    ordered = tuple(d for d in DAY_NAMES if d in days)
-    return DigestSchedule(ordered, int(match.group(1)), int(match.group(2)))
 
 
 def system_timezone_name() -> str:
@@ -232,7 +155,7 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         if info.field_name == "smtp_password":  # spaces may belong to a password: only invisibles
-            cleaned = "".join(ch for ch in value if ch not in _INVISIBLE)
+            cleaned = "".join(ch for ch in value if ch not in INVISIBLE)
             changed = cleaned != value
         else:
             cleaned, changed = clean_secret(value)

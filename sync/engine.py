@@ -27,10 +27,11 @@ from sync.row_reads import (
     RowsRead,
     fetch_pending_creates,
     fetch_rows,
-    fetch_rows_by_keys,
+    fetch_rows_to_create,
     fetch_run_rows,
     merge_rows,
     write_run_rows,
+    writes_unread,
 )
 from sync.run_report import ProgressCallback, SyncReport, describe_action
 from sync.snapshot import build_snapshot, write_snapshot
@@ -73,14 +74,7 @@ def run_sync(
     store = open_store(settings.state_dir, move_aside_malformed=not dry_run)
     started = time.monotonic()
     options = _RunOptions(
-        mode,
-        dry_run,
-        force,
-        prune,
-        confirm_prune,
-        now or _clock(),
-        progress,
-        full,
+        mode, dry_run, force, prune, confirm_prune, now or _clock(), progress, full
     )
     try:
         if dry_run:
@@ -278,19 +272,12 @@ class _Steps:
         )
         if data_source_id is None or read.kind == "full":
             return plan, gathered
-        creates = [a.key for a in plan.notion_actions if isinstance(a, CreatePage)]
-        if creates:
-            # Without a full read, look the keys up before creating: another machine may have.
-            found = fetch_rows_by_keys(self.notion, data_source_id, columns, creates)
-            if found:
-                rows = merge_rows(read.rows, found)
-                gathered = replace(
-                    gathered, read=replace(read, rows=rows, read=(*read.read, *found))
-                )
-                plan = make_plan(gathered)
-        if _writes_unread(plan, gathered.read):
-            # A page known only from the state's copy may be gone since (another machine trashes
-            # duplicates): read every row before writing to it.
+        found = fetch_rows_to_create(self.notion, data_source_id, columns, plan)
+        if found:
+            rows = merge_rows(read.rows, found)
+            gathered = replace(gathered, read=replace(read, rows=rows, read=(*read.read, *found)))
+            plan = make_plan(gathered)
+        if writes_unread(plan, gathered.read):
             watermark = gathered.read.watermark
             full = fetch_rows(self.notion, data_source_id, columns, "full", {}, watermark)
             gathered = gathered.with_rows(full)
@@ -406,10 +393,3 @@ class _Steps:
             database_url=gathered.target.database_url,
         )
         return write_snapshot(snapshot, self.settings.state_dir)
-
-
-def _writes_unread(plan: Plan, read: RowsRead) -> bool:
-    """Whether the plan writes to a page this run did not read (known from the state's copy)."""
-    seen = {row.page_id for row in read.read}
-    pages = (getattr(action, "page_id", None) for action in plan.notion_actions)
-    return any(page_id is not None and page_id not in seen for page_id in pages)

@@ -6,8 +6,8 @@ watermark minus `OVERLAP` (Notion rounds those times down to the minute) and mer
 copy, de-duplicated by page id: a row missing from a delta is unchanged, not gone. The watermark is
 Notion's clock (the Date of its answer just before the read), never this machine's.
 
-`plan_read`, `build_*` and `merge_rows` are pure; `fetch_*` talk to Notion (and the state),
-`write_run_rows` to the state.
+`plan_read`, `build_*`, `merge_rows` and `writes_unread` are pure; `fetch_*` talk to Notion (and
+the state), `write_run_rows` to the state.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from sync.actions import CreatePage, Plan
 from sync.checklist import Checklist
 from sync.model import RemoteRow
 from sync.notion.mapping import Columns, parse_row
@@ -131,6 +132,24 @@ def fetch_rows_by_keys(
         rows = notion.iter_rows(data_source_id, filter_, columns=columns)
         found += [parse_row(page, columns) for page in rows]
     return found
+
+
+def fetch_rows_to_create(
+    notion: NotionAdapter, data_source_id: str, columns: Columns, plan: Plan
+) -> list[RemoteRow]:
+    """Without a full read, the rows holding a key the plan would create: another machine may
+    have created it since."""
+    creates = [a.key for a in plan.notion_actions if isinstance(a, CreatePage)]
+    return fetch_rows_by_keys(notion, data_source_id, columns, creates) if creates else []
+
+
+def writes_unread(plan: Plan, read: RowsRead) -> bool:
+    """Whether the plan writes to a page this run did not read (known from the state's copy).
+    Such a page may be gone since (another machine trashes duplicates): every row is read again
+    before writing to it."""
+    seen = {row.page_id for row in read.read}
+    pages = (getattr(action, "page_id", None) for action in plan.notion_actions)
+    return any(page_id is not None and page_id not in seen for page_id in pages)
 
 
 def fetch_run_rows(

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from sync.config import DAY_NAMES, DigestSchedule
+from sync.config_values import DAY_NAMES, DigestSchedule
 from sync.model import RunRecord
 from sync.weeks import WeekId, WeekStart, first_day_of, week_containing
 

@@ -12,12 +12,11 @@ from sync.config import (
     ENV_NAMES,
     Settings,
     load_settings,
-    parse_interval,
     parse_notion_id,
-    parse_schedule,
     require_notion,
 )
 from sync.config_notes import cleaned_secret_notes, notes_to_say
+from sync.config_values import parse_interval, parse_schedule
 from sync.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sync.checklist import parse_checklist
 from sync.cli.history_cmd import render_event_line
 from sync.model import ItemState, Status, TickEvent
+from sync.open_items import in_progress_items, next_up
 from sync.progress import (
     OWN_ITEMS,
     Completion,
@@ -25,8 +26,6 @@ from sync.progress import (
     build_timelines,
     completions_by_week,
     completions_in_week,
-    in_progress_items,
-    next_up,
     percent_done,
     status_at,
 )

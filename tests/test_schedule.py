@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.config import DAY_NAMES, DigestSchedule, parse_schedule
+from sync.config_values import DAY_NAMES, DigestSchedule, parse_schedule
 from sync.model import RunRecord
 from sync.schedule import (
     DIGEST_MISFIRE_GRACE,

@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sync.config import DAY_NAMES, DigestSchedule
+from sync.config_values import DAY_NAMES, DigestSchedule
 from sync.schedule import build_digest_trigger, is_digest_due, next_digest_time
 
 FIRST, LAST = datetime(2020, 1, 1, tzinfo=timezone.utc), datetime(2035, 12, 31, tzinfo=timezone.utc)

@@ -23,14 +23,13 @@ from sync.config import Settings
 from sync.errors import StateError
 from sync.links import shown_url
 from sync.model import ItemState, TickEvent
+from sync.open_items import in_progress_items, next_up
 from sync.progress import (
     Completion,
     build_item_order,
     build_timelines,
     completions_in_week,
     done_by_week,
-    in_progress_items,
-    next_up,
     sort_keys,
     stored_status,
 )

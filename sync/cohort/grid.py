@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sync.checklist import MAX_TITLE_LENGTH, Checklist, ChecklistItem, Level
 from sync.model import CUSTOM_PREFIX, ItemState, TickEvent
+from sync.open_items import in_progress_since
 from sync.progress import (
     OWN_ITEMS,
     GroupTally,
@@ -27,7 +28,6 @@ from sync.progress import (
     build_timelines,
     completions_by_week,
     completions_in_week,
-    in_progress_since,
     tally,
 )
 from sync.weeks import WeekStart, WeekWindow

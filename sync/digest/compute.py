@@ -34,6 +34,7 @@ from sync.digest.data import (
     SyncHealth,
 )
 from sync.model import ItemState, RunRecord, Status, TickEvent
+from sync.open_items import in_progress_items, next_up
 from sync.progress import (
     OWN_ITEMS,
     ItemTimeline,
@@ -44,8 +45,6 @@ from sync.progress import (
     build_timelines,
     completions_by_week,
     completions_in_week,
-    in_progress_items,
-    next_up,
     sort_keys,
     status_at,
 )
@@ -283,24 +282,13 @@ def compute_digest(
     by_week = completions_by_week(timelines, zone, week_start)
     completions = _completions(view, completions_in_week(timelines, window))  # as `status` lists
 
-    tracking_since = min((e.observed_at for e in history), default=None)
-    first_week = week_of_day(view.day(tracking_since), week_start) if tracking_since else week
+    tracking_since, first_week = _tracking_since(history, view, week_start, week)
     is_first = first_week >= week
-
-    def done_in(target: WeekId) -> int | None:
-        return None if target < first_week else len(by_week.get(target, ()))
-
-    before = [done_in(week.shift(-n)) for n in range(1, AVERAGE_WEEKS + 1)]
-    previous = [count for count in before if count is not None]
-    recent = [c for c in (done_in(week.shift(-n)) for n in range(PACE_WEEKS)) if c is not None]
-    active = {w for w, done in by_week.items() if done and first_week <= w <= week}
-    runs_of_weeks = _active_runs(active, min(first_week, week), week)
+    before, previous, recent = _weekly_counts(by_week, first_week, week)
     report = build_progress(checklist, items, view.status)
     levels = _progress(report)
-    overall = Progress(report.overall.done, report.overall.total)
-    starting_point, backdated = None, 0
-    if is_first:  # the first digest's baseline: what was done as the week began
-        starting_point, backdated = _starting_point(view, window.start)
+    # the first digest's baseline: what was done as the week began
+    starting_point, backdated = _starting_point(view, window.start) if is_first else (None, 0)
 
     return DigestData(
         title=_one_line(checklist.title, 200),
@@ -313,7 +301,7 @@ def compute_digest(
         done_last_week=before[0],
         four_week_average=round(sum(previous) / len(previous), 2) if previous else None,
         average_weeks=len(previous),
-        overall=overall,
+        overall=Progress(report.overall.done, report.overall.total),
         starting_point=starting_point,
         starting_point_backdated=backdated,
         levels=levels,
@@ -321,18 +309,50 @@ def compute_digest(
         in_progress=_in_progress(view, window.end, min(now, window.end)),
         reopened=_reopened(view, window.start, window.end),
         next_up=_next_up(view),
-        consistency=Consistency(
-            current_run=runs_of_weeks[-1],
-            longest_run=max(runs_of_weeks),
-            active_weeks=len(active),
-            tracked_weeks=weeks_between(first_week, week) + 1 if tracking_since else 0,
-        ),
+        consistency=_consistency(by_week, first_week, week, tracking=tracking_since is not None),
         pace=_pace([lv for lv in levels if lv.name != OWN_ITEMS], recent, window.end_local.date()),
         sync=compute_sync_health(runs, window.start, now, last_successful_sync, zone),
         tracking_since=tracking_since.astimezone(zone) if tracking_since else None,
         skipped=report.skipped,
         database_url=_web_url(database_url),
         progress_url=_web_url(progress_url),
+    )
+
+
+def _tracking_since(
+    history: Sequence[TickEvent], view: _View, week_start: WeekStart, week: WeekId
+) -> tuple[datetime | None, WeekId]:
+    """The first observation, and the week it fell in (`week` when there is none yet)."""
+    since = min((e.observed_at for e in history), default=None)
+    return since, week_of_day(view.day(since), week_start) if since else week
+
+
+def _weekly_counts(
+    by_week: Mapping[WeekId, Sequence[Done]], first_week: WeekId, week: WeekId
+) -> tuple[list[int | None], list[int], list[int]]:
+    """Completions in each of the `AVERAGE_WEEKS` weeks before `week` (None: before tracking
+    began), the same without those None, and in the `PACE_WEEKS` weeks up to `week` that were
+    tracked."""
+
+    def done_in(target: WeekId) -> int | None:
+        return None if target < first_week else len(by_week.get(target, ()))
+
+    before = [done_in(week.shift(-n)) for n in range(1, AVERAGE_WEEKS + 1)]
+    recent = [c for c in (done_in(week.shift(-n)) for n in range(PACE_WEEKS)) if c is not None]
+    return before, [count for count in before if count is not None], recent
+
+
+def _consistency(
+    by_week: Mapping[WeekId, Sequence[Done]], first_week: WeekId, week: WeekId, *, tracking: bool
+) -> Consistency:
+    """The runs of weeks with a completion, from the first tracked week to `week`."""
+    active = {w for w, done in by_week.items() if done and first_week <= w <= week}
+    runs_of_weeks = _active_runs(active, min(first_week, week), week)
+    return Consistency(
+        current_run=runs_of_weeks[-1],
+        longest_run=max(runs_of_weeks),
+        active_weeks=len(active),
+        tracked_weeks=weeks_between(first_week, week) + 1 if tracking else 0,
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import jinja2
 
 from sync.checklist_files import bundled_templates_dir
-from sync.digest.data import DigestData
+from sync.digest.data import DigestData, Pace, SyncHealth
 from sync.errors import ConfigError
 from sync.weeks import format_utc_offset, format_week
 from sync.wording import (
@@ -143,67 +143,92 @@ def _first_headline(data: DigestData) -> str:
 
 
 def build_phrases(data: DigestData) -> Phrases:
-    if data.is_first:
-        headline = _first_headline(data)
-        subject_tail = f"{data.overall.done} of {data.overall.total} done"
-    elif data.done_this_week:
-        headline = f"{plural(data.done_this_week, 'item')} done this week."
-        subject_tail = f"{plural(data.done_this_week, 'item')} done"
-    else:
-        headline = "No new items ticked off this week."
-        subject_tail = "a quiet week"
-    comparison = None
-    if not data.is_first and data.done_last_week is not None:
-        comparison = build_trend(data.done_this_week, data.done_last_week, "last week")
-        average, weeks = data.four_week_average, data.average_weeks
-        if average is not None and weeks > 1:  # over one week it would repeat the last week
-            label = "four-week average" if weeks >= 4 else f"average of the last {weeks} weeks"
-            comparison += " · " + build_trend(data.done_this_week, average, f"your {label}")
-    nudge = None
-    if data.is_quiet:
-        nudge = "A quiet week happens. "
-        if data.next_up:
-            nudge += f"One small item is enough to get going again: {data.next_up[0].item.title}."
-        else:
-            nudge += "Everything on the checklist is done: maybe pick a project of your own."
+    headline, subject_tail = _headline(data)
+    last_sync, failures = _sync_phrases(data.sync)
+    return Phrases(
+        subject=f"{data.title}: {format_week(data.window)}, {subject_tail}",
+        week=format_week(data.window),
+        headline=headline,
+        comparison=_comparison(data),
+        nudge=_nudge(data),
+        consistency=_consistency(data),
+        pace=_pace(data.pace),
+        last_sync=last_sync,
+        failures=failures,
+        window=_window(data),
+        skipped=skipped_note(data.skipped),
+    )
 
+
+def _headline(data: DigestData) -> tuple[str, str]:
+    """The headline, and the end of the subject line."""
+    if data.is_first:
+        return _first_headline(data), f"{data.overall.done} of {data.overall.total} done"
+    if data.done_this_week:
+        done = plural(data.done_this_week, "item")
+        return f"{done} done this week.", f"{done} done"
+    return "No new items ticked off this week.", "a quiet week"
+
+
+def _comparison(data: DigestData) -> str | None:
+    if data.is_first or data.done_last_week is None:
+        return None
+    comparison = build_trend(data.done_this_week, data.done_last_week, "last week")
+    average, weeks = data.four_week_average, data.average_weeks
+    if average is not None and weeks > 1:  # over one week it would repeat the last week
+        label = "four-week average" if weeks >= 4 else f"average of the last {weeks} weeks"
+        comparison += " · " + build_trend(data.done_this_week, average, f"your {label}")
+    return comparison
+
+
+def _nudge(data: DigestData) -> str | None:
+    if not data.is_quiet:
+        return None
+    nudge = "A quiet week happens. "
+    if data.next_up:
+        return nudge + f"One small item is enough to get going again: {data.next_up[0].item.title}."
+    return nudge + "Everything on the checklist is done: maybe pick a project of your own."
+
+
+def _consistency(data: DigestData) -> str:
     run = data.consistency
     if data.is_first:
-        consistency = "This is your first tracked week."
-    elif run.current_run:
-        consistency = (
+        return "This is your first tracked week."
+    if run.current_run:
+        return (
             f"{plural(run.current_run, 'active week')} in a row"
             f" · longest run: {plural(run.longest_run, 'week')}."
         )
-    elif run.longest_run:
-        consistency = (
+    if run.longest_run:
+        return (
             f"Your longest run so far is {plural(run.longest_run, 'active week')};"
             " one completed item next week starts a new one."
         )
-    else:
-        consistency = "One completed item next week starts your first run of active weeks."
+    return "One completed item next week starts your first run of active weeks."
 
-    pace = data.pace
+
+def _pace(pace: Pace) -> str:
     if pace.level is None:
-        pace_text = "Every level is complete."
-    elif pace.weeks_needed is None or pace.eta is None:
-        pace_text = (
+        return "Every level is complete."
+    if pace.weeks_needed is None or pace.eta is None:
+        return (
             f"Not enough recent activity to estimate when {pace.level} will be finished"
             f" ({plural(pace.remaining, 'item')} left)."
         )
-    else:
-        measured = (
-            f"At this week's pace ({plural(pace.per_week, 'item')} a week)"
-            if pace.weeks_measured == 1
-            else f"At your recent pace ({plural(pace.per_week, 'item')} a week over the last"
-            f" {pace.weeks_measured} weeks)"
-        )
-        pace_text = (
-            f"{measured}, {pace.level} ({plural(pace.remaining, 'item')} left) would be finished"
-            f" in about {plural(pace.weeks_needed, 'week')}, around {format_day(pace.eta)}."
-        )
+    measured = (
+        f"At this week's pace ({plural(pace.per_week, 'item')} a week)"
+        if pace.weeks_measured == 1
+        else f"At your recent pace ({plural(pace.per_week, 'item')} a week over the last"
+        f" {pace.weeks_measured} weeks)"
+    )
+    return (
+        f"{measured}, {pace.level} ({plural(pace.remaining, 'item')} left) would be finished"
+        f" in about {plural(pace.weeks_needed, 'week')}, around {format_day(pace.eta)}."
+    )
 
-    sync = data.sync
+
+def _sync_phrases(sync: SyncHealth) -> tuple[str, str]:
+    """The last successful sync, and the failed syncs since the week began."""
     last_sync = (
         f"Last successful sync: {format_moment(sync.last_success)}."
         if sync.last_success
@@ -211,37 +236,26 @@ def build_phrases(data: DigestData) -> Phrases:
     )
     since = format_day(sync.failures_since.date())
     if not sync.failures:
-        failures = f"No failed syncs since {since}."
+        return last_sync, f"No failed syncs since {since}."
+    failures = f"{plural(sync.failures, 'failed sync')} since {since}"
+    if sync.last_failure_at:
+        failures += f"; the last on {format_moment(sync.last_failure_at)}"
+    error = sync.last_failure_error
+    if error:
+        failures += f": {error}" + ("" if error.endswith((".", "!", "?")) else ".")
     else:
-        failures = f"{plural(sync.failures, 'failed sync')} since {since}"
-        if sync.last_failure_at:
-            failures += f"; the last on {format_moment(sync.last_failure_at)}"
-        error = sync.last_failure_error
-        if error:
-            failures += f": {error}" + ("" if error.endswith((".", "!", "?")) else ".")
-        else:
-            failures += "."
+        failures += "."
+    return last_sync, failures
 
+
+def _window(data: DigestData) -> str:
     window = data.window
     start, end = window.start_local, window.end_local
-    window_text = (
+    return (
         f"Week {data.week}: {format_moment(start)} ({format_utc_offset(start)}) to"
         f" {format_moment(end)} ({format_utc_offset(end)}), time zone {window.zone};"
         f" weeks start on {'Sunday' if window.week_start == 'sun' else 'Monday'}."
         f" Generated {format_moment(data.generated_at)}."
-    )
-    return Phrases(
-        subject=f"{data.title}: {format_week(data.window)}, {subject_tail}",
-        week=format_week(data.window),
-        headline=headline,
-        comparison=comparison,
-        nudge=nudge,
-        consistency=consistency,
-        pace=pace_text,
-        last_sync=last_sync,
-        failures=failures,
-        window=window_text,
-        skipped=skipped_note(data.skipped),
     )
 
 

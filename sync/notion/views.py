@@ -9,6 +9,7 @@ level's icon. Notion keeps its own default table view as well; creating ours is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sync.model import FIELDS
@@ -47,69 +48,65 @@ def build_view_bodies(
     ids = dict(column_ids)
     base = {"database_id": database_id, "data_source_id": data_source_id}
     not_retired = {"property": ids["retired"], "checkbox": {"equals": False}}
-    by_order = {"property": ids["order"], "direction": "ascending"}
-    by_level = {"property": ids["level"], "direction": "ascending"}
-    by_category = {"property": ids["category"], "direction": "ascending"}
-    bodies: list[dict[str, Any]] = [
-        {
-            **base,
-            "name": BOARD_NAME,
-            "type": "board",
-            "filter": not_retired,
-            "sorts": [by_category, by_order],
-            "configuration": {
-                "type": "board",
-                "group_by": _group_by_select(ids["level"]),
-                "properties": _visible_properties(ids, _CARD_COLUMNS),
-            },
-        },
-        {
-            **base,
-            "name": TABLE_NAME,
-            "type": "table",
-            "filter": not_retired,
-            "sorts": [by_level, by_order],
-            "configuration": {
-                "type": "table",
-                "group_by": _group_by_select(ids["category"]),
-                "properties": _visible_properties(ids, _TABLE_COLUMNS),
-                "wrap_cells": True,
-            },
-        },
-        {
-            **base,
-            "name": NEXT_UP_NAME,
-            "type": "table",
-            "filter": build_next_up_filter(ids),
-            "sorts": [by_level, by_category, by_order],
-            "configuration": {
-                "type": "table",
-                "properties": _visible_properties(ids, _NEXT_UP_COLUMNS),
-                "wrap_cells": True,
-            },
-        },
+    table, board = _View(base, ids, "table"), _View(base, ids, "board")
+    return [
+        board.body(BOARD_NAME, not_retired, ("category", "order"), _CARD_COLUMNS, group="level"),
+        table.body(
+            TABLE_NAME, not_retired, ("level", "order"), _TABLE_COLUMNS, group="category", wrap=True
+        ),
+        table.body(
+            NEXT_UP_NAME,
+            build_next_up_filter(ids),
+            ("level", "category", "order"),
+            _NEXT_UP_COLUMNS,
+            wrap=True,
+        ),
+        *(
+            table.body(
+                build_level_view_name(name, icon),
+                {"and": [{"property": ids["level"], "select": {"equals": name}}, not_retired]},
+                ("order",),
+                _LEVEL_COLUMNS,
+                group="category",
+            )
+            for name, icon in levels
+        ),
     ]
-    for name, icon in levels:
-        bodies.append(
-            {
-                **base,
-                "name": build_level_view_name(name, icon),
-                "type": "table",
-                "filter": {
-                    "and": [
-                        {"property": ids["level"], "select": {"equals": name}},
-                        not_retired,
-                    ]
-                },
-                "sorts": [by_order],
-                "configuration": {
-                    "type": "table",
-                    "group_by": _group_by_select(ids["category"]),
-                    "properties": _visible_properties(ids, _LEVEL_COLUMNS),
-                },
-            }
-        )
-    return bodies
+
+
+@dataclass(frozen=True)
+class _View:
+    """Bodies of one view type for one data source."""
+
+    base: Mapping[str, str]
+    ids: Mapping[str, str]
+    kind: str
+
+    def body(
+        self,
+        name: str,
+        filter_: Mapping[str, Any],
+        sorted_by: Sequence[str],
+        columns: Sequence[str],
+        *,
+        group: str | None = None,
+        wrap: bool = False,
+    ) -> dict[str, Any]:
+        """A view sorted ascending by `sorted_by`, showing `columns`, grouped by `group`."""
+        configuration: dict[str, Any] = {"type": self.kind}
+        if group is not None:
+            configuration["group_by"] = _group_by_select(self.ids[group])
+        configuration["properties"] = _visible_properties(self.ids, columns)
+        if wrap:
+            configuration["wrap_cells"] = True
+        return {
+            **self.base,
+            "name": name,
+            "type": self.kind,
+            "filter": filter_,
+            "sorts": [{"property": self.ids[f], "direction": "ascending"} for f in sorted_by],
+            "configuration": configuration,
+        }
 
 
 def build_next_up_filter(ids: Mapping[str, str]) -> dict[str, Any]:
