@@ -45,12 +45,11 @@ from sync.notion.mapping import build_database_schema, resolve_columns
 from sync.notion.mark import Mark, build_description, parse_mark
 from sync.notion.versions import is_in_trash
 from sync.notion.views import (
-    NEXT_UP_FILTER_VERSION,
-    NEXT_UP_NAME,
-    build_next_up_filter,
+    VIEWS_VERSION,
     build_view_bodies,
 )
 from sync.store import Store
+from sync.view_upgrades import upgrade_views
 
 log = logging.getLogger("dsprogress.engine")
 DATABASE_ICON = "🎓"
@@ -101,7 +100,7 @@ def resolve_target(
         url = _url(live, store.get_meta("database_url"))
         target = _from_live(recorded_db, recorded_ds, url, live)
         if not dry_run:
-            _upgrade_next_up(notion, store, target)
+            upgrade_views(notion, store, target.mark.views if target.mark else ())
         return target
     parent = settings.notion_parent_page_id
     assert parent is not None  # require_notion checked it
@@ -117,7 +116,7 @@ def resolve_target(
     _record_target(store, target)
     log.info("created database %s", target.database_id)
     properties = _add_views(notion, store, target, checklist)
-    store.set_meta("next_up_filter", NEXT_UP_FILTER_VERSION)
+    store.set_meta("next_up_filter", VIEWS_VERSION)
     return replace(target, properties=properties)
 
 
@@ -270,24 +269,6 @@ def _add_views(
         )
     store.set_json_meta("views", created)
     return properties
-
-
-def _upgrade_next_up(notion: NotionAdapter, store: Store, target: Target) -> None:
-    """Give an older database's Next up view the current filter (once; best effort)."""
-    if store.get_meta("next_up_filter") == NEXT_UP_FILTER_VERSION:
-        return
-    ids: dict[str, str] = store.get_json_meta("column_ids") or {}
-    views = store.get_json_meta("views") or []
-    try:
-        for view in views:
-            if view.get("name") == NEXT_UP_NAME and view.get("view_id") and "status" in ids:
-                body = {"filter": build_next_up_filter(ids)}
-                notion.update_view(str(view["view_id"]), body)
-    except (DsprogressError, AmbiguousWriteError) as exc:
-        log.warning("views: could not update the Next up view (%s); it still works", exc)
-        return
-    with store.transaction():
-        store.set_meta("next_up_filter", NEXT_UP_FILTER_VERSION)
 
 
 def _record_target(store: Store, target: Target) -> None:

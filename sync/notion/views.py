@@ -27,8 +27,9 @@ _CARD_COLUMNS = ("category", "done", "status")
 # The tool's own columns (Key, Retired, ...): hidden in every table, list and board.
 TOOL_FIELDS = tuple(spec.field for spec in FIELDS if spec.owner == "tool")
 _REQUIRED = ("title", "done", "status", "level", "category", "order", "retired")
-# Bumped when the Next up filter changes: existing databases get the new one (PATCH /v1/views).
-NEXT_UP_FILTER_VERSION = "2"
+# Bumped when the tabs change (the Next up filter, a column to hide): an existing database's tabs
+# are brought up to date once (`build_view_upgrade`, PATCH /v1/views). 3: the Sync base hidden.
+VIEWS_VERSION = "3"
 
 
 def build_view_bodies(
@@ -141,3 +142,23 @@ def _visible_properties(ids: Mapping[str, str], shown: Sequence[str]) -> list[di
     visible = [{"property_id": ids[f], "visible": True} for f in shown if f in ids]
     hidden = [{"property_id": ids[f], "visible": False} for f in TOOL_FIELDS if f in ids]
     return visible + hidden
+
+
+def build_view_upgrade(view: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
+    """The PATCH that brings one of our tabs, as Notion answers it, up to `VIEWS_VERSION`: the
+    tool's columns hidden (the rest of its columns as the learner left them) and, for Next up,
+    the current filter. Empty when nothing changes."""
+    body: dict[str, Any] = {}
+    configuration = view.get("configuration")
+    shown = configuration.get("properties") if isinstance(configuration, Mapping) else None
+    if isinstance(configuration, Mapping) and isinstance(shown, list):
+        tool = [ids[f] for f in TOOL_FIELDS if f in ids]
+        kept = [p for p in shown if not (isinstance(p, Mapping) and p.get("property_id") in tool)]
+        properties = kept + [{"property_id": i, "visible": False} for i in tool]
+        if properties != shown:
+            body["configuration"] = {**configuration, "properties": properties}
+    if view.get("name") == NEXT_UP_NAME and {"done", "status", "retired"} <= set(ids):
+        wanted = build_next_up_filter(ids)
+        if view.get("filter") != wanted:
+            body["filter"] = wanted
+    return body

@@ -296,6 +296,36 @@ def test_an_older_databases_next_up_view_gets_the_status_filter_once(world: Worl
     assert world.control.request_count("PATCH /v1/views/{id}") == 0
 
 
+def test_an_older_databases_tabs_get_the_sync_base_hidden_once_keeping_the_learners_columns(
+    world: World,
+) -> None:
+    world.sync()
+    with open_store(world.state_dir) as store:
+        views = [v["view_id"] for v in store.get_json_meta("views")]
+        ids = store.get_json_meta("column_ids")
+        store.set_meta("next_up_filter", "2")  # as a database made by the previous version
+    with NotionAdapter(world.sandbox.token, world.sandbox.base_url, rate_limit=0) as notion:
+        for view_id in views:  # tabs made before the Sync base (not listed); the learner hid Notes
+            config = notion.fetch_view(view_id)["configuration"]
+            shown = [
+                {**p, "visible": p["property_id"] != ids["notes"]}
+                if p["property_id"] not in (ids["key"], ids["retired"])
+                else p
+                for p in config["properties"]
+                if p["property_id"] != ids["base"]
+            ]
+            notion.update_view(view_id, {"configuration": {**config, "properties": shown}})
+        world.sync()
+        after = [notion.fetch_view(v)["configuration"]["properties"] for v in views]
+    for properties in after:
+        visible = {p["property_id"]: p["visible"] for p in properties}
+        assert visible[ids["base"]] is False and visible[ids["key"]] is False
+        assert visible.get(ids["notes"]) in (None, False)  # the learner's choice stays
+    world.control.reset_requests()
+    world.sync()
+    assert world.control.request_count("PATCH /v1/views/{id}") == 0  # once
+
+
 def test_creates_are_recorded_before_they_are_sent_and_looked_for_after_a_crash(
     world: World,
 ) -> None:
