@@ -8,8 +8,6 @@ nowhere else.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
@@ -31,7 +29,7 @@ from sync.errors import (
 )
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter, RetryCallback
-from sync.private_files import make_private_dir, remove_stale_files
+from sync.private_files import make_private_dir, remove_stale_files, write_private_file
 from sync.store import STATE_FILE, open_store
 
 ENV_HEADER = (
@@ -92,25 +90,12 @@ def write_env_file(path: Path, text: str, *, overwrite: bool = False) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         remove_stale_files(directory, ".env.dsprogress-*.tmp")
-        handle, temp_name = tempfile.mkstemp(
-            prefix=".env.dsprogress-", suffix=".tmp", dir=directory
-        )
+        write_private_file(path, text, prefix=".env.dsprogress-")
     except OSError as exc:
         raise ConfigError(
             f"cannot write {path}: {exc.strerror or exc}",
             hint="Run init from a folder you can write to, or pass --env-file.",
         ) from None
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
     return path
 
 
