@@ -20,6 +20,7 @@ from sync.access import TokenInfo, describe_token_kind, page_title, parse_token_
 from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings, require_notion
+from sync.database_choice import choose_database_id
 from sync.discovery import pick_data_source
 from sync.doctor_cockpit import check_cockpit
 from sync.doctor_database import (
@@ -253,7 +254,7 @@ def _check_database(ctx: _Context) -> CheckResult:
         return skip_check(name, "skipped: needs an accepted token")
     recorded = _recorded_meta(ctx.settings.state_dir)
     configured = ctx.settings.notion_database_id
-    database_id = configured or recorded.get("database_id")
+    database_id = choose_database_id(configured, recorded.get("database_id"))
     variable = "NOTION_DATABASE_ID" if configured else "recorded in the state"
     parent = ctx.settings.notion_parent_page_id
     parent_ok = any(r.name == "parent page" and r.ok and not r.skipped for r in ctx.results)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sync.checklist import Checklist
 from sync.config import Settings, require_notion
+from sync.database_choice import choose_database_id
 from sync.digest import channels
 from sync.digest.compute import compute_digest
 from sync.digest.data import DigestData
@@ -286,7 +287,9 @@ class _Sender:
                 f"Notion: {exc.what} may or may not have happened ({type(exc.cause).__name__})",
                 hint="The next run looks for the page before creating it again.",
             ) from None
-        database_id = self.settings.notion_database_id or self.store.get_meta("database_id")
+        database_id = choose_database_id(
+            self.settings.notion_database_id, self.store.get_meta("database_id")
+        )
         if database_id:
             summary = build_notion_summary(self.data)
             channels.send_notion_summary(notion, database_id, summary)
