@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
@@ -22,6 +22,29 @@ from sync.store_file import SCHEMA_VERSION as SCHEMA_VERSION
 from sync.store_file import STATE_FILE as STATE_FILE
 from sync.store_file import StateConnection, open_state_file
 from sync.store_rows import RowCache
+
+# The state's metadata keys: a misspelt key is a type error (mypy), not a silent None. What
+# belongs to the checklist database (forgotten when the run switches databases) is
+# `Store.DATABASE_META`; a week's digest page is `Store.get_digest_page`/`set_digest_page`.
+MetaKey = Literal[
+    "database_id",
+    "data_source_id",
+    "database_url",
+    "progress_url",
+    "column_ids",
+    "views",
+    "next_up_filter",
+    "pending_creates",
+    "rows_watermark",
+    "last_full_read",
+    "checklist_fingerprint",
+    "checklist_version",
+    "cockpit_pending",
+    "cohort_roster",
+    "cohort_unreachable",
+    "cohort_options",
+]
+DIGEST_PAGE_PREFIX = "digest_page."
 
 
 def utc_now() -> datetime:
@@ -85,11 +108,31 @@ class Store(RowCache):
         self._db.execute("COMMIT")
 
     # -- meta ----------------------------------------------------------------------------------
-    def get_meta(self, name: str) -> str | None:
+    def get_meta(self, name: MetaKey) -> str | None:
+        return self._get_meta(name)
+
+    def set_meta(self, name: MetaKey, value: str | None) -> None:
+        self._set_meta(name, value)
+
+    def get_json_meta(self, name: MetaKey) -> Any:
+        raw = self.get_meta(name)
+        return None if raw is None else json.loads(raw)
+
+    def set_json_meta(self, name: MetaKey, value: Any) -> None:
+        self.set_meta(name, json.dumps(value, sort_keys=True))
+
+    def get_digest_page(self, week: str) -> str | None:
+        """The Notion page the digest of `week` was written to (`digest_page.<week>`), or None."""
+        return self._get_meta(f"{DIGEST_PAGE_PREFIX}{week}")
+
+    def set_digest_page(self, week: str, page_id: str | None) -> None:
+        self._set_meta(f"{DIGEST_PAGE_PREFIX}{week}", page_id)
+
+    def _get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, name: str, value: str | None) -> None:
+    def _set_meta(self, name: str, value: str | None) -> None:
         if value is None:
             self._db.execute("DELETE FROM meta WHERE name = ?", (name,))
         else:
@@ -99,14 +142,7 @@ class Store(RowCache):
                 (name, value),
             )
 
-    def get_json_meta(self, name: str) -> Any:
-        raw = self.get_meta(name)
-        return None if raw is None else json.loads(raw)
-
-    def set_json_meta(self, name: str, value: Any) -> None:
-        self.set_meta(name, json.dumps(value, sort_keys=True))
-
-    DATABASE_META = (
+    DATABASE_META: tuple[MetaKey, ...] = (
         "database_id",
         "data_source_id",
         "database_url",

@@ -76,14 +76,13 @@ def _send(
         channels.send_discord(settings.discord_webhook_url.get_secret_value(), payload)
         return ""
     if channel == "notion" and settings.cohort_page is not None:
-        remembered = f"digest_page.{digest.week}"
         return channels.send_notion_page(
             notion(),
             settings.cohort_page,
             digest.week,
             render_cohort_digest(digest, "md"),
-            known_page_id=store.get_meta(remembered),
-            remember=lambda page_id: store.set_meta(remembered, page_id),
+            known_page_id=store.get_digest_page(digest.week),
+            remember=lambda page_id: store.set_digest_page(digest.week, page_id),
         )
     raise ValueError(f"{channel} is not set up (select_channels checks this first)")
 

@@ -272,15 +272,14 @@ class _Sender:
                 "Notion digest pages need NOTION_PARENT_PAGE_ID", hint=_SETUP_HINTS["notion"]
             )
         notion = self.notion()
-        remembered = f"digest_page.{self.data.week}"
         try:
             url = channels.send_notion_page(
                 notion,
                 parent,
                 self.data.week,
                 self.render("md"),
-                known_page_id=self.store.get_meta(remembered),
-                remember=lambda page_id: self.store.set_meta(remembered, page_id),
+                known_page_id=self.store.get_digest_page(self.data.week),
+                remember=lambda page_id: self.store.set_digest_page(self.data.week, page_id),
             )
         except AmbiguousWriteError as exc:
             raise DeliveryError(
