@@ -17,7 +17,8 @@ from pathlib import Path
 from sync.cohort.digest import CohortDigest, render_cohort_digest, render_subject
 from sync.config import Settings
 from sync.digest import channels
-from sync.digest.deliver import Channel, ChannelResult, DeliveryReport
+from sync.digest.channel_choice import Channel
+from sync.digest.deliver import ChannelResult, DeliveryReport
 from sync.errors import DeliveryError, DsprogressError
 from sync.lock import hold_lock
 from sync.logs import redact
