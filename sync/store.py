@@ -14,37 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
+from sync.store_file import DIGEST_PAGE_PREFIX, MetaKey, StateConnection, open_state_file
 from sync.store_file import SCHEMA_VERSION as SCHEMA_VERSION
 from sync.store_file import STATE_FILE as STATE_FILE
-from sync.store_file import StateConnection, open_state_file
 from sync.store_rows import RowCache
-
-# The state's metadata keys: a misspelt key is a type error (mypy), not a silent None. What
-# belongs to the checklist database (forgotten when the run switches databases) is
-# `Store.DATABASE_META`; a week's digest page is `Store.get_digest_page`/`set_digest_page`.
-MetaKey = Literal[
-    "database_id",
-    "data_source_id",
-    "database_url",
-    "progress_url",
-    "column_ids",
-    "views",
-    "next_up_filter",
-    "pending_creates",
-    "rows_watermark",
-    "last_full_read",
-    "checklist_fingerprint",
-    "checklist_version",
-    "cockpit_pending",
-    "cohort_roster",
-    "cohort_unreachable",
-    "cohort_options",
-]
-DIGEST_PAGE_PREFIX = "digest_page."
 
 
 def utc_now() -> datetime:

@@ -10,12 +10,35 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sync.errors import StateError
 from sync.private_files import make_private_dir, make_private_file
 
 STATE_FILE = "state.sqlite3"
+
+# The state's metadata keys: a misspelt key is a type error (mypy), not a silent None. What
+# belongs to the checklist database (forgotten when the run switches databases) is
+# `sync.store.Store.DATABASE_META`; a week's digest page is `sync.store.Store.get_digest_page`.
+MetaKey = Literal[
+    "database_id",
+    "data_source_id",
+    "database_url",
+    "progress_url",
+    "column_ids",
+    "views",
+    "next_up_filter",
+    "pending_creates",
+    "rows_watermark",
+    "last_full_read",
+    "checklist_fingerprint",
+    "checklist_version",
+    "cockpit_pending",
+    "cohort_roster",
+    "cohort_unreachable",
+    "cohort_options",
+]
+DIGEST_PAGE_PREFIX = "digest_page."
 
 _MIGRATIONS: tuple[str, ...] = (
     # version 1
