@@ -18,7 +18,13 @@ from typing import Any, cast
 
 from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
-from sync.store_file import DIGEST_PAGE_PREFIX, MetaKey, StateConnection, open_state_file
+from sync.store_file import (
+    DATABASE_META,
+    DIGEST_PAGE_PREFIX,
+    MetaKey,
+    StateConnection,
+    open_state_file,
+)
 from sync.store_file import SCHEMA_VERSION as SCHEMA_VERSION
 from sync.store_file import STATE_FILE as STATE_FILE
 from sync.store_rows import RowCache
@@ -119,24 +125,11 @@ class Store(RowCache):
                 (name, value),
             )
 
-    DATABASE_META: tuple[MetaKey, ...] = (
-        "database_id",
-        "data_source_id",
-        "database_url",
-        "column_ids",
-        "views",
-        "next_up_filter",
-        "pending_creates",
-        "rows_watermark",
-        "last_full_read",
-        "checklist_fingerprint",
-    )
-
     def forget_database(self) -> None:
         """Start over on a new database: drop what belongs to the old one (its ids, columns, views,
         pending creates and rows); the history, runs and deliveries stay."""
         with self.transaction():
-            for name in self.DATABASE_META:
+            for name in DATABASE_META:
                 self.set_meta(name, None)
             self.replace_items([])
             self.write_remote_rows([], replace=True)
