@@ -22,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from sync.config import Settings
 from sync.database_choice import Target
@@ -41,7 +41,7 @@ from sync.notion.mark import Cockpit, Mark, build_description, compact, parse_ma
 from sync.store import Store
 
 log = logging.getLogger("dsprogress.cockpit")
-PENDING = "cockpit_pending"  # state meta: {"database": id, "dashboard": id | None}
+PENDING: Final = "cockpit_pending"  # state meta: {"database": id, "dashboard": id | None}
 REFUSED_HINT = (
     "the checklist works without it; `dsprogress doctor --fix` tries again (after a plan "
     "change), DSPROGRESS_NOTION_COCKPIT=false stops adding it"

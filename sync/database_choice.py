@@ -75,14 +75,25 @@ class Target:
         return self.live.mark if self.live is not None else None
 
 
+def choose_database_id(configured: str | None, recorded: str | None) -> str | None:
+    """The one rule for which database a run uses, known without Notion: NOTION_DATABASE_ID when
+    set, else the one recorded in the state; None when a sync would discover or create one.
+
+    Read-only (it writes nothing and creates nothing). Callers: `resolve_target` (the sync, which
+    then checks, switches, discovers or creates), doctor's database check, and the digest
+    (`digest.sent_weeks.load_sent_weeks`, `digest.deliver`'s Notion summary).
+    """
+    return configured or recorded
+
+
 def resolve_target(
     settings: Settings, store: Store, notion: NotionAdapter, checklist: Checklist, dry_run: bool
 ) -> Target:
     recorded_db = store.get_meta("database_id")
     recorded_ds = store.get_meta("data_source_id")
-    configured = settings.notion_database_id
-    if configured and configured != recorded_db:
-        target = _configured_target(notion, configured)
+    chosen = choose_database_id(settings.notion_database_id, recorded_db)
+    if chosen is not None and chosen != recorded_db:  # NOTION_DATABASE_ID names another one
+        target = _configured_target(notion, chosen)
         if recorded_db is not None:
             # The state is another database's cache: Notion holds the truth, so the state starts
             # over on this one (as init's start-over does) and rebuilds from its rows.

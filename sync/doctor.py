@@ -20,6 +20,7 @@ from sync.access import TokenInfo, describe_token_kind, page_title, parse_token_
 from sync.checklist import Checklist
 from sync.checklist_files import load_checklist
 from sync.config import Settings, load_settings, require_notion
+from sync.database_choice import choose_database_id
 from sync.discovery import pick_data_source
 from sync.doctor_cockpit import check_cockpit
 from sync.doctor_database import (
@@ -27,6 +28,7 @@ from sync.doctor_database import (
     check_database_state,
     check_discovered,
     check_other_databases,
+    explain_not_found,
 )
 from sync.doctor_local import (
     CheckResult,
@@ -35,6 +37,7 @@ from sync.doctor_local import (
     check_schedule,
     check_state_dir,
     check_state_files,
+    read_recorded_meta,
     skip_check,
 )
 from sync.errors import DsprogressError, NotionAuthError, NotionNotFoundError, StateError
@@ -49,7 +52,7 @@ from sync.notion.schema_check import (
     check_schema,
 )
 from sync.notion.versions import is_in_trash
-from sync.store import STATE_FILE, open_store
+from sync.store import open_store
 
 T = TypeVar("T")
 FIX_COMMAND = (
@@ -77,30 +80,6 @@ def check_configuration(env_file: Path | None) -> tuple[CheckResult, Settings | 
         return result, settings
     source = f"{env_file} and the environment" if env_file and env_file.is_file() else "environment"
     return CheckResult(name, True, f"valid (read from {source})"), settings
-
-
-def explain_not_found(
-    what: str, object_id: str, variable: str, token: TokenInfo | None, visible_pages: int | None
-) -> tuple[str, str]:
-    """(detail, fix) for a 404: Notion answers the same for "not shared" and "does not exist"."""
-    label = f"{what} {object_id} ({variable})"
-    if token is not None and token.kind == "personal":
-        return (
-            f"{label} does not exist, or your account cannot open it",
-            "Check the URL (copy it again from the browser) and restore the page from the Trash "
-            "if it is there.",
-        )
-    name = f'"{token.name}"' if token else "your internal connection"
-    connect = f"Open it in Notion, ... (top right) -> Connections -> add {name}."
-    if visible_pages == 0:
-        return (
-            f"{label} is not shared with {name}, which is connected to no page at all",
-            connect,
-        )
-    return (
-        f"{label} is not shared with {name}, or does not exist (Notion answers the same for both)",
-        f"{connect} If it is already connected there, check the id: copy the link again.",
-    )
 
 
 INTERNAL_BLOCK_LIMIT_NOTE = (
@@ -189,20 +168,6 @@ def _check_token(ctx: _Context) -> CheckResult:
     return _guard("token", run)
 
 
-def _recorded_meta(state_dir: Path) -> dict[str, Any]:
-    if not (state_dir / STATE_FILE).is_file():
-        return {}
-    try:
-        with open_store(state_dir) as store:
-            return {
-                "database_id": store.get_meta("database_id"),
-                "data_source_id": store.get_meta("data_source_id"),
-                "column_ids": store.get_json_meta("column_ids") or {},
-            }
-    except (DsprogressError, OSError):
-        return {}
-
-
 def _probe(call: Callable[[], T]) -> T | None:
     try:
         return call()
@@ -251,9 +216,9 @@ def _check_database(ctx: _Context) -> CheckResult:
     name = "database"
     if ctx.token is None:
         return skip_check(name, "skipped: needs an accepted token")
-    recorded = _recorded_meta(ctx.settings.state_dir)
+    recorded = read_recorded_meta(ctx.settings.state_dir)
     configured = ctx.settings.notion_database_id
-    database_id = configured or recorded.get("database_id")
+    database_id = choose_database_id(configured, recorded.get("database_id"))
     variable = "NOTION_DATABASE_ID" if configured else "recorded in the state"
     parent = ctx.settings.notion_parent_page_id
     parent_ok = any(r.name == "parent page" and r.ok and not r.skipped for r in ctx.results)
@@ -361,7 +326,7 @@ def _check_schema_live(ctx: _Context, checklist: Checklist | None) -> CheckResul
     data_source_id = ctx.data_source_id
 
     def run() -> CheckResult:
-        recorded: dict[str, str] = _recorded_meta(ctx.settings.state_dir).get("column_ids", {})
+        recorded: dict[str, str] = read_recorded_meta(ctx.settings.state_dir).get("column_ids", {})
         source = ctx.notion.fetch_data_source(data_source_id)
         properties = source.get("properties", {})
         report = check_schema(properties, recorded)

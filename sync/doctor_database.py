@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sync.access import TokenInfo
 from sync.discovery import FoundDatabase, database_title, find_checklist_databases
 from sync.doctor_local import CheckResult, skip_check
 from sync.errors import DatabaseGoneError, DsprogressError
@@ -94,4 +95,28 @@ def check_other_databases(
             warning=True,
         ),
         found,
+    )
+
+
+def explain_not_found(
+    what: str, object_id: str, variable: str, token: TokenInfo | None, visible_pages: int | None
+) -> tuple[str, str]:
+    """(detail, fix) for a 404: Notion answers the same for "not shared" and "does not exist"."""
+    label = f"{what} {object_id} ({variable})"
+    if token is not None and token.kind == "personal":
+        return (
+            f"{label} does not exist, or your account cannot open it",
+            "Check the URL (copy it again from the browser) and restore the page from the Trash "
+            "if it is there.",
+        )
+    name = f'"{token.name}"' if token else "your internal connection"
+    connect = f"Open it in Notion, ... (top right) -> Connections -> add {name}."
+    if visible_pages == 0:
+        return (
+            f"{label} is not shared with {name}, which is connected to no page at all",
+            connect,
+        )
+    return (
+        f"{label} is not shared with {name}, or does not exist (Notion answers the same for both)",
+        f"{connect} If it is already connected there, check the id: copy the link again.",
     )

@@ -279,3 +279,19 @@ def _check_webhook(service: str, url: str, send_test: bool) -> CheckResult:
     except DsprogressError as exc:
         return CheckResult(name, False, exc.message, exc.hint)
     return CheckResult(name, True, f"test message sent to {host}")
+
+
+def read_recorded_meta(state_dir: Path) -> dict[str, Any]:
+    """What the state records of the database (read-only: no state file, or an unreadable one,
+    is {}; doctor never creates one)."""
+    if not (state_dir / STATE_FILE).is_file():
+        return {}
+    try:
+        with open_store(state_dir) as store:
+            return {
+                "database_id": store.get_meta("database_id"),
+                "data_source_id": store.get_meta("data_source_id"),
+                "column_ids": store.get_json_meta("column_ids") or {},
+            }
+    except (DsprogressError, OSError):
+        return {}

@@ -8,8 +8,6 @@ nowhere else.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
@@ -20,6 +18,7 @@ from sync.checklist_files import load_checklist
 from sync.config import (
     DEFAULT_BASE_URL,
     ENV_FILE_ENCODING,
+    Settings,
     check_env_file,
     load_settings,
 )
@@ -31,7 +30,7 @@ from sync.errors import (
 )
 from sync.logs import register_secret
 from sync.notion.adapter import NotionAdapter, RetryCallback
-from sync.private_files import make_private_dir, remove_stale_files
+from sync.private_files import make_private_dir, remove_stale_files, write_private_file
 from sync.store import STATE_FILE, open_store
 
 ENV_HEADER = (
@@ -92,25 +91,12 @@ def write_env_file(path: Path, text: str, *, overwrite: bool = False) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         remove_stale_files(directory, ".env.dsprogress-*.tmp")
-        handle, temp_name = tempfile.mkstemp(
-            prefix=".env.dsprogress-", suffix=".tmp", dir=directory
-        )
+        write_private_file(path, text, prefix=".env.dsprogress-")
     except OSError as exc:
         raise ConfigError(
             f"cannot write {path}: {exc.strerror or exc}",
             hint="Run init from a folder you can write to, or pass --env-file.",
         ) from None
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
     return path
 
 
@@ -202,17 +188,7 @@ def run_init(
     checklist = load_checklist(settings.checklist)
     found: FoundDatabase | None = None
     if choices.database_id is None and choices.parent_page_id is not None:
-        notion = adapter or NotionAdapter(
-            choices.token,
-            choices.base_url,
-            rate_limit=settings.rate_limit,
-            notion_version=settings.notion_version,
-        )
-        try:
-            found = fetch_existing_database(notion, choices.parent_page_id)
-        finally:
-            if adapter is None:
-                notion.close()
+        found = _find_database(choices, choices.parent_page_id, settings, adapter)
         if found is not None:
             choices = replace(choices, database_id=found.database_id)
             settings = load_settings(
@@ -237,13 +213,38 @@ def run_init(
         on_wait=on_wait,
         on_retry=on_retry,
     )
-    with open_store(settings.state_dir) as store:
-        report.database_url = store.get_meta("database_url") or report.sync.database_url
-        report.views = list(store.get_json_meta("views") or [])
-    if choices.database_id is None and report.sync.database_id:
-        values = {"NOTION_DATABASE_ID": report.sync.database_id}
-        write_env_file(env_path, build_env_file(values, read_env_text(env_path)), overwrite=True)
+    _record_after_sync(report, report.sync, choices, env_path)
     return report
+
+
+def _find_database(
+    choices: InitChoices, parent_page_id: str, settings: Settings, adapter: NotionAdapter | None
+) -> FoundDatabase | None:
+    """The checklist database already under the page, if any (the adapter given, or a new one)."""
+    notion = adapter or NotionAdapter(
+        choices.token,
+        choices.base_url,
+        rate_limit=settings.rate_limit,
+        notion_version=settings.notion_version,
+    )
+    try:
+        return fetch_existing_database(notion, parent_page_id)
+    finally:
+        if adapter is None:
+            notion.close()
+
+
+def _record_after_sync(
+    report: InitReport, sync: SyncReport, choices: InitChoices, env_path: Path
+) -> None:
+    """The database's URL and views as the first sync left them; a database the sync created is
+    written to `.env` as NOTION_DATABASE_ID."""
+    with open_store(report.state_dir) as store:
+        report.database_url = store.get_meta("database_url") or sync.database_url
+        report.views = list(store.get_json_meta("views") or [])
+    if choices.database_id is None and sync.database_id:
+        values = {"NOTION_DATABASE_ID": sync.database_id}
+        write_env_file(env_path, build_env_file(values, read_env_text(env_path)), overwrite=True)
 
 
 def _forget_recorded_database(state_dir: Path) -> None:

@@ -1,14 +1,15 @@
 """Private files: the state folder holds the learner's progress, history and digests.
 
 One rule, one owner: every folder dsprogress creates for its state is 0700 and every file in it
-0600 (the owner alone may read them), whatever the umask; and temporary files a killed run left
-behind are removed by the next run.
+0600 (the owner alone may read them), whatever the umask; every such file is written atomically
+(`write_private_file`); and temporary files a killed run left behind are removed by the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,3 +54,40 @@ def remove_stale_files(folder: Path, pattern: str, *, older_than: float = 0.0) -
                     path.unlink()
                     removed.append(path)
     return removed
+
+
+def write_private_file(path: Path, text: str, *, prefix: str, suffix: str = ".tmp") -> Path:
+    """Write `text` to `path` atomically, 0600: a reader sees the old file or the new one.
+
+    The one way dsprogress writes a private file (the snapshot, `.env`, the digest files): a
+    temporary file `<prefix>*<suffix>` in the same folder, made 0600, written and fsynced, then
+    os.replace'd over `path` and the folder fsynced (best effort). On any failure the temporary
+    file is removed and the OSError propagates for the caller to translate.
+    """
+    fd, temp_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename durable; a folder that cannot be opened (another platform) is left as is.
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

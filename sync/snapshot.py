@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sync.checklist import Checklist
 from sync.errors import StateError
 from sync.model import ItemState, Status
+from sync.private_files import write_private_file
 from sync.progress import Tally, build_item_order, build_progress
 
 SNAPSHOT_FILE = "snapshot.json"
@@ -158,26 +157,9 @@ def write_snapshot(snapshot: Snapshot, state_dir: Path) -> Path:
     path = state_dir / SNAPSHOT_FILE
     data = snapshot.model_dump_json(indent=2) + "\n"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=state_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_file(path, data, prefix=".snapshot-", suffix=".json")
     except OSError as exc:
         raise snapshot_write_error(path, exc) from exc
-    try:
-        dir_fd = os.open(state_dir, os.O_RDONLY)
-    except OSError:
-        return path
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
     return path
 
 

@@ -18,9 +18,15 @@ from typing import Any, cast
 
 from sync.logs import redact
 from sync.model import ItemState, RunRecord, Status, TickEvent
+from sync.store_file import (
+    DATABASE_META,
+    DIGEST_PAGE_PREFIX,
+    MetaKey,
+    StateConnection,
+    open_state_file,
+)
 from sync.store_file import SCHEMA_VERSION as SCHEMA_VERSION
 from sync.store_file import STATE_FILE as STATE_FILE
-from sync.store_file import StateConnection, open_state_file
 from sync.store_rows import RowCache
 
 
@@ -85,11 +91,31 @@ class Store(RowCache):
         self._db.execute("COMMIT")
 
     # -- meta ----------------------------------------------------------------------------------
-    def get_meta(self, name: str) -> str | None:
+    def get_meta(self, name: MetaKey) -> str | None:
+        return self._get_meta(name)
+
+    def set_meta(self, name: MetaKey, value: str | None) -> None:
+        self._set_meta(name, value)
+
+    def get_json_meta(self, name: MetaKey) -> Any:
+        raw = self.get_meta(name)
+        return None if raw is None else json.loads(raw)
+
+    def set_json_meta(self, name: MetaKey, value: Any) -> None:
+        self.set_meta(name, json.dumps(value, sort_keys=True))
+
+    def get_digest_page(self, week: str) -> str | None:
+        """The Notion page the digest of `week` was written to (`digest_page.<week>`), or None."""
+        return self._get_meta(f"{DIGEST_PAGE_PREFIX}{week}")
+
+    def set_digest_page(self, week: str, page_id: str | None) -> None:
+        self._set_meta(f"{DIGEST_PAGE_PREFIX}{week}", page_id)
+
+    def _get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, name: str, value: str | None) -> None:
+    def _set_meta(self, name: str, value: str | None) -> None:
         if value is None:
             self._db.execute("DELETE FROM meta WHERE name = ?", (name,))
         else:
@@ -99,31 +125,11 @@ class Store(RowCache):
                 (name, value),
             )
 
-    def get_json_meta(self, name: str) -> Any:
-        raw = self.get_meta(name)
-        return None if raw is None else json.loads(raw)
-
-    def set_json_meta(self, name: str, value: Any) -> None:
-        self.set_meta(name, json.dumps(value, sort_keys=True))
-
-    DATABASE_META = (
-        "database_id",
-        "data_source_id",
-        "database_url",
-        "column_ids",
-        "views",
-        "next_up_filter",
-        "pending_creates",
-        "rows_watermark",
-        "last_full_read",
-        "checklist_fingerprint",
-    )
-
     def forget_database(self) -> None:
         """Start over on a new database: drop what belongs to the old one (its ids, columns, views,
         pending creates and rows); the history, runs and deliveries stay."""
         with self.transaction():
-            for name in self.DATABASE_META:
+            for name in DATABASE_META:
                 self.set_meta(name, None)
             self.replace_items([])
             self.write_remote_rows([], replace=True)

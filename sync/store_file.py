@@ -11,12 +11,40 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sync.errors import StateError
 from sync.private_files import make_private_dir, make_private_file
 
 STATE_FILE = "state.sqlite3"
+
+# What the state records of the checklist database: forgotten when a run switches databases
+# (`sync.store.Store.forget_database`); the history, runs and deliveries stay.
+DatabaseMetaKey = Literal[
+    "database_id",
+    "data_source_id",
+    "database_url",
+    "column_ids",
+    "views",
+    "next_up_filter",
+    "pending_creates",
+    "rows_watermark",
+    "last_full_read",
+    "checklist_fingerprint",
+]
+DATABASE_META: tuple[DatabaseMetaKey, ...] = get_args(DatabaseMetaKey)
+# Every metadata key of the state: a misspelt key is a type error (mypy), not a silent None. A
+# week's digest page (`digest_page.<week>`) is `sync.store.Store.get_digest_page`.
+MetaKey = Literal[
+    DatabaseMetaKey,
+    "progress_url",
+    "checklist_version",
+    "cockpit_pending",
+    "cohort_roster",
+    "cohort_unreachable",
+    "cohort_options",
+]
+DIGEST_PAGE_PREFIX = "digest_page."
 
 _MIGRATIONS: tuple[str, ...] = (
     # version 1

@@ -21,7 +21,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from sync.access import TokenInfo
-from sync.doctor import check_schema, explain_not_found
+from sync.doctor import check_schema
+from sync.doctor_database import explain_not_found
 from sync.doctor_local import TEST_SUBJECT
 from sync.init_flow import InitChoices, run_init
 from sync.model import FIELDS, ItemState

@@ -296,3 +296,17 @@ def test_the_rows_copy_round_trips_and_a_row_trashed_after_being_read_is_forgott
         with store.transaction():
             store.write_remote_rows([other], replace=True)
         assert store.load_remote_rows() == {"p-2": other}
+
+
+def test_a_weeks_digest_page_is_remembered_under_its_own_key(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        assert store.get_digest_page("2026-W47") is None
+        store.set_digest_page("2026-W47", "page-47")
+        store.set_digest_page("2026-W48", "page-48")
+        assert store.get_digest_page("2026-W47") == "page-47"
+        store.set_digest_page("2026-W47", None)
+        assert store.get_digest_page("2026-W47") is None
+        assert store.get_digest_page("2026-W48") == "page-48"
+    with open_store(tmp_path) as store:  # what the accessor wrote is the key older states hold
+        row = store._db.execute("SELECT value FROM meta WHERE name = 'digest_page.2026-W48'")
+        assert row.fetchone()[0] == "page-48"

@@ -111,3 +111,25 @@ def test_the_clock_may_be_read_outside_the_pure_core(tmp_path: Path) -> None:
     tree = copy_tree(tmp_path)
     plant(tree, "sync.engine", "import datetime\n_PLANTED = datetime.datetime.now()")
     assert ruff_clock(tree).returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("key", "ok"), [("database_url", True), ("databse_url", False)])
+def test_a_misspelt_state_metadata_key_is_a_type_error(tmp_path: Path, key: str, ok: bool) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from sync.store import Store\n\n\n"
+        f"def read(store: Store) -> str | None:\n    return store.get_meta({key!r})\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [str(BIN / "mypy"), "--strict", "--cache-dir", str(tmp_path / "cache"), str(probe)],
+        cwd=ROOT,
+        env={**os.environ, "MYPYPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (result.returncode == 0) is ok, result.stdout
+    if not ok:
+        assert 'Argument 1 to "get_meta" of "Store"' in result.stdout

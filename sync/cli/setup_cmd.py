@@ -23,7 +23,7 @@ from sync.access import (
 from sync.cli.live import run_display
 from sync.cli.output import console, err_console, is_quiet, print_wrapped
 from sync.cli.report import print_database_after_interrupt
-from sync.cli.setup_words import print_intro, retry_hint
+from sync.cli.setup_words import print_init_report, print_intro, retry_hint
 from sync.config import DEFAULT_BASE_URL, system_timezone_name
 from sync.errors import (
     ConfigError,
@@ -103,17 +103,29 @@ def init(
         choices, info = _gather_from_options(token, parent, database, base_url, state_dir, zone)
     else:
         print_intro(env_file)
-        if env_file.exists() and not force:
-            if not click.confirm(
-                f"{env_file} exists. Update its Notion settings (your other settings stay)?",
-                default=True,
-            ):
-                raise click.Abort()
-            force = True
+        force = _confirm_update(env_file, force)
         choices, info = _gather_interactively(token, parent, database, base_url, state_dir, zone)
     if checklist is not None:
         choices = replace(choices, checklist=checklist)
+    report = _run_with_display(choices, env_file, overwrite=force, no_sync=no_sync)
+    print_init_report(report, info, choices)
 
+
+def _confirm_update(env_file: Path, force: bool) -> bool:
+    """Ask before updating an existing .env (click.Abort on no); True: overwrite it."""
+    if env_file.exists() and not force:
+        if not click.confirm(
+            f"{env_file} exists. Update its Notion settings (your other settings stay)?",
+            default=True,
+        ):
+            raise click.Abort()
+        return True
+    return force
+
+
+def _run_with_display(
+    choices: InitChoices, env_file: Path, *, overwrite: bool, no_sync: bool
+) -> InitReport:
     def env_written(path: Path) -> None:
         console.print(f"Wrote {escape(str(path))} (mode 600).")
         if not no_sync:
@@ -123,10 +135,10 @@ def init(
         with run_display(
             err_console, "Writing the checklist to Notion", enabled=True, quiet=is_quiet()
         ) as display:
-            report = run_init(
+            return run_init(
                 choices,
                 env_path=env_file,
-                overwrite=force,
+                overwrite=overwrite,
                 first_sync=not no_sync,
                 on_env_written=env_written,
                 **display.hooks(),
@@ -134,7 +146,6 @@ def init(
     except KeyboardInterrupt:
         _remind_database(env_file)
         raise
-    _print_init_report(report, info, choices)
 
 
 def _remind_database(env_file: Path) -> None:
@@ -360,46 +371,3 @@ def _ask_zone() -> str:
             return _zone(answer) or detected
         except ConfigError as exc:
             err_console.print(f"[red]✗[/] {escape(exc.message)}; {escape(exc.hint)}")
-
-
-def _print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices) -> None:
-    shadowed = [
-        name
-        for name, value in choices.env_values().items()
-        if value is not None and os.environ.get(name) not in (None, "", value)
-    ]
-    for name in shadowed:
-        err_console.print(
-            f"[yellow]Warning:[/] {name} is also set in your environment, which wins over "
-            f"{escape(str(report.env_path))}; unset it so that dsprogress uses the new value."
-        )
-    found = shown_url(report.found_database_url, choices.base_url)
-    if found:
-        console.print(f"[green]✓[/] Found your checklist database: {found}")
-    if report.sync is None:
-        if not found:
-            console.print("Run `dsprogress sync` to create the checklist in Notion.")
-        else:
-            console.print("Run `dsprogress sync` to bring it up to date.")
-        return
-    counts = report.sync.counts()
-    console.print(
-        f"[green]✓[/] First sync done: {counts.get('create', 0)} items created, "
-        f"{counts.get('update', 0)} updated."
-    )
-    console.print(f"  Snapshot: {report.sync.snapshot_path}")
-    if report.views:
-        names = ", ".join(view["name"] for view in report.views)
-        print_wrapped(escape(names), "[green]✓[/] Views: ", 2)
-    elif report.sync.created_database:
-        console.print("Views could not be created here; the database works without them.")
-    if report.sync.cockpit_added:
-        console.print("[green]✓[/] Progress tab: charts of your progress, beside the views")
-    url = shown_url(report.database_url, choices.base_url)
-    if url:
-        console.print(f"\n[bold]Your checklist:[/] {url}")
-    console.print()
-    print_wrapped(
-        "Next: tick an item's Done box in Notion, then run `dsprogress sync` and "
-        "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."
-    )

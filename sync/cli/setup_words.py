@@ -3,13 +3,17 @@ and what to do after a token that did not work (init asks again at once)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from sync.cli.output import console, print_wrapped
+from sync.access import TokenInfo
+from sync.cli.output import console, err_console, print_wrapped
 from sync.errors import CONNECTIONS_URL, PERSONAL_TOKENS_URL, DsprogressError, NotionAuthError
+from sync.init_flow import InitChoices, InitReport
+from sync.links import shown_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,3 +64,47 @@ def retry_hint(exc: DsprogressError, tries_left: int) -> str:
             f" ({left})."
         )
     return f"{exc.hint} Paste it below ({left})."
+
+
+def print_init_report(report: InitReport, info: TokenInfo, choices: InitChoices) -> None:
+    """What init did: the found or created database, the first sync, the views, what next."""
+    shadowed = [
+        name
+        for name, value in choices.env_values().items()
+        if value is not None and os.environ.get(name) not in (None, "", value)
+    ]
+    for name in shadowed:
+        err_console.print(
+            f"[yellow]Warning:[/] {name} is also set in your environment, which wins over "
+            f"{escape(str(report.env_path))}; unset it so that dsprogress uses the new value."
+        )
+    found = shown_url(report.found_database_url, choices.base_url)
+    if found:
+        console.print(f"[green]✓[/] Found your checklist database: {found}")
+    if report.sync is None:
+        if not found:
+            console.print("Run `dsprogress sync` to create the checklist in Notion.")
+        else:
+            console.print("Run `dsprogress sync` to bring it up to date.")
+        return
+    counts = report.sync.counts()
+    console.print(
+        f"[green]✓[/] First sync done: {counts.get('create', 0)} items created, "
+        f"{counts.get('update', 0)} updated."
+    )
+    console.print(f"  Snapshot: {report.sync.snapshot_path}")
+    if report.views:
+        names = ", ".join(view["name"] for view in report.views)
+        print_wrapped(escape(names), "[green]✓[/] Views: ", 2)
+    elif report.sync.created_database:
+        console.print("Views could not be created here; the database works without them.")
+    if report.sync.cockpit_added:
+        console.print("[green]✓[/] Progress tab: charts of your progress, beside the views")
+    url = shown_url(report.database_url, choices.base_url)
+    if url:
+        console.print(f"\n[bold]Your checklist:[/] {url}")
+    console.print()
+    print_wrapped(
+        "Next: tick an item's Done box in Notion, then run `dsprogress sync` and "
+        "`dsprogress status`. If anything looks wrong, run `dsprogress doctor`."
+    )

@@ -17,7 +17,8 @@ from pathlib import Path
 from sync.cohort.digest import CohortDigest, render_cohort_digest, render_subject
 from sync.config import Settings
 from sync.digest import channels
-from sync.digest.deliver import Channel, ChannelResult, DeliveryReport
+from sync.digest.channel_choice import Channel
+from sync.digest.deliver import ChannelResult, DeliveryReport
 from sync.errors import DeliveryError, DsprogressError
 from sync.lock import hold_lock
 from sync.logs import redact
@@ -76,14 +77,13 @@ def _send(
         channels.send_discord(settings.discord_webhook_url.get_secret_value(), payload)
         return ""
     if channel == "notion" and settings.cohort_page is not None:
-        remembered = f"digest_page.{digest.week}"
         return channels.send_notion_page(
             notion(),
             settings.cohort_page,
             digest.week,
             render_cohort_digest(digest, "md"),
-            known_page_id=store.get_meta(remembered),
-            remember=lambda page_id: store.set_meta(remembered, page_id),
+            known_page_id=store.get_digest_page(digest.week),
+            remember=lambda page_id: store.set_digest_page(digest.week, page_id),
         )
     raise ValueError(f"{channel} is not set up (select_channels checks this first)")
 

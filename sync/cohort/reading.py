@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sync.checklist import KEY_PATTERN
 from sync.discovery import LiveTarget, fetch_live_target
@@ -30,8 +30,8 @@ from sync.row_reads import RowsRead, fetch_rows, parse_moment, plan_read, write_
 from sync.store import Store, open_store
 
 RUN_KIND = "cohort"
-UNREACHABLE_META = "cohort_unreachable"
-OPTIONS_META = "cohort_options"  # the Level and Category options, in the schema's order
+UNREACHABLE_META: Final = "cohort_unreachable"
+OPTIONS_META: Final = "cohort_options"  # the Level and Category options, in the schema's order
 
 
 @dataclass(frozen=True)

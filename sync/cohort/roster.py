@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sync.discovery import CONTAINER_BLOCKS, MAX_DEPTH, LiveTarget, find_checklist_databases
 from sync.notion.adapter import NotionAdapter
@@ -21,7 +21,7 @@ from sync.notion.versions import is_in_trash
 from sync.store import Store
 
 DISCOVERY_INTERVAL = timedelta(days=1)
-ROSTER_META = "cohort_roster"
+ROSTER_META: Final = "cohort_roster"
 UNTITLED = "Untitled"
 
 

@@ -8,7 +8,6 @@ only its type is kept).
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 import ssl
@@ -25,7 +24,7 @@ from sync.errors import DeliveryError, NotionNotFoundError
 from sync.logs import redact
 from sync.notion.mark import build_description
 from sync.notion.versions import is_in_trash
-from sync.private_files import make_private_dir, make_private_file, remove_stale_files
+from sync.private_files import make_private_dir, remove_stale_files, write_private_file
 
 TIMEOUT = 10
 SMTP_TIMEOUT = 30
@@ -63,10 +62,7 @@ def write_digest_files(state_dir: Path, week: str, markdown: str, html: str) -> 
         remove_stale_files(folder, ".*.tmp", older_than=3600)
         for fmt, content in (("md", markdown), ("html", html)):
             target = paths[fmt]
-            temporary = target.with_name(f".{target.name}.tmp")
-            make_private_file(temporary)
-            temporary.write_text(content, encoding="utf-8")
-            os.replace(temporary, target)
+            write_private_file(target, content, prefix=f".{target.name}.")
             written.append(target)
     except OSError as exc:
         raise DeliveryError(

@@ -16,7 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sync.checklist import Checklist
 from sync.config import Settings, require_notion
+from sync.database_choice import choose_database_id
 from sync.digest import channels
+from sync.digest.channel_choice import CHANNELS as CHANNELS
+from sync.digest.channel_choice import SETUP_HINTS, Channel
+from sync.digest.channel_choice import configured_channels as configured_channels
+from sync.digest.channel_choice import select_channels as select_channels
 from sync.digest.compute import compute_digest
 from sync.digest.data import DigestData
 from sync.digest.render import (
@@ -35,8 +40,6 @@ from sync.weeks import WeekId, WeekStart, build_week_window, last_complete_week
 
 log = logging.getLogger("dsprogress.digest")
 
-Channel = Literal["file", "email", "slack", "discord", "notion"]
-CHANNELS: tuple[Channel, ...] = ("file", "email", "slack", "discord", "notion")
 Outcome = Literal["sent", "already_sent", "failed", "skipped"]
 DIGEST_LOCK = "digest.lock"
 
@@ -120,42 +123,6 @@ def check_tracked(data: DigestData) -> None:
             hint="Pick a later week with --week, or leave --week out: the last complete week "
             "(before any tracked week has ended, this week so far).",
         )
-
-
-# ----------------------------------------------------------------------------------- channels
-
-
-def configured_channels(settings: Settings) -> list[Channel]:
-    """The file always; email, Slack, Discord and Notion when their settings are present."""
-    enabled: dict[Channel, bool] = {
-        "file": True,
-        "email": settings.smtp_enabled(),
-        "slack": settings.slack_webhook_url is not None,
-        "discord": settings.discord_webhook_url is not None,
-        "notion": settings.digest_notion,
-    }
-    return [channel for channel in CHANNELS if enabled[channel]]
-
-
-_SETUP_HINTS: dict[str, str] = {
-    "email": "Set SMTP_HOST, SMTP_FROM and SMTP_TO in .env (see .env.example).",
-    "slack": "Set DSPROGRESS_SLACK_WEBHOOK_URL in .env.",
-    "discord": "Set DSPROGRESS_DISCORD_WEBHOOK_URL in .env.",
-    "notion": "Set DSPROGRESS_DIGEST_NOTION=true, NOTION_TOKEN and NOTION_PARENT_PAGE_ID in .env.",
-}
-
-
-def select_channels(settings: Settings, channel: str | None) -> list[Channel]:
-    """Every configured channel, or the one asked for (ConfigError if it is not set up)."""
-    available = configured_channels(settings)
-    if channel is None:
-        return available
-    for known in available:
-        if known == channel:
-            return [known]
-    if channel not in CHANNELS:
-        raise ConfigError(f"unknown digest channel {channel!r}; use one of {', '.join(CHANNELS)}")
-    raise ConfigError(f"the {channel} channel is not configured", hint=_SETUP_HINTS[channel])
 
 
 NotionFactory = Callable[[Settings], channels.DigestPageWriter]
@@ -268,25 +235,26 @@ class _Sender:
         parent = self.settings.notion_parent_page_id
         if parent is None:
             raise ConfigError(
-                "Notion digest pages need NOTION_PARENT_PAGE_ID", hint=_SETUP_HINTS["notion"]
+                "Notion digest pages need NOTION_PARENT_PAGE_ID", hint=SETUP_HINTS["notion"]
             )
         notion = self.notion()
-        remembered = f"digest_page.{self.data.week}"
         try:
             url = channels.send_notion_page(
                 notion,
                 parent,
                 self.data.week,
                 self.render("md"),
-                known_page_id=self.store.get_meta(remembered),
-                remember=lambda page_id: self.store.set_meta(remembered, page_id),
+                known_page_id=self.store.get_digest_page(self.data.week),
+                remember=lambda page_id: self.store.set_digest_page(self.data.week, page_id),
             )
         except AmbiguousWriteError as exc:
             raise DeliveryError(
                 f"Notion: {exc.what} may or may not have happened ({type(exc.cause).__name__})",
                 hint="The next run looks for the page before creating it again.",
             ) from None
-        database_id = self.settings.notion_database_id or self.store.get_meta("database_id")
+        database_id = choose_database_id(
+            self.settings.notion_database_id, self.store.get_meta("database_id")
+        )
         if database_id:
             summary = build_notion_summary(self.data)
             channels.send_notion_summary(notion, database_id, summary)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sync.config import Settings
+from sync.database_choice import choose_database_id
 from sync.digest.channels import DigestPageWriter
 from sync.errors import DsprogressError
 from sync.notion.mark import Mark, build_description, parse_mark
@@ -54,7 +55,7 @@ def load_sent_weeks(
     settings: Settings, store: Store, notion: Callable[[], DigestPageWriter]
 ) -> SentWeeks:
     """Read the mark when Notion is configured and the database known; else an empty record."""
-    database_id = settings.notion_database_id or store.get_meta("database_id")
+    database_id = choose_database_id(settings.notion_database_id, store.get_meta("database_id"))
     if settings.token is None or database_id is None:
         return SentWeeks()
     try:

@@ -18,15 +18,20 @@ from urllib.parse import parse_qs, urlsplit
 from sync.sandbox.app import Outcome, SandboxApp
 from sync.sandbox.charts import chart_series
 from sync.sandbox.cohort import make_cohort
+from sync.sandbox.control_learner import (
+    learner_add_linked_database,
+    learner_add_row,
+    learner_move_into_columns,
+    learner_purge_database,
+    learner_update_page,
+    learner_update_schema,
+)
 from sync.sandbox.faults import FaultRuleError
 from sync.sandbox.ids import JSON, iso_now
-from sync.sandbox.layout import add_linked_database, move_into_columns, purge_database
 from sync.sandbox.limits import DEFAULT_MAX_QUERY_RESULTS
-from sync.sandbox.objects import block_object, data_source_object, database_object, page_object
-from sync.sandbox.pages import create_page, update_page
+from sync.sandbox.objects import block_object, database_object, page_object
 from sync.sandbox.richtext import mentions_resolved_by
 from sync.sandbox.routing import compile_template
-from sync.sandbox.schema import update_data_source
 from sync.sandbox.validate import NotionError
 
 ControlHandler = Callable[[SandboxApp, dict[str, str], dict[str, list[str]], JSON], JSON]
@@ -100,60 +105,6 @@ def remove_fault(
     if not app.faults.remove(params["rule_id"]):
         raise NotionError(404, "object_not_found", f"No fault rule {params['rule_id']}.")
     return {"faults": app.faults.to_json()}
-
-
-def learner_update_page(
-    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
-) -> JSON:
-    ws = app.ws
-    page = ws.lookup("page", params["page_id"], "page_id", shared_only=False)
-    update_page(ws, page, body, ws.person_id)
-    return page_object(ws, page)
-
-
-def learner_add_row(
-    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
-) -> JSON:
-    ws = app.ws
-    request = {**body, "parent": {"data_source_id": params["data_source_id"]}}
-    page = create_page(ws, request, ws.person_id, shared_only=False)
-    return page_object(ws, page)
-
-
-def learner_update_schema(
-    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
-) -> JSON:
-    ws = app.ws
-    source = ws.lookup("data source", params["data_source_id"], "data_source_id", shared_only=False)
-    update_data_source(ws, source, body, ws.person_id)
-    return data_source_object(ws, source)
-
-
-def learner_move_into_columns(
-    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
-) -> JSON:
-    ws = app.ws
-    database = ws.lookup("database", params["database_id"], "database_id", shared_only=False)
-    column_list = move_into_columns(ws, database, ws.person_id)
-    return block_object(ws, "block", column_list)
-
-
-def learner_add_linked_database(
-    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
-) -> JSON:
-    ws = app.ws
-    page = ws.lookup("page", params["page_id"], "page_id", shared_only=False)
-    source = ws.lookup("database", body.get("database_id"), "database_id", shared_only=False)
-    return block_object(ws, "database", add_linked_database(ws, page, source, ws.person_id))
-
-
-def learner_purge_database(
-    app: SandboxApp, params: dict[str, str], query: dict[str, list[str]], body: JSON
-) -> JSON:
-    ws = app.ws
-    database = ws.lookup("database", params["database_id"], "database_id", shared_only=False)
-    purge_database(ws, database)
-    return {"deleted": database["id"]}
 
 
 def cohort(

@@ -192,6 +192,23 @@ def _has_type(entry: JSON) -> bool:
     return "type" in entry or any(k in SUPPORTED_TYPES or k in UNSUPPORTED_TYPES for k in entry)
 
 
+def _add_property(ws: Workspace, work: dict[str, JSON], key: str, entry: JSON, kpath: str) -> None:
+    """A property the patch names that does not exist yet: it needs a type (not a second title)."""
+    if not _has_type(entry):
+        raise validation(f"{key} is not a property that exists.")
+    kind = schema_type(entry, kpath)
+    if kind == "title":
+        raise validation("A data source can only have one title property.")
+    property_id = new_property_id(ws.rng, set(work))
+    work[property_id] = {
+        "id": property_id,
+        "name": _entry_name(entry, key, kpath),
+        "type": kind,
+        "description": entry.get("description"),
+        "config": build_config(kind, entry.get(kind), kpath),
+    }
+
+
 def patch_schema(ws: Workspace, data_source: JSON, raw: Any, path: str) -> None:
     """Add, rename (keyed by name or id), retype and delete (`null`) properties, all or nothing."""
     changes = require_object(raw, path)
@@ -209,19 +226,7 @@ def patch_schema(ws: Workspace, data_source: JSON, raw: Any, path: str) -> None:
             continue
         entry = require_object(change, kpath)
         if prop is None:
-            if not _has_type(entry):
-                raise validation(f"{key} is not a property that exists.")
-            kind = schema_type(entry, kpath)
-            if kind == "title":
-                raise validation("A data source can only have one title property.")
-            property_id = new_property_id(ws.rng, set(work))
-            work[property_id] = {
-                "id": property_id,
-                "name": _entry_name(entry, key, kpath),
-                "type": kind,
-                "description": entry.get("description"),
-                "config": build_config(kind, entry.get(kind), kpath),
-            }
+            _add_property(ws, work, key, entry, kpath)
             continue
         if _has_type(entry):
             kind = schema_type(entry, kpath)

@@ -79,7 +79,7 @@ def test_columns_recognise_ours() -> None:
 def test_the_largest_mark_fits_one_rich_text_item_and_keeps_what_matters() -> None:
     """The worst case: every column with a long property id (and room for more columns), every
     digest channel, the dashboard with its widgets, and far more level tabs than fit."""
-    from sync.digest.deliver import CHANNELS
+    from sync.digest.channel_choice import CHANNELS
     from sync.model import FIELDS
     from sync.notion.cockpit import WIDGETS
     from sync.notion.mark import MAX_TEXT, Cockpit, render_mark
