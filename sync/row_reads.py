@@ -163,9 +163,10 @@ def fetch_run_rows(
     full_requested: bool,
     full_read_interval: float,
     now: datetime,
-    checklist: Checklist,
+    checklist: Checklist | None,
 ) -> RowsRead:
-    """The rows a run starts from: read as `plan_read` decides, onto the state's copy."""
+    """The rows a run starts from: read as `plan_read` decides, onto the state's copy.
+    `checklist` is what a push writes (None for a read that writes nothing: a mentor's)."""
     if data_source_id is None:
         return RowsRead("none", {}, (), None)
     if created:  # a database this run created has no rows yet: nothing to read
@@ -182,8 +183,8 @@ def fetch_run_rows(
         now=now,
         columns_changed=not columns.names.get("key")
         or columns.ids != (store.get_json_meta("column_ids") or {}),
-        checklist_changed=store.get_meta("checklist_fingerprint")
-        != build_checklist_fingerprint(checklist),
+        checklist_changed=checklist is not None
+        and store.get_meta("checklist_fingerprint") != build_checklist_fingerprint(checklist),
     )
     return fetch_rows(notion, data_source_id, columns, kind, cached, watermark)
 

@@ -26,7 +26,7 @@ from sync.model import ItemState, RemoteRow, TickEvent
 from sync.notion.adapter import NotionAdapter
 from sync.notion.mapping import resolve_columns
 from sync.reconcile import reconcile_gone, reconcile_row
-from sync.row_reads import RowsRead, fetch_rows, parse_moment, plan_read, write_run_rows
+from sync.row_reads import fetch_run_rows, write_run_rows
 from sync.store import Store, open_store
 
 RUN_KIND = "cohort"
@@ -123,20 +123,19 @@ def read_learner(
     properties = live.source.get("properties") or {}
     recorded = store.get_json_meta("column_ids") or (live.mark.column_ids if live.mark else {})
     columns = resolve_columns(properties, recorded)
-    cached = store.load_remote_rows()
-    watermark = parse_moment(store.get_meta("rows_watermark"))
-    kind = plan_read(
+    # Which rows to read has one owner, the learner's own sync's (`row_reads.fetch_run_rows`).
+    read = fetch_run_rows(
+        notion,
+        store,
+        data_source_id,
+        columns,
+        created=False,
         mode="pull",
         full_requested=full,
-        cached_rows=len(cached),
-        watermark=watermark,
-        last_full_read=parse_moment(store.get_meta("last_full_read")),
         full_read_interval=full_read_interval,
         now=now,
-        columns_changed=not columns.names.get("key") or columns.ids != recorded,
-        checklist_changed=False,
+        checklist=None,
     )
-    read: RowsRead = fetch_rows(notion, data_source_id, columns, kind, cached, watermark)
     window_start = store.last_observation()
     items, events = reconcile_rows(
         pick_rows(read.rows.values()), store.load_items(), at=now, window_start=window_start
