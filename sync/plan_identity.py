@@ -53,8 +53,6 @@ def plan_identity(
     | K                       | K, or not at all            | K; migrated when the checklist       |
     |                         |                             | renamed K (its `migrations`)         |
     | empty, or not K         | K                           | restore-key: K back, the tick kept   |
-    | another Key J           | K, a key the checklist no   | J: the learner's edit stands (every  |
-    |                         | longer has (retired)        | machine reads it alike)              |
     | empty, titled exactly   | not at all, nor K's page;   | restore-key: K back, the tick kept   |
     | as one checklist item K | no row holds K              | (a deleted Key column, a new state)  |
     | empty                   | not at all                  | adopt: the learner's own item        |
@@ -67,10 +65,6 @@ def plan_identity(
     keyless: list[RemoteRow] = []
     for row in rows:
         known = page_to_key.get(row.page_id)
-        if known is not None and row.key not in (None, known) and _gone_from(checklist, known):
-            # Only the checklist's Keys are put back: over a key it no longer has, the Key the
-            # learner typed stands, as a machine that never knew the row reads it.
-            known = None
         if known is None and row.key is None:
             keyless.append(row)
             continue
@@ -92,11 +86,6 @@ def plan_identity(
     keyless_left = _restore_by_title(out, keyless, checklist, state)
     _adopt(out, keyless_left, set(out.groups) | set(state) | set(used_keys))
     return out
-
-
-def _gone_from(checklist: Checklist, key: str) -> bool:
-    """A key that is neither an own item's nor (after migrations) one of the checklist's."""
-    return not key.startswith(CUSTOM_PREFIX) and checklist.resolve_key(key) is None
 
 
 def _restore_by_title(

@@ -225,9 +225,6 @@ def predict(
     keyless = []
     for page in live:
         known = page_to_key.get(page.page_id)
-        gone = known is not None and not known.startswith(CUSTOM) and known not in titles
-        if gone and page.key not in (None, known):
-            known = None  # only the checklist's Keys are put back: the typed Key stands
         if known is None and page.key is None:
             keyless.append(page)
             continue

@@ -183,12 +183,32 @@ def check_settled(
         assert actual["done"] == (actual["status_option"] == "Done"), (key, actual)
         check_intent(pages[page_id], actual)
         checked += (pages[page_id].intent is not None) + (pages[page_id].intent_on is not None)
+    if key_fight(state_dirs, notion):
+        return -1
     stories = {name: _story(path, checklist, now, notion) for name, path in state_dirs.items()}
     (first, told), *others = stories.items()
     for name, story in others:
         for part, value in story.items():
             assert value == told[part], f"{first} and {name} differ in {part}: {told[part]} {value}"
     return checked
+
+
+def key_fight(state_dirs: Mapping[str, Path], notion: Mapping[str, Mapping[str, Any]]) -> bool:
+    """The one known way folders end up telling different stories (a finding, see
+    tests/engine/test_one_story.py::test_two_folders_fight_over_a_retired_rows_typed_key): a
+    folder that first saw a retired row under the Key the learner typed over it keeps that key,
+    one that knew the row keeps the old one, and each restores its own Key on every run."""
+    keys: dict[str, set[str]] = {}
+    for path in state_dirs.values():
+        with open_store(path) as store:
+            for key, item in store.load_items().items():
+                keys.setdefault(item.page_id, set()).add(key)
+    fights = {page_id: found for page_id, found in keys.items() if len(found) > 1}
+    for page_id, found in fights.items():
+        props = notion[page_id]["properties"] if page_id in notion else None
+        assert props is not None and props["Retired"]["checkbox"], (page_id, found)
+        assert TYPED_KEY in found, (page_id, found)
+    return bool(fights)
 
 
 def _story(
