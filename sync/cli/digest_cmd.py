@@ -60,14 +60,23 @@ def digest(
     target = week if week is not None else last_complete_week(now, zone, week_start)
     selected = select_channels(settings, channel) if send else []
     with open_store(settings.state_dir) as store:
-        data = load_digest(store, checklist, week=target, zone=zone, week_start=week_start, now=now)
+        links = settings.notion_base_url
+        data = load_digest(
+            store, checklist, week=target, zone=zone, week_start=week_start, now=now, base_url=links
+        )
         first_week = data.tracking_since is not None and data.tracking_since >= data.window.end
         if week is None and first_week:
             # Tracking began after the last complete week: this week so far is the starting
             # point, to preview or to send (a partial send: the complete week still goes out).
             target = week_containing(now, zone, week_start)
             data = load_digest(
-                store, checklist, week=target, zone=zone, week_start=week_start, now=now
+                store,
+                checklist,
+                week=target,
+                zone=zone,
+                week_start=week_start,
+                now=now,
+                base_url=links,
             )
         check_tracked(data)
         if not send:

@@ -15,7 +15,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sync.checklist import Checklist
-from sync.config import Settings, require_notion
+from sync.config import DEFAULT_BASE_URL, Settings, require_notion
 from sync.database_choice import choose_database_id
 from sync.digest import channels
 from sync.digest.channel_choice import CHANNELS as CHANNELS
@@ -32,6 +32,7 @@ from sync.digest.render import (
 )
 from sync.digest.sent_weeks import SentWeeks, load_sent_weeks
 from sync.errors import ConfigError, DeliveryError, DsprogressError, StateError
+from sync.links import shown_url
 from sync.lock import hold_lock
 from sync.logs import redact
 from sync.notion.adapter import AmbiguousWriteError, NotionAdapter
@@ -91,8 +92,10 @@ def load_digest(
     zone: ZoneInfo,
     week_start: WeekStart,
     now: datetime,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> DigestData:
-    """Read what a digest needs from the state store and compute it."""
+    """Read what a digest needs from the state store and compute it; its links are the ones a
+    learner opens (`links.shown_url`: a sandbox's own page for a sandbox at `base_url`)."""
     window = build_week_window(week, zone, week_start)
     return compute_digest(
         checklist,
@@ -104,8 +107,8 @@ def load_digest(
         week_start,
         now,
         last_successful_sync=store.last_successful_pull(),
-        database_url=store.get_meta("database_url"),
-        progress_url=store.get_meta("progress_url"),
+        database_url=shown_url(store.get_meta("database_url"), base_url),
+        progress_url=shown_url(store.get_meta("progress_url"), base_url),
     )
 
 
@@ -360,7 +363,13 @@ def run_weekly_digest(
     week = last_complete_week(now, settings.zone, settings.week_start)
     selected = select_channels(settings, channel)
     data = load_digest(
-        store, checklist, week=week, zone=settings.zone, week_start=settings.week_start, now=now
+        store,
+        checklist,
+        week=week,
+        zone=settings.zone,
+        week_start=settings.week_start,
+        now=now,
+        base_url=settings.notion_base_url,
     )
     try:
         check_tracked(data)

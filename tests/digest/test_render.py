@@ -196,6 +196,23 @@ def test_every_format_links_to_the_checklist_database(tmp_path: Path) -> None:
     assert "Open your checklist" not in render_digest(replace(data, database_url=None), "html")
 
 
+def test_a_sandboxs_digest_links_to_the_sandboxs_own_page(tmp_path: Path) -> None:
+    learner, week, now = normal_week(tmp_path)
+    database_id = "1a2b3c4d1a2b1a2b1a2b1a2b3c4d5e6f"
+    learner.store.set_meta("database_url", f"https://app.notion.com/p/{database_id}")
+    data = load_digest(
+        learner.store,
+        learner.checklist,
+        week=parse_week(week),
+        zone=learner.zone,
+        week_start="mon",
+        now=learner.at(now),
+        base_url="http://127.0.0.1:8765",
+    )
+    learner.close()
+    assert data.database_url == f"http://127.0.0.1:8765/__sandbox/open/{database_id}"
+
+
 def test_every_format_links_to_the_progress_tab_when_there_is_one(tmp_path: Path) -> None:
     learner, week, now = normal_week(tmp_path)
     url = "https://www.notion.so/1a2b3c4d1a2b1a2b1a2b1a2b3c4d5e6f"
