@@ -1,4 +1,4 @@
-"""run_sync: gather -> plan -> check -> apply -> commit -> report. Nothing else lives here."""
+"""run_sync: gather -> plan -> check -> apply -> commit -> snapshot, and the report of it."""
 
 from __future__ import annotations
 

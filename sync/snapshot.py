@@ -1,4 +1,4 @@
-"""The snapshot: the learner's progress as plain JSON, rebuilt after every successful pull.
+"""The snapshot: the learner's progress as plain JSON, written by every run but a dry run.
 
 `build_snapshot` is pure; `write_snapshot` writes atomically (temp file, fsync, rename), so a reader
 never sees half a file. `docs/snapshot.schema.json` is generated from `Snapshot` and checked in.
