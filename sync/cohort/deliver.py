@@ -18,8 +18,8 @@ from sync.cohort.digest import CohortDigest, render_cohort_digest, render_subjec
 from sync.config import Settings
 from sync.digest import channels
 from sync.digest.channel_choice import Channel
-from sync.digest.deliver import ChannelResult, DeliveryReport
-from sync.errors import DeliveryError, DsprogressError
+from sync.digest.deliver import ChannelResult, DeliveryReport, send_digest_email
+from sync.errors import DsprogressError
 from sync.lock import hold_lock
 from sync.logs import redact
 from sync.notion.adapter import NotionAdapter
@@ -45,27 +45,13 @@ def _send(
         md, page = render_cohort_digest(digest, "md"), render_cohort_digest(digest, "html")
         return str(channels.write_digest_files(folder, digest.week, md, page)[0])
     if channel == "email":
-        recipients = channels.parse_recipients(settings.smtp_to)
-        if not settings.smtp_host or not settings.smtp_from or not recipients:
-            raise DeliveryError("Email: SMTP_HOST, SMTP_FROM and SMTP_TO must all be set")
-        message = channels.build_email(
+        return send_digest_email(
+            settings,
             subject=subject,
             text=render_cohort_digest(digest, "text"),
             html=render_cohort_digest(digest, "html"),
-            sender=settings.smtp_from,
-            recipients=recipients,
             now=digest.now,
         )
-        password = settings.smtp_password
-        channels.send_email(
-            message,
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=password.get_secret_value() if password else None,
-        )
-        return f"to {len(recipients)} recipient{'s' if len(recipients) != 1 else ''}"
     if channel == "slack" and settings.slack_webhook_url is not None:
         text = render_cohort_digest(digest, "text")
         payload = channels.build_slack_payload(subject, text, shortened_note=note)

@@ -141,6 +141,34 @@ def _default_notion(settings: Settings) -> channels.DigestPageWriter:
     )
 
 
+def send_digest_email(
+    settings: Settings, *, subject: str, text: str, html: str, now: datetime
+) -> str:
+    """Mail a digest (the learner's or a cohort's) to SMTP_TO through the configured server;
+    returns what the channel line says (`to 2 recipients`)."""
+    recipients = channels.parse_recipients(settings.smtp_to)
+    if not settings.smtp_host or not settings.smtp_from or not recipients:
+        raise DeliveryError("Email: SMTP_HOST, SMTP_FROM and SMTP_TO must all be set")
+    message = channels.build_email(
+        subject=subject,
+        text=text,
+        html=html,
+        sender=settings.smtp_from,
+        recipients=recipients,
+        now=now,
+    )
+    password = settings.smtp_password
+    channels.send_email(
+        message,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password else None,
+    )
+    return f"to {len(recipients)} recipient{'s' if len(recipients) != 1 else ''}"
+
+
 class _Sender:
     """Sends one digest on any channel; renders each format once, when first needed."""
 
@@ -196,27 +224,13 @@ class _Sender:
         return str(paths[0])
 
     def _send_email(self) -> str:
-        s = self.settings
-        recipients = channels.parse_recipients(s.smtp_to)
-        if not s.smtp_host or not s.smtp_from or not recipients:
-            raise DeliveryError("Email: SMTP_HOST, SMTP_FROM and SMTP_TO must all be set")
-        message = channels.build_email(
+        return send_digest_email(
+            self.settings,
             subject=render_subject(self.data),
             text=self.render("text"),
             html=self.render("html"),
-            sender=s.smtp_from,
-            recipients=recipients,
             now=self.now,
         )
-        channels.send_email(
-            message,
-            host=s.smtp_host,
-            port=s.smtp_port,
-            security=s.smtp_security,
-            username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-        )
-        return f"to {len(recipients)} recipient{'s' if len(recipients) != 1 else ''}"
 
     def _send_slack(self) -> str:
         assert self.settings.slack_webhook_url is not None
